@@ -1,0 +1,70 @@
+#include "core/mapped_file.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace apr {
+
+Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return io_error(std::string("cannot open: ") + std::strerror(errno)).at_path(path.string());
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    return io_error(std::string("cannot stat: ") + std::strerror(e)).at_path(path.string());
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return io_error("is a directory, expected a model file").at_path(path.string());
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return io_error("not a regular file").at_path(path.string());
+  }
+  auto mf = std::shared_ptr<MappedFile>(new MappedFile());
+  mf->path_ = path;
+  mf->size_ = static_cast<std::uint64_t>(st.st_size);
+  if (mf->size_ > 0) {
+    void* p = ::mmap(nullptr, mf->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      int e = errno;
+      ::close(fd);
+      return io_error(std::string("mmap failed: ") + std::strerror(e)).at_path(path.string());
+    }
+    mf->data_ = static_cast<const std::byte*>(p);
+  }
+  ::close(fd);
+  return std::shared_ptr<const MappedFile>(std::move(mf));
+}
+
+MappedFile::~MappedFile() {
+  if (data_ != nullptr && size_ > 0) ::munmap(const_cast<std::byte*>(data_), size_);
+}
+
+std::span<const std::byte> MappedFile::slice(std::uint64_t offset, std::uint64_t len) const {
+  if (offset > size_ || len > size_ - offset) {
+    throw validation_error("range [" + std::to_string(offset) + ", +" + std::to_string(len) +
+                           ") lies outside the file of " + std::to_string(size_) + " bytes")
+        .at_path(path_.string())
+        .at_offset(offset);
+  }
+  return {data_ + offset, static_cast<std::size_t>(len)};
+}
+
+void MappedFile::release(std::uint64_t offset, std::uint64_t len) const noexcept {
+  if (data_ == nullptr) return;
+  const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  std::uint64_t begin = (offset + page - 1) / page * page;
+  std::uint64_t end = std::min(size_, offset + len) / page * page;
+  if (end > begin) ::madvise(const_cast<std::byte*>(data_) + begin, end - begin, MADV_DONTNEED);
+}
+
+}  // namespace apr
