@@ -9,8 +9,11 @@
 // Index entries sorted by name (byte-wise): u16 name_len, name, u8 dtype, u8 ndim, ndim x u64
 // row-major dims, u64 offset (relative to data_offset, multiple of 64), u64 size.
 // Project decision: the dtype byte is the GGML type id for every GGML type.
-// Reader: verifies header CRC and footer CRC, rejects flags LZ4/ZSTD/ENCRYPTED and
-// LAYOUT_COLUMN_MAJOR (0x0800), requires a sorted index, aligned non-overlapping in-file data.
+// Reader: verifies the header CRC before trusting any field, then (verify_data_crc) the footer
+// CRC before parsing the body, so corruption is reported as such; rejects flags LZ4/ZSTD/
+// ENCRYPTED, SIGNED/SHARDED (not implemented), unknown bits and LAYOUT_COLUMN_MAJOR (0x0800);
+// requires a sorted index, sizes = shape x dtype, offsets = 64-aligned running sum, zero padding,
+// and a data region that ends exactly at the footer. Also accepts magic "APR2".
 #pragma once
 
 #include <cstdint>

@@ -6,8 +6,10 @@
 // __metadata__ a string->string map. Shards: model.safetensors.index.json, with every shard path
 // confined to the snapshot directory (no "..", no absolute paths) and every weight_map entry
 // present in its shard.
-// Writer: reference layout (tensors sorted by descending dtype alignment then name, compact JSON
-// with __metadata__ first, header space-padded to a multiple of 8).
+// Writer: reference layout (tensors ordered as the reference's serializer does — descending Dtype
+// enum order, i.e. F32, BF16, F16 — then by name; compact JSON with __metadata__ first; header
+// space-padded to a multiple of 8): byte-identical to safetensors.torch.save_file.
+// Sharded writer: shards cut in name order; model.safetensors.index.json with total_size.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +39,7 @@ struct TensorInfo {
   std::string dtype;                  // as written in the header ("BF16")
   std::vector<std::int64_t> shape;    // row-major
   std::uint64_t begin = 0, end = 0;   // data_offsets relative to the buffer start
+  std::uint64_t file_offset = 0;      // absolute offset of the data in its file (8 + header + begin)
   std::filesystem::path file;         // the shard holding it
   std::span<const std::byte> data;    // zero-copy into the mapped shard
   TensorView view() const { return {type, shape, data}; }

@@ -56,6 +56,11 @@ struct CanonicalTensor {
   std::vector<std::int32_t> row_order;      // empty = identity; else canonical row r = source row row_order[r]
   // Buffer owner when the bytes were produced in memory (dequantized/requantized); else null.
   std::shared_ptr<const std::vector<std::byte>> owned;
+  // Set when these values were dequantized from a GGML type by an earlier conversion (SafeTensors
+  // `__metadata__` records it): the original type and the sha256 of its original bytes. Export to
+  // GGUF/APR re-quantizes to it only when quantize(values) reproduces exactly those bytes.
+  std::optional<GgmlType> original_type;
+  std::string original_sha256;
 
   GgmlType type() const { return source.type; }
   const std::vector<std::int64_t>& shape() const { return source.shape; }

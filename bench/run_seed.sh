@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): wall time of the seed playbook (the anchor's qwen2.5-coder-0.5b-quick)
+# on a synthetic Qwen2.5-0.5B-shaped HF snapshot, with worker time split by node kind.
+# Goal: <= 5 minutes on the 2-core machine for the full-size model (24 layers).
+#   bench/run_seed.sh [BUILD_DIR] [LAYERS] [JOBS]     (defaults: build/release, 24, 2)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD="${1:-$ROOT/build/release}"
+LAYERS="${2:-24}"
+JOBS="${3:-2}"
+BIN="$BUILD/runner/apr-qa"
+WORK="${APR_QA_BENCH_DIR:-$BUILD/bench/seed-$LAYERS}"
+SHARED="${APR_QA_SHARED_DIR:-$ROOT/../shared}"
+[ -x "$BIN" ] || { echo "build apr-qa first: $BIN not found" >&2; exit 3; }
+rm -rf "$WORK/out"
+mkdir -p "$WORK"
+if [ ! -f "$WORK/snapshot/model.safetensors" ]; then
+  "$BIN" fixture --arch qwen2 --preset qwen2.5-0.5b --layers "$LAYERS" --seed 1 -o "$WORK/snapshot"
+fi
+start=$(date +%s.%N)
+set +e
+"$BIN" run "$SHARED/anchor/playbooks/qwen2.5-coder-0.5b-quick.playbook.yaml" --model-path "$WORK/snapshot" \
+  -o "$WORK/out" -j "$JOBS" --failure-policy collect-all -q
+rc=$?
+set -e
+end=$(date +%s.%N)
+python3 - "$WORK/out" "$start" "$end" "$rc" "$LAYERS" "$JOBS" <<'PY'
+import json, sys
+out, start, end, rc, layers, jobs = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+t = json.load(open(out + "/timing.json"))
+ev = json.load(open(out + "/evidence.json"))
+conv = [e for e in ev if e["gate_id"].startswith(("F-CONV", "F-GOLDEN")) and e["scenario"]["backend"] == "cpu"]
+ok = sum(e["outcome"] == "Corroborated" for e in conv)
+print(f"seed playbook, qwen2.5-0.5b shape, {layers} layers, --jobs {jobs}: wall {end - start:.1f} s (exit {rc}); goal <= 300 s")
+print(f"conversion/golden gates on cpu: {ok}/{len(conv)} Corroborated")
+print("worker seconds by node kind (summed over parallel workers):")
+for k, v in sorted(t["worker_seconds_by_kind"].items(), key=lambda kv: -kv[1]):
+    print(f"  {k:<24} {v:8.1f}")
+PY

@@ -1,0 +1,35 @@
+// apr-qa report EVIDENCE -o DIR: JUnit XML, Markdown summary, HTML report and mqs.json.
+#include <cstdio>
+
+#include "command.hpp"
+#include "qa/evidence.hpp"
+#include "qa/report.hpp"
+#include "qa/run.hpp"
+
+namespace {
+
+const bool registered = apr::cli::register_command({
+    "report",
+    "Write junit.xml, summary.md, report.html (self-contained) and mqs.json from evidence.json",
+    [](CLI::App& sub) -> apr::cli::RunFn {
+      auto file = std::make_shared<std::string>();
+      auto out = std::make_shared<std::string>("report");
+      auto model = std::make_shared<std::string>();
+      auto tier = std::make_shared<std::string>();
+      sub.add_option("evidence", *file, "evidence.json (a JSON array of entries)")->required();
+      sub.add_option("-o,--output", *out, "Directory to write the reports into")->capture_default_str();
+      sub.add_option("-m,--model", *model, "Model id (default: org/name of the first entry)");
+      sub.add_option("--tier", *tier, "Certification tier: mvp uses the MVP thresholds, anything else FULL");
+      return [file, out, model, tier]() {
+        apr::qa::ReportInput ri;
+        ri.evidence = apr::qa::read_evidence_file(*file);
+        ri.model_id = model->empty() ? apr::qa::model_id_of(ri.evidence) : *model;
+        ri.mqs = apr::qa::compute_mqs(ri.model_id, ri.evidence);
+        ri.cert = apr::qa::certify(ri.mqs, *tier);
+        apr::qa::write_reports(*out, ri);
+        std::printf("wrote %s/{junit.xml,summary.md,report.html,mqs.json}\n", out->c_str());
+        return apr::cli::kExitOk;
+      };
+    }});
+
+}  // namespace

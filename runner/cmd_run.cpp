@@ -1,0 +1,61 @@
+// apr-qa run PLAYBOOK: plan the playbook into a scenario DAG, execute it in worker processes,
+// write evidence.json, mqs.json and the reports.
+#include "command.hpp"
+#include "qa/run.hpp"
+
+namespace {
+
+struct RunArgs {
+  apr::qa::RunOptions o;
+  std::string policy, log_format = "text";
+  bool verbose = false, quiet = false;
+  long long timeout = 0;
+  std::string worker;
+  std::string model_path, dot;
+};
+
+const bool registered = apr::cli::register_command({
+    "run",
+    "Run a playbook: plan, execute every gate in isolated workers, write evidence, MQS and reports",
+    [](CLI::App& sub) -> apr::cli::RunFn {
+      auto a = std::make_shared<RunArgs>();
+      sub.add_option("playbook", a->o.playbook, "Playbook YAML (the anchor's format; see docs/playbooks.md)")->required();
+      sub.add_option("--model-path", a->model_path,
+                     "Model input: a .gguf/.apr/.safetensors file or an HF snapshot directory. A directory also runs the "
+                     "conversion suite (G0-FORMAT, F-CONV-*, golden rule, contracts). Default: the playbook's model.local_path");
+      sub.add_option("-o,--output", a->o.out_dir,
+                     "Output directory: evidence.jsonl (journal), evidence.json, mqs.json, junit.xml, summary.md, report.html, "
+                     "artifacts/<hash>/model.<ext>, nodes/<id>/ (worker logs)")->capture_default_str();
+      sub.add_option("-j,--jobs", a->o.jobs, "Parallel worker processes (default: cores, capped 4/4/2/1/1/1 by model.size_category)");
+      sub.add_flag("--dry-run", a->o.dry_run, "Print the DAG (nodes, dependencies, gates, artifact paths) and exit; runs nothing");
+      sub.add_option("--dot", a->dot, "Write the DAG as Graphviz to this file");
+      sub.add_flag("--resume", a->o.resume, "Continue from <output>/evidence.jsonl: journaled nodes are not rerun");
+      sub.add_option("--failure-policy", a->policy,
+                     "stop-on-first | stop-on-p0 (stop after a failing P0 gate) | collect-all | fail-fast "
+                     "(default: the playbook's failure_policy, else stop-on-p0). Nodes not run are Skipped with the reason");
+      sub.add_flag("--strict", a->o.strict, "Unknown playbook keys are errors instead of warnings");
+      sub.add_option("--timeout", a->timeout, "Per-node timeout in ms (default: test_matrix.timeout_ms, else 60000); the worker is killed and the node is Timeout");
+      sub.add_option("--gates-dir", a->o.gates_dir, "Use the gate catalogue in this directory instead of the built-in one");
+      sub.add_flag("-v,--verbose", a->verbose, "Also log node starts");
+      sub.add_flag("-q,--quiet", a->quiet, "Only the final summary");
+      sub.add_option("--log-format", a->log_format, "text | json (one JSON object per node event on stderr)")->capture_default_str();
+      sub.add_option("--worker", a->worker, "Testing: run nodes with this executable instead of `apr-qa __node`")->group("");
+      return [a]() {
+        auto& o = a->o;
+        if (!a->model_path.empty()) o.model_path = a->model_path;
+        if (!a->dot.empty()) o.dot_file = a->dot;
+        if (!a->policy.empty()) o.failure_policy = a->policy;
+        if (a->timeout > 0) o.timeout_ms = a->timeout;
+        if (!a->worker.empty()) o.worker = {a->worker};
+        if (a->log_format != "text" && a->log_format != "json") {
+          std::fprintf(stderr, "apr-qa run: --log-format must be text or json, found '%s'\n", a->log_format.c_str());
+          return apr::cli::kExitUsage;
+        }
+        o.log_format = a->log_format;
+        o.verbosity = a->quiet ? -1 : (a->verbose ? 1 : 0);
+        o.has_cuda = false;  // the engine has no CUDA backend: gpu cells are Skipped "no CUDA device"
+        return apr::qa::run_playbook(o);
+      };
+    }});
+
+}  // namespace

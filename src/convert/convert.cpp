@@ -1,0 +1,96 @@
+// apr-qa convert: convert_model / export_model (see convert.hpp).
+#include "convert/convert.hpp"
+
+#include "convert/diff.hpp"
+#include "convert/export_internal.hpp"
+#include "convert/load.hpp"
+#include "model/model_check.hpp"
+
+namespace apr::convert {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+ModelFormat target_format(const fs::path& dst, const ConvertOptions& o) {
+  if (o.to) return *o.to;
+  const auto ext = dst.extension().string();
+  if (ext == ".gguf") return ModelFormat::gguf;
+  if (ext == ".apr") return ModelFormat::apr;
+  if (ext == ".safetensors") return ModelFormat::safetensors;
+  std::error_code ec;
+  if (fs::is_directory(dst, ec) || ext.empty()) return ModelFormat::safetensors;
+  throw validation_error("cannot tell the target format from the extension '" + ext +
+                         "': expected .gguf, .apr, .safetensors or a directory, or pass --to")
+      .at_path(dst.string());
+}
+
+void check_target_path(const fs::path& dst, ModelFormat f) {
+  if (f == ModelFormat::safetensors) return;  // a .safetensors file or a directory
+  if (dst.extension() != file_extension(f))
+    throw validation_error(std::string("target path must end in ") + file_extension(f) + ", found '" +
+                           dst.filename().string() + "'")
+        .at_path(dst.string());
+}
+
+}  // namespace
+
+Result<ConvertReport> export_model_report(const model::CanonicalModel& m, ModelFormat f, const fs::path& dst,
+                                          const ConvertOptions& o) {
+  return capture([&]() {
+    check_target_path(dst, f);
+    model::check_model(m);  // export writes exactly the manifest: refuse anything else up front
+    auto plan = detail::plan_tensors(m, f, o);
+    ConvertReport rep;
+    rep.format = f;
+    switch (f) {
+      case ModelFormat::gguf: rep.output = detail::export_gguf(m, plan, dst); break;
+      case ModelFormat::apr: rep.output = detail::export_apr(m, plan, dst); break;
+      case ModelFormat::safetensors: rep.output = detail::export_safetensors(m, plan, dst); break;
+    }
+    rep.lossy_tensors = std::move(plan.lossy);
+    rep.notes = std::move(plan.notes);
+    rep.tensors = plan.tensors.size();
+    std::error_code ec;
+    rep.bytes = fs::file_size(rep.output, ec);
+    return rep;
+  });
+}
+
+Result<void> export_model(const model::CanonicalModel& m, ModelFormat f, const fs::path& dst, const ConvertOptions& o) {
+  auto r = export_model_report(m, f, dst, o);
+  if (!r.ok()) return r.error();
+  return {};
+}
+
+Result<ConvertReport> convert_model(const std::string& src, const fs::path& dst, const ConvertOptions& o) {
+  return capture([&]() {
+    LoadOptions lo;
+    lo.tokenizer = o.tokenizer;
+    auto m = load_model(src, lo).value();
+    const ModelFormat f = target_format(dst, o);
+    auto rep = export_model_report(m, f, dst, o).value();
+    if (o.verify) {
+      auto out = load_model(rep.output.string(), {}).value();
+      auto d = diff_models(m, out, {}).value();
+      rep.verify_max_abs_diff = d.max_abs_diff;
+      const bool lossless = rep.lossy_tensors.empty();
+      if (lossless && !d.equal) {
+        std::string what = d.config_diffs.empty() ? "" : "config: " + d.config_diffs.front() + "; ";
+        if (!d.tokenizer_diffs.empty()) what += "tokenizer: " + d.tokenizer_diffs.front() + "; ";
+        for (const auto& t : d.tensors)
+          if (t.status == "differs" || t.status.rfind("missing", 0) == 0) {
+            what += "tensor " + t.name + ": " + t.status;
+            break;
+          }
+        std::error_code ec;
+        fs::remove(rep.output, ec);  // a failed conversion leaves no model file behind
+        throw validation_error("--verify: the converted model differs from the source (" + what + ")").at_path(rep.output.string());
+      }
+      rep.verified = true;
+    }
+    return rep;
+  });
+}
+
+}  // namespace apr::convert

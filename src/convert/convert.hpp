@@ -1,0 +1,59 @@
+// apr-qa convert: format conversion with the dtype policy.
+//
+// convert_model(src, dst, o) loads `src` (any input resolve_artifact accepts) and exports it.
+// Target format: o.to, else dst's extension (.gguf/.apr/.safetensors), else (an existing or new
+// directory) SafeTensors in HF layout. Dtype policy:
+//  * passthrough: a tensor keeps its bytes when the target holds its type (GGUF/APR: every GGML
+//    type; SafeTensors: F32/F16/BF16); llama Q/K rows are (un)permuted as whole rows;
+//  * a quantized tensor going to SafeTensors is dequantized to F32 (exact values) and its
+//    original type and the sha256 of its bytes are recorded in __metadata__; going back to
+//    GGUF/APR it is re-quantized only when that reproduces exactly the recorded bytes, otherwise
+//    it stays F32 and a note says so;
+//  * lossy only on request: o.dtype (F32/F16/BF16) or o.quantize (llama.cpp's tensor-type rules,
+//    with the ne0 % 256 fallbacks); the report lists every tensor a conversion touched.
+// Outputs are written to a temporary file beside the target and renamed on success: a failed
+// conversion leaves nothing. o.verify diffs the output against the source after writing.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "formats/detect.hpp"
+#include "model/canonical_model.hpp"
+
+namespace apr::convert {
+
+struct ConvertOptions {
+  std::optional<ModelFormat> to;
+  std::optional<GgmlType> dtype;           // F32/F16/BF16, lossy on request
+  std::optional<std::string> quantize;     // q8_0|q4_0|q4_1|q5_0|q5_1|q4_k_m|q5_k_m|q6_k
+  std::optional<std::filesystem::path> tokenizer;
+  bool verify = false;
+};
+
+struct ConvertReport {
+  std::filesystem::path output;            // the model file written (model.safetensors inside a dir target)
+  ModelFormat format = ModelFormat::gguf;
+  std::vector<std::string> lossy_tensors;  // "name: FROM->TO" for value-changing conversions
+  std::vector<std::string> notes;          // exact dtype changes, kept-F32 decisions, ...
+  std::size_t tensors = 0;
+  std::uint64_t bytes = 0;                 // size of the model file written
+  bool verified = false;                   // o.verify ran and found max|diff| = 0 where expected
+  double verify_max_abs_diff = 0;
+};
+
+Result<ConvertReport> convert_model(const std::string& src, const std::filesystem::path& dst, const ConvertOptions& o);
+// Export an already loaded model. Fills `report` when given.
+Result<void> export_model(const model::CanonicalModel& m, ModelFormat f, const std::filesystem::path& dst,
+                          const ConvertOptions& o);
+Result<ConvertReport> export_model_report(const model::CanonicalModel& m, ModelFormat f,
+                                          const std::filesystem::path& dst, const ConvertOptions& o);
+
+// The quantize scheme names accepted by ConvertOptions::quantize, for --help and errors.
+const std::vector<std::string>& quantize_scheme_names();
+
+}  // namespace apr::convert

@@ -1,0 +1,69 @@
+// apr-qa convert: canonical model -> GGUF. KV order: general.*, {arch}.*, tokenizer.*, then
+// extra metadata (non-general keys as apr_qa.extra.<key>). {arch}.rope.freq_base is always
+// written; the vocabulary is padded with "[PAD<id>]" unused tokens to the embedding rows, as
+// llama.cpp requires; the tied lm_head is left out (llama.cpp reuses token_embd).
+#include <map>
+
+#include "convert/export_internal.hpp"
+#include "convert/gguf_meta.hpp"
+#include "convert/import_internal.hpp"
+#include "formats/gguf.hpp"
+#include "model/arch_traits.hpp"
+#include "tokenizer/gguf_tokenizer.hpp"
+
+namespace apr::convert::detail {
+
+GgmlType dominant_type(const Plan& p) {
+  std::map<GgmlType, int> count;
+  for (const auto& t : p.tensors)
+    if (t.shape.size() >= 2) count[t.type]++;
+  GgmlType best = GgmlType::F32;
+  int n = -1;
+  for (auto [t, c] : count)
+    if (c > n) best = t, n = c;
+  return best;
+}
+
+std::filesystem::path export_gguf(const model::CanonicalModel& m, const Plan& p, const std::filesystem::path& dst) {
+  const auto& traits = model::arch_traits(m.config.arch);
+  gguf::Writer w;
+  w.add_kv("general.architecture", gguf::Value::str(traits.gguf_arch));
+  if (model::arch_by_gguf(traits.gguf_arch).arch != m.config.arch)
+    w.add_kv("apr_qa.architecture", gguf::Value::str(traits.name));
+  w.add_kv("general.type", gguf::Value::str("model"));
+  for (const auto& [k, v] : m.extra)
+    if (k.rfind("general.", 0) == 0 && k != "general.file_type" && k != "general.type") w.add_kv(k, gguf::Value::str(v));
+  std::uint32_t ftype = llama_ftype_for(dominant_type(p));
+  if (p.file_type) {
+    ftype = *p.file_type;
+  } else if (auto it = m.extra.find("general.file_type"); it != m.extra.end()) {
+    try {
+      ftype = static_cast<std::uint32_t>(std::stoul(it->second));
+    } catch (...) {
+      throw validation_error("extra metadata general.file_type '" + it->second + "' is not a number").at_key("general.file_type");
+    }
+  }
+  w.add_kv("general.file_type", gguf::Value::u32(ftype));
+  if (p.any_quantized) w.add_kv("general.quantization_version", gguf::Value::u32(2));
+  for (auto& kv : config_to_gguf(m.config)) w.add_kv(std::move(kv.key), std::move(kv.value));
+  auto tok = m.tokenizer;
+  pad_vocab(tok, m.config.vocab);
+  for (auto& kv : tok::tokenizer_to_gguf(tok)) w.add_kv(std::move(kv.key), std::move(kv.value));
+  for (const auto& [k, v] : m.extra)
+    if (k.rfind("general.", 0) != 0) w.add_kv("apr_qa.extra." + k, gguf::Value::str(v));
+  for (const auto& [name, rec] : p.records) {
+    const auto g = model::hf_to_gguf_name(name).value_or(name);
+    w.add_kv("apr_qa.dtype." + g, gguf::Value::str(std::string(dtype_name(rec.first))));
+    if (!rec.second.empty()) w.add_kv("apr_qa.sha256." + g, gguf::Value::str(rec.second));
+  }
+  for (const auto& t : p.tensors) {
+    if (t.produce)
+      w.add_tensor(t.name, t.type, t.shape, t.produce);
+    else
+      w.add_tensor(t.name, t.type, t.shape, t.direct);
+  }
+  w.write(dst);
+  return dst;
+}
+
+}  // namespace apr::convert::detail

@@ -1,0 +1,195 @@
+// apr-qa convert: per-tensor output plans (see tensor_plan.hpp).
+#include "convert/tensor_plan.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/hash.hpp"
+#include "model/arch_traits.hpp"
+#include "model/qk_permute.hpp"
+#include "tensor/dequantize.hpp"
+#include "tensor/quantize.hpp"
+
+namespace apr::convert::detail {
+namespace {
+
+using model::CanonicalTensor;
+
+bool st_holds(GgmlType t) { return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16; }
+
+// Bytes of canonical row r re-encoded as `out` (row_len elements).
+void encode_row(const CanonicalTensor& t, std::int64_t r, GgmlType out, std::byte* dst, std::vector<float>& scratch) {
+  auto src = t.row(r);
+  if (t.type() == out) {
+    std::memcpy(dst, src.data(), src.size());
+    return;
+  }
+  const std::int64_t n = t.source.row_len();
+  scratch.resize(static_cast<std::size_t>(n));
+  dequantize_row(t.type(), src.data(), scratch.data(), n);
+  quantize_row(out, scratch.data(), dst, n);
+}
+
+std::string sha_of_rows(const CanonicalTensor& t) {
+  Sha256 h;
+  for (std::int64_t r = 0; r < t.source.rows(); ++r) h.update(t.row(r));
+  return h.hex_digest();
+}
+
+// Does quantizing the (F32) values of t to `type` reproduce the recorded original bytes?
+bool requant_reproduces(const CanonicalTensor& t, GgmlType type) {
+  if (t.source.row_len() % static_cast<std::int64_t>(dtype_info(type).block_elems) != 0) return false;
+  const std::int64_t n = t.source.row_len();
+  const std::uint64_t rb = row_bytes(type, static_cast<std::uint64_t>(n));
+  std::vector<std::byte> q(rb);
+  std::vector<float> back(static_cast<std::size_t>(n));
+  Sha256 h;
+  for (std::int64_t r = 0; r < t.source.rows(); ++r) {
+    auto src = t.row(r);
+    quantize_row(type, reinterpret_cast<const float*>(src.data()), q.data(), n);
+    if (t.original_sha256.empty()) {  // no hash recorded: demand bit-identical values back
+      dequantize_row(type, q.data(), back.data(), n);
+      if (std::memcmp(back.data(), src.data(), src.size()) != 0) return false;
+    }
+    h.update(q);
+  }
+  return t.original_sha256.empty() || h.hex_digest() == t.original_sha256;
+}
+
+constexpr std::size_t kReleaseMin = 1u << 20;
+
+// The mapped file (kept alive by the model) whose bytes hold `s`, or nullptr.
+const MappedFile* mapping_of(const model::CanonicalModel& m, std::span<const std::byte> s) {
+  for (const auto& f : m.keep_alive)
+    if (f && s.data() >= f->data() && s.data() + s.size() <= f->data() + f->size()) return f.get();
+  return nullptr;
+}
+
+std::string arrow(const std::string& name, GgmlType a, GgmlType b) {
+  return name + ": " + std::string(dtype_name(a)) + "->" + std::string(dtype_name(b));
+}
+
+}  // namespace
+
+Plan plan_tensors(const model::CanonicalModel& m, ModelFormat target, const ConvertOptions& o) {
+  Plan p;
+  if (o.quantize && o.dtype) throw validation_error("--dtype and --quantize are exclusive: give one").at_key("dtype");
+  if (o.quantize && target == ModelFormat::safetensors)
+    throw validation_error("--quantize needs a GGUF or APR target: SafeTensors holds only F32/F16/BF16").at_key("quantize");
+  if (o.dtype && !st_holds(*o.dtype))
+    throw validation_error("--dtype " + std::string(dtype_name(*o.dtype)) + ": expected f32, f16 or bf16 (use --quantize for GGML types)")
+        .at_key("dtype");
+  const QuantScheme* qs = o.quantize ? &quant_scheme(*o.quantize) : nullptr;
+  if (qs) p.file_type = qs->ftype;
+  if (o.dtype) p.file_type = o.dtype == GgmlType::F32 ? 0u : o.dtype == GgmlType::F16 ? 1u : 32u;
+
+  const auto& cfg = m.config;
+  for (const auto& spec : model::tensor_manifest(cfg)) {
+    const CanonicalTensor* tp = m.find(spec.hf_name);
+    if (!tp) continue;
+    const CanonicalTensor& t = *tp;
+    OutTensor out;
+    out.name = target == ModelFormat::gguf ? spec.gguf_name : spec.hf_name;
+    out.shape = t.shape();
+
+    // Output row -> canonical row (GGUF llama-family Q/K permutation); 1-D biases permute elements.
+    std::vector<std::int32_t> rows, elems;
+    if (target == ModelFormat::gguf && spec.permute != model::RowPermute::none) {
+      const std::int64_t n = spec.permute == model::RowPermute::q_heads ? cfg.heads : cfg.kv_heads;
+      auto map = model::gguf_rows_from_hf(t.shape()[0], n);
+      (t.shape().size() == 1 ? elems : rows) = std::move(map);
+    }
+
+    const GgmlType in = t.type();
+    GgmlType ot = in;
+    // GGUF keeps 1-D tensors (norms, biases) in F32: llama.cpp's CPU ops cannot multiply by a
+    // BF16/F16 vector. Widening is exact; the original type is recorded.
+    const bool gguf_1d = target == ModelFormat::gguf && t.shape().size() == 1;
+    if (qs) {
+      if (auto q = quant_type_for(*qs, spec.gguf_name, t.shape(), cfg.layers, !cfg.tied_embeddings)) ot = *q;
+    } else if (o.dtype) {
+      ot = *o.dtype;
+    } else if (t.original_type && in == GgmlType::F32) {
+      const GgmlType orig = *t.original_type;
+      const bool holds = !(gguf_1d && orig != GgmlType::F32) && (target != ModelFormat::safetensors || st_holds(orig));
+      if (holds && requant_reproduces(t, orig)) {
+        ot = orig;
+        p.notes.push_back(arrow(spec.hf_name, in, ot) + " (restored the recorded original type: bytes identical)");
+      } else {
+        p.records[spec.hf_name] = {orig, t.original_sha256};
+        if (holds)
+          p.notes.push_back(spec.hf_name + ": kept F32: re-encoding as the recorded original " + std::string(dtype_name(orig)) +
+                            " does not reproduce its bytes");
+      }
+    } else if (target == ModelFormat::safetensors && !st_holds(in)) {
+      ot = GgmlType::F32;
+      p.records[spec.hf_name] = {in, sha_of_rows(t)};
+      p.notes.push_back(arrow(spec.hf_name, in, ot) + " (dequantized exactly; original type recorded)");
+    }
+    if (gguf_1d && ot != GgmlType::F32) {
+      if (!qs && !o.dtype && ot == in) {
+        p.records[spec.hf_name] = {in, std::string()};
+        p.notes.push_back(arrow(spec.hf_name, in, GgmlType::F32) + " (1-D tensor widened exactly for llama.cpp; original type recorded)");
+      }
+      ot = GgmlType::F32;
+    }
+    if (ot != in && (qs || o.dtype)) {
+      const bool exact = ot == GgmlType::F32;  // widening or dequantizing never changes a value
+      if (exact)
+        p.notes.push_back(arrow(spec.hf_name, in, ot) + " (exact)");
+      else
+        p.lossy.push_back(arrow(spec.hf_name, in, ot));
+    }
+    if (target == ModelFormat::safetensors && !st_holds(ot))
+      throw internal_error("SafeTensors plan with dtype " + std::string(dtype_name(ot))).at_tensor(spec.hf_name);
+    out.type = ot;
+    p.any_quantized = p.any_quantized || is_quantized(ot);
+
+    const auto identity_rows = model::compose_rows(t.row_order, rows).empty();
+    const auto* map = mapping_of(m, t.source.data);
+    if (ot == in && elems.empty() && identity_rows && map && t.source.data.size() >= kReleaseMin) {
+      // Passthrough from a mapped file: copy, then drop the source pages from our RSS so a
+      // multi-GB conversion streams (peak RSS ~ the largest tensor, not the model).
+      out.produce = [map, src = t.source.data](std::span<std::byte> dst) {
+        const std::uint64_t off = static_cast<std::uint64_t>(src.data() - map->data());
+        constexpr std::size_t kChunk = 16u << 20;
+        for (std::size_t done = 0; done < src.size(); done += kChunk) {
+          const std::size_t n = std::min(kChunk, src.size() - done);
+          std::memcpy(dst.data() + done, src.data() + done, n);
+          map->release(off + done, n);
+        }
+      };
+    } else if (ot == in && elems.empty() && identity_rows) {
+      out.direct = t.source.data;
+    } else if (!elems.empty()) {
+      out.produce = [tp, elems, ot](std::span<std::byte> dst) {
+        const std::size_t n = elems.size();
+        std::vector<float> v(n), w(n);
+        dequantize_row(tp->type(), tp->source.data.data(), v.data(), static_cast<std::int64_t>(n));
+        if (tp->type() == ot) {
+          const std::size_t es = row_bytes(ot, 1);
+          for (std::size_t i = 0; i < n; ++i)
+            std::memcpy(dst.data() + i * es, tp->source.data.data() + static_cast<std::size_t>(elems[i]) * es, es);
+          return;
+        }
+        for (std::size_t i = 0; i < n; ++i) w[i] = v[static_cast<std::size_t>(elems[i])];
+        quantize_row(ot, w.data(), dst.data(), static_cast<std::int64_t>(n));
+      };
+    } else {
+      out.produce = [tp, rows, ot](std::span<std::byte> dst) {
+        const std::int64_t nrows = tp->source.rows();
+        const std::uint64_t rb = row_bytes(ot, static_cast<std::uint64_t>(tp->source.row_len()));
+        if (dst.size() != rb * static_cast<std::uint64_t>(nrows)) throw internal_error("producer size mismatch").at_tensor(tp->name);
+        std::vector<float> scratch;
+        for (std::int64_t i = 0; i < nrows; ++i) {
+          const std::int64_t r = rows.empty() ? i : rows[static_cast<std::size_t>(i)];
+          encode_row(*tp, r, ot, dst.data() + static_cast<std::size_t>(i) * rb, scratch);
+        }
+      };
+    }
+    p.tensors.push_back(std::move(out));
+  }
+  return p;
+}
+
+}  // namespace apr::convert::detail

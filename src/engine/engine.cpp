@@ -1,0 +1,151 @@
+#include "engine/engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "engine/forward.hpp"
+#include "engine/sampler.hpp"
+#include "engine/thread_pool.hpp"
+
+#include "tokenizer/tokenizer.hpp"
+
+namespace apr::engine {
+
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const model::CanonicalModel> m,
+                                               const EngineOptions& o) {
+  return capture([&]() -> std::unique_ptr<Engine> {
+    if (!m) throw internal_error("engine: create() given a null model");
+    if (o.mode != Mode::reference)
+      throw unsupported_error("engine: mode 'fast' is not implemented; expected 'reference'");
+    if (o.threads < 1 || o.threads > 1024)
+      throw validation_error("engine: threads must be in [1, 1024], found " + std::to_string(o.threads));
+    std::unique_ptr<Engine> e(new Engine());
+    e->model_ = m;
+    e->opts_ = o;
+    ModelWeights w = bind_weights(*m);
+    e->pool_ = std::make_unique<ThreadPool>(o.threads);
+    e->fwd_ = std::make_unique<Forward>(m->config, std::move(w), *e->pool_, o.max_context);
+    const auto& td = m->tokenizer;
+    auto add_stop = [&](std::int64_t id) {
+      if (id >= 0 && id < m->config.vocab &&
+          std::find(e->stop_ids_.begin(), e->stop_ids_.end(), id) == e->stop_ids_.end())
+        e->stop_ids_.push_back(static_cast<std::int32_t>(id));
+    };
+    if (td.eos_id) add_stop(*td.eos_id);
+    if (!td.tokens.empty()) {
+      auto t = tok::Tokenizer::from_data(td);
+      if (!t) throw Error(t.error()).with_context("engine: building the model's tokenizer");
+      e->tok_.emplace(std::move(t.value()));
+      for (std::int64_t id = 0; id < static_cast<std::int64_t>(td.tokens.size()); ++id)
+        if (e->tok_->is_end_of_generation(static_cast<std::int32_t>(id))) add_stop(id);
+    }
+    return e;
+  });
+}
+
+std::int64_t Engine::vocab() const { return model_->config.vocab; }
+
+
+std::string Engine::decode(std::span<const std::int32_t> ids) const {
+  if (!tok_) return {};
+  std::vector<std::int32_t> known;
+  known.reserve(ids.size());
+  for (auto id : ids)
+    if (has_text(id)) known.push_back(id);
+  return tok_->decode(known);
+}
+
+bool Engine::has_text(std::int32_t id) const {
+  return tok_ && id >= 0 && id < tok_->vocab_size();
+}
+
+std::vector<float> Engine::logits_all(std::span<const std::int32_t> tokens) {
+  std::vector<float> out;
+  fwd_->reset();
+  fwd_->run(tokens, true, out);
+  return out;
+}
+
+GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const SamplingOptions& s,
+                                const std::function<bool(std::int32_t)>& on_token) {
+  using clock = std::chrono::steady_clock;
+  auto secs = [](clock::duration d) { return std::chrono::duration<double>(d).count(); };
+  GenerateResult r;
+  if (prompt.empty()) throw validation_error("engine: generate() needs a prompt of at least one token");
+  if (!(s.temperature <= 0) && !(s.temperature > 0))
+    throw validation_error("engine: temperature is NaN");
+  if (s.top_p <= 0 || s.top_p > 1)
+    throw validation_error("engine: top_p must be in (0, 1], found " + std::to_string(s.top_p));
+  if (s.top_k < 0) throw validation_error("engine: top_k must be >= 0, found " + std::to_string(s.top_k));
+  r.stop_reason = "max_tokens";
+  if (s.max_tokens <= 0) {
+    r.peak_rss_bytes = peak_rss_bytes();
+    return r;
+  }
+  Rng rng(s.seed);
+  const SamplerParams sp{s.temperature, s.top_k, s.top_p};
+  std::vector<float> logits;
+  const auto t0 = clock::now();
+  fwd_->reset();
+  fwd_->run(prompt, false, logits);
+  const auto t_prefill = clock::now();
+  std::int32_t next = sample(logits, sp, rng);
+  const auto t_first = clock::now();
+  r.ttft_ms = secs(t_first - t0) * 1e3;
+  const double pre_s = secs(t_prefill - t0);
+  r.prefill_tps = pre_s > 0 ? static_cast<double>(prompt.size()) / pre_s : 0;
+  bool stopped = false;
+  int decoded_steps = 0;
+  for (;;) {
+    r.tokens.push_back(next);
+    const bool is_eos =
+        !s.ignore_eos && std::find(stop_ids_.begin(), stop_ids_.end(), next) != stop_ids_.end();
+    const bool is_extra = std::find(s.extra_stop.begin(), s.extra_stop.end(), next) != s.extra_stop.end();
+    if (on_token && !on_token(next)) {
+      r.stop_reason = "callback";
+      break;
+    }
+    if (is_eos || is_extra) {
+      r.stop_reason = is_eos ? "eos" : "stop_token";
+      stopped = true;
+      break;
+    }
+    if (static_cast<int>(r.tokens.size()) >= s.max_tokens) break;
+    if (fwd_->n_past() + 1 > fwd_->max_context()) {
+      r.stop_reason = "max_context";
+      break;
+    }
+    const std::int32_t in[1] = {next};
+    fwd_->run(in, false, logits);
+    next = sample(logits, sp, rng);
+    ++decoded_steps;
+  }
+  const double dec_s = secs(clock::now() - t_first);
+  r.decode_tps = (decoded_steps > 0 && dec_s > 0) ? decoded_steps / dec_s : 0;
+  std::span<const std::int32_t> text_ids(r.tokens);
+  if (stopped) text_ids = text_ids.first(text_ids.size() - 1);
+  r.text = decode(text_ids);
+  r.peak_rss_bytes = peak_rss_bytes();
+  return r;
+}
+
+std::uint64_t peak_rss_bytes() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  std::uint64_t kb = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::strncmp(line, "VmHWM:", 6) == 0) {
+      kb = std::strtoull(line + 6, nullptr, 10);
+      break;
+    }
+  }
+  std::fclose(f);
+  return kb * 1024;
+}
+
+}  // namespace apr::engine

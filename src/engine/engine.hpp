@@ -1,0 +1,110 @@
+// apr-qa engine: an embedded CPU inference engine for llama-family decoders (llama, qwen2,
+// mistral) running on the canonical model.
+//
+// Contract:
+// - Weights stay in their stored dtype (memory-mapped or owned by the CanonicalModel) and are
+//   dequantized row by row, exactly, on the fly. Canonical Q/K rows are in HF order, so RoPE is
+//   always rotate-half (NEOX).
+// - Mode::reference is deterministic: logits depend only on the dequantized weight values and
+//   the input tokens. A Q4_K tensor and its exact F32 dequantization give bitwise identical
+//   logits; 1 and N threads give bitwise identical logits; batched prefill and incremental
+//   decoding with the KV cache give bitwise identical logits. Every dot product accumulates in
+//   a fixed number of lanes combined in a fixed tree, an order that depends only on the row
+//   length; threads split output rows (or attention heads) only.
+// - Mode::fast is not implemented: create() rejects it with an `unsupported` Error.
+// - An Engine is not thread safe: one call at a time (serve wraps it in a mutex).
+// - logits_all/generate throw apr::Error (validation) for token ids outside the vocabulary or
+//   sequences longer than max_context.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "model/canonical_model.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+namespace apr::engine {
+
+enum class Mode { reference /* deterministic */, fast /* not implemented */ };
+
+struct EngineOptions {
+  int threads = 1;
+  Mode mode = Mode::reference;
+  std::int64_t max_context = 4096;  // KV cache capacity in positions
+};
+
+struct SamplingOptions {
+  double temperature = 0;            // <= 0: greedy (argmax, lowest id on ties)
+  int top_k = 0;                     // 0: no top-k cut
+  double top_p = 1.0;                // 1: no nucleus cut
+  std::uint64_t seed = 0;            // xoshiro256** seeded through splitmix64
+  int max_tokens = 32;
+  std::vector<std::int32_t> extra_stop;  // stop ids besides the model's end-of-generation ids
+  bool ignore_eos = false;           // benchmarks: do not stop at the model's end-of-generation ids
+};
+
+struct GenerateResult {
+  std::vector<std::int32_t> tokens;  // generated ids (a stop token is included when hit)
+  std::string text;                  // decoded generated text without the stop token ("" without a tokenizer)
+  std::string stop_reason;           // "eos" | "max_tokens" | "stop_token" | "callback"
+  double ttft_ms = 0;                // prompt in -> first token sampled
+  double prefill_tps = 0;            // prompt tokens / prefill seconds
+  double decode_tps = 0;             // tokens after the first / their seconds
+  std::uint64_t peak_rss_bytes = 0;  // process peak resident set size after the call
+};
+
+class Forward;
+class ThreadPool;
+
+class Engine {
+ public:
+  // Validates the model (architecture traits, every tensor's presence, shape and dtype) and
+  // binds its weights. Errors name the tensor and the expected vs found shape/dtype.
+  static Result<std::unique_ptr<Engine>> create(std::shared_ptr<const model::CanonicalModel> m,
+                                                const EngineOptions& o);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Teacher-forced logits of every position, [T * vocab] row-major, on a fresh KV cache.
+  std::vector<float> logits_all(std::span<const std::int32_t> tokens);
+
+  // Prefill the prompt, then sample up to s.max_tokens tokens. on_token is called with each
+  // generated id (including a final stop token); returning false stops generation
+  // (stop_reason "callback").
+  GenerateResult generate(std::span<const std::int32_t> prompt, const SamplingOptions& s,
+                          const std::function<bool(std::int32_t)>& on_token = {});
+
+  // Ids that end generation: the model's eos id plus the tokenizer's end-of-generation set.
+  const std::vector<std::int32_t>& stop_ids() const { return stop_ids_; }
+  const model::CanonicalModel& model() const { return *model_; }
+  std::int64_t vocab() const;
+  // Decode ids to text with the model's tokenizer; "" when the engine has none. Ids without a
+  // token (padding rows of the embedding beyond the tokenizer's vocabulary, which a model can
+  // still emit) decode to nothing; the ids themselves are always reported in GenerateResult.
+  std::string decode(std::span<const std::int32_t> ids) const;
+  // Whether id has token text in the model's tokenizer.
+  bool has_text(std::int32_t id) const;
+  // The model's tokenizer (built from CanonicalModel::tokenizer); null when the model has none.
+  const tok::Tokenizer* tokenizer() const { return tok_ ? &*tok_ : nullptr; }
+
+ private:
+  Engine() = default;
+  std::shared_ptr<const model::CanonicalModel> model_;
+  EngineOptions opts_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<Forward> fwd_;
+  std::vector<std::int32_t> stop_ids_;
+  std::optional<tok::Tokenizer> tok_;
+};
+
+// Process peak resident set size in bytes (VmHWM), 0 if unavailable.
+std::uint64_t peak_rss_bytes();
+
+}  // namespace apr::engine

@@ -1,0 +1,112 @@
+#include "engine/kernels.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace apr::engine {
+
+namespace {
+
+template <int L>
+inline float tree_sum(float* acc) noexcept {
+  for (int w = L / 2; w >= 1; w /= 2)
+    for (int l = 0; l < w; ++l) acc[l] += acc[l + w];
+  return acc[0];
+}
+
+}  // namespace
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+float dot(const float* a, const float* b, std::int64_t n) noexcept {
+  float acc[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += a[i + l] * b[i + l];
+  for (int l = 0; i + l < n; ++l) acc[l] += a[i + l] * b[i + l];
+  return tree_sum<kLanes>(acc);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void dot4(const float* w, const float* const x[4], std::int64_t n, float* out) noexcept {
+  float a0[kLanes] = {}, a1[kLanes] = {}, a2[kLanes] = {}, a3[kLanes] = {};
+  const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const float wv = w[i + l];
+      a0[l] += wv * x0[i + l];
+      a1[l] += wv * x1[i + l];
+      a2[l] += wv * x2[i + l];
+      a3[l] += wv * x3[i + l];
+    }
+  for (int l = 0; i + l < n; ++l) {
+    const float wv = w[i + l];
+    a0[l] += wv * x0[i + l];
+    a1[l] += wv * x1[i + l];
+    a2[l] += wv * x2[i + l];
+    a3[l] += wv * x3[i + l];
+  }
+  out[0] = tree_sum<kLanes>(a0);
+  out[1] = tree_sum<kLanes>(a1);
+  out[2] = tree_sum<kLanes>(a2);
+  out[3] = tree_sum<kLanes>(a3);
+}
+
+void rmsnorm(const float* x, const float* w, float* y, std::int64_t n, double eps) noexcept {
+  double ss = 0;
+  for (std::int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+  const float s = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(n) + eps));
+  for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] * s) * w[i];
+}
+
+void rope_neox(float* x, std::int64_t d, std::int64_t pos, const double* inv_freq) noexcept {
+  const std::int64_t h = d / 2;
+  for (std::int64_t i = 0; i < h; ++i) {
+    const double th = static_cast<double>(pos) * inv_freq[i];
+    const float c = static_cast<float>(std::cos(th));
+    const float s = static_cast<float>(std::sin(th));
+    const float x0 = x[i], x1 = x[i + h];
+    x[i] = x0 * c - x1 * s;
+    x[i + h] = x0 * s + x1 * c;
+  }
+}
+
+void softmax(float* x, std::int64_t n) noexcept {
+  float mx = -std::numeric_limits<float>::infinity();
+  for (std::int64_t i = 0; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+  double sum = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - mx);
+    sum += x[i];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (std::int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void swiglu(const float* g, const float* u, float* x, std::int64_t n) noexcept {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float v = g[i];
+    x[i] = (v / (1.0f + std::exp(-v))) * u[i];
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void axpy(float* out, const float* v, float p, std::int64_t d) noexcept {
+  for (std::int64_t i = 0; i < d; ++i) out[i] += p * v[i];
+}
+
+void attend_head(const float* q, const float* k, const float* v, std::int64_t stride,
+                 std::int64_t d, std::int64_t pos, float scale, float* scores, float* out) noexcept {
+  for (std::int64_t j = 0; j <= pos; ++j) scores[j] = dot(q, k + j * stride, d) * scale;
+  softmax(scores, pos + 1);
+  for (std::int64_t i = 0; i < d; ++i) out[i] = 0.0f;
+  for (std::int64_t j = 0; j <= pos; ++j) axpy(out, v + j * stride, scores[j], d);
+}
+
+}  // namespace apr::engine

@@ -1,0 +1,58 @@
+// apr-qa engine: binding the canonical model's tensors to the forward pass.
+//
+// A Matrix is a 2-D weight [rows, cols] in its stored dtype; row(r) yields the exact f32 values
+// of canonical row r (honouring the tensor's row-order map): straight from the mapped bytes for
+// aligned F32, otherwise dequantized into caller scratch by the tensor layer. Vectors (norm
+// weights, biases) are small and dequantized once when the engine is created.
+// bind_weights() checks every tensor the architecture needs — presence, shape, supported dtype,
+// and that no unexpected tensor is present — and throws a validation/unsupported apr::Error
+// naming the tensor with expected vs found.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "model/canonical_model.hpp"
+
+namespace apr::engine {
+
+class Matrix {
+ public:
+  Matrix() = default;
+  explicit Matrix(const model::CanonicalTensor* t);
+  std::int64_t rows() const { return rows_; }
+  std::int64_t cols() const { return cols_; }
+  GgmlType type() const { return t_ ? t_->type() : GgmlType::F32; }
+  const std::string& name() const { return t_->name; }
+  // Exact f32 values of canonical row r; `scratch` must hold cols() floats.
+  const float* row(std::int64_t r, float* scratch) const;
+  // row(r) . x via a fused kernel when one exists for the dtype (bit-identical to dot(row, x));
+  // false when none does.
+  bool fused_dot(std::int64_t r, const float* x, float* out) const;
+
+ private:
+  const model::CanonicalTensor* t_ = nullptr;
+  std::int64_t rows_ = 0, cols_ = 0;
+  bool direct_f32_ = false;  // aligned F32 in identity order: point into the bytes
+};
+
+struct LayerWeights {
+  std::vector<float> attn_norm, ffn_norm;
+  Matrix q, k, v, o, gate, up, down;
+  std::vector<float> bq, bk, bv, bo;  // empty when the architecture/config has no such bias
+};
+
+struct ModelWeights {
+  Matrix embed;     // [vocab, hidden]
+  Matrix lm_head;   // [vocab, hidden]; the embedding when tied
+  std::vector<float> final_norm;
+  std::vector<LayerWeights> layers;
+};
+
+// Exact dequantization of n elements of one row of dtype t into dst.
+void dequantize_into(GgmlType t, const std::byte* src, float* dst, std::int64_t n);
+
+ModelWeights bind_weights(const model::CanonicalModel& m);
+
+}  // namespace apr::engine

@@ -1,0 +1,146 @@
+// APR v2 writer: deterministic bytes (metadata with sorted keys, index sorted by name, zero
+// padding, no timestamps), header and footer CRC32, tensor data streamed with a running CRC.
+#include <algorithm>
+#include <set>
+
+#include "core/atomic_file.hpp"
+#include "formats/apr.hpp"
+#include "formats/apr_layout.hpp"
+#include "formats/byte_cursor.hpp"
+
+namespace apr::aprfmt {
+namespace {
+
+// AtomicFile plus a running CRC32 of everything written (for the footer).
+class CrcSink {
+ public:
+  explicit CrcSink(const std::filesystem::path& p) : out_(p) {}
+  void write(std::span<const std::byte> b) {
+    crc_ = crc32_update(crc_, b);
+    out_.write(b);
+  }
+  void zeros(std::uint64_t n) {
+    static const std::byte z[64] = {};
+    while (n) {
+      std::uint64_t k = std::min<std::uint64_t>(n, sizeof z);
+      write({z, static_cast<std::size_t>(k)});
+      n -= k;
+    }
+  }
+  std::uint32_t crc() const { return crc32_final(crc_); }
+  AtomicFile& file() { return out_; }
+
+ private:
+  AtomicFile out_;
+  std::uint32_t crc_ = crc32_init();
+};
+
+std::span<const std::byte> as_bytes(const std::string& s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
+                        std::span<const std::byte> data) {
+  tensors_.push_back({std::move(name), type, std::move(shape), data, nullptr});
+}
+
+void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
+                        TensorProducer producer) {
+  if (!producer) throw internal_error("APR writer: empty tensor producer").at_tensor(name);
+  tensors_.push_back({std::move(name), type, std::move(shape), {}, std::move(producer)});
+}
+
+void Writer::write(const std::filesystem::path& path) const {
+  if (!metadata_.is_object()) throw validation_error("APR metadata must be a JSON object").at_path(path.string());
+  if (tensors_.size() > 0xFFFFFFFFull) throw validation_error("too many tensors for APR").at_path(path.string());
+  const std::string meta = metadata_.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+  if (meta.size() > kMaxMetadata)
+    throw validation_error("metadata JSON: expected at most 16 MiB, found " + std::to_string(meta.size()) + " bytes")
+        .at_path(path.string());
+
+  std::vector<const Pending*> items;
+  for (const auto& t : tensors_) items.push_back(&t);
+  std::sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->name < b->name; });
+
+  std::string index;
+  std::vector<std::uint64_t> sizes;
+  std::uint64_t offset = 0;
+  bool quantized = false;
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    const Pending& t = *items[k];
+    auto located = [&](Error e) { return std::move(e.at_tensor(t.name).at_path(path.string())); };
+    if (k > 0 && items[k - 1]->name == t.name) throw located(validation_error("duplicate tensor name"));
+    if (t.name.empty() || t.name.size() > kMaxName)
+      throw located(validation_error("name length: expected 1..256 bytes, found " + std::to_string(t.name.size())));
+    if (t.shape.size() > kMaxDims)
+      throw located(validation_error("ndim: expected at most 8, found " + std::to_string(t.shape.size())));
+    std::uint64_t nb;
+    try {
+      require_supported_dtype(static_cast<std::uint32_t>(t.type));
+      nb = tensor_bytes(t.type, t.shape);
+    } catch (Error& e) {
+      throw located(std::move(e));
+    }
+    if (!t.producer && t.data.size() != nb)
+      throw located(validation_error("data size: expected " + std::to_string(nb) + " bytes, found " + std::to_string(t.data.size())));
+    quantized = quantized || is_quantized(t.type);
+    auto put = [&](auto v) {
+      char b[sizeof v];
+      std::memcpy(b, &v, sizeof v);
+      index.append(b, sizeof v);
+    };
+    put(static_cast<std::uint16_t>(t.name.size()));
+    index += t.name;
+    put(static_cast<std::uint8_t>(t.type));
+    put(static_cast<std::uint8_t>(t.shape.size()));
+    for (auto dim : t.shape) put(static_cast<std::uint64_t>(dim));
+    put(offset);
+    put(nb);
+    sizes.push_back(nb);
+    offset += fmt::align_up(nb, kAlign);
+  }
+
+  HeaderFields h;
+  h.flags = kFlagRowMajor | (quantized ? kFlagQuantized : 0);
+  h.tensor_count = static_cast<std::uint32_t>(items.size());
+  h.metadata_size = static_cast<std::uint32_t>(meta.size());
+  h.index_offset = kHeaderSize + fmt::align_up(meta.size(), kAlign);
+  h.data_offset = h.index_offset + fmt::align_up(index.size(), kAlign);
+  std::byte hdr[kHeaderSize] = {};
+  std::memcpy(hdr, "APR\0", 4);
+  store_le<std::uint8_t>(hdr + 4, 2);
+  store_le<std::uint8_t>(hdr + 5, 0);
+  store_le(hdr + 6, h.flags);
+  store_le(hdr + 8, h.tensor_count);
+  store_le<std::uint64_t>(hdr + 12, kHeaderSize);
+  store_le(hdr + 20, h.metadata_size);
+  store_le(hdr + 24, h.index_offset);
+  store_le(hdr + 32, h.data_offset);
+  store_le(hdr + 40, header_crc(hdr));
+
+  CrcSink out(path);
+  out.write({hdr, kHeaderSize});
+  out.write(as_bytes(meta));
+  out.zeros(h.index_offset - kHeaderSize - meta.size());
+  out.write(as_bytes(index));
+  out.zeros(h.data_offset - h.index_offset - index.size());
+  std::vector<std::byte> buf;
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    const Pending& t = *items[k];
+    if (t.producer) {
+      buf.assign(static_cast<std::size_t>(sizes[k]), std::byte{0});
+      t.producer(std::span<std::byte>(buf));
+      out.write(buf);
+    } else {
+      out.write(t.data);
+    }
+    out.zeros(fmt::align_up(sizes[k], kAlign) - sizes[k]);
+  }
+  std::uint32_t footer = out.crc();
+  out.file().write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(&footer), 4));
+  out.file().commit();
+}
+
+}  // namespace apr::aprfmt

@@ -1,0 +1,60 @@
+// apr-qa qa checks: the closed set of check kinds, each implemented once (one file per kind).
+//
+// A check receives the node's params (paths of concrete artifact files, prompt, tolerances)
+// and returns measurements with the thresholds they are judged by. It never decides a verdict
+// itself (the executor's judge() does), and a check that cannot measure returns `skip` with a
+// reason or throws apr::Error — it never returns an empty "pass".
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "qa/evidence.hpp"
+#include "qa/outcome.hpp"
+
+namespace apr::qa::checks {
+
+struct CheckOutput {
+  std::vector<Measurement> measurements;
+  std::vector<ArtifactRef> artifacts;
+  std::string output;
+  nlohmann::json metrics = nlohmann::json::object();
+  std::optional<std::string> skip;
+
+  void add(std::string name, double value, std::optional<double> threshold = std::nullopt,
+           Comparator cmp = Comparator::le, std::string unit = "") {
+    measurements.push_back({std::move(name), value, threshold, cmp, std::move(unit)});
+  }
+};
+
+using CheckFn = CheckOutput (*)(const nlohmann::json& params);
+const std::map<std::string, CheckFn>& check_table();
+
+// Sha256 + size of a file we produced or resolved.
+ArtifactRef describe_artifact(const std::string& path, const std::string& format);
+// A CheckOutput that says the check needs a library this build lacks.
+CheckOutput needs(const char* what);
+
+// One function per check kind (checks/<kind>.cpp).
+CheckOutput preflight_validate(const nlohmann::json&);
+CheckOutput preflight_tensor(const nlohmann::json&);
+CheckOutput preflight_integrity(const nlohmann::json&);
+CheckOutput preflight_layout(const nlohmann::json&);
+CheckOutput inference(const nlohmann::json&);
+CheckOutput conversion_compare(const nlohmann::json&);  // conversion_pair, roundtrip_chain, commutativity
+CheckOutput byte_roundtrip(const nlohmann::json&);
+CheckOutput idempotency(const nlohmann::json&);
+CheckOutput tensor_inventory(const nlohmann::json&);
+CheckOutput golden_rule(const nlohmann::json&);
+CheckOutput format_contract(const nlohmann::json&);
+CheckOutput differential_inference(const nlohmann::json&);
+CheckOutput differential_tensor(const nlohmann::json&);
+CheckOutput differential_fingerprint(const nlohmann::json&);
+CheckOutput trace_payload(const nlohmann::json&);
+CheckOutput performance(const nlohmann::json&);
+
+}  // namespace apr::qa::checks

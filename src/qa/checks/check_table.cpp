@@ -1,0 +1,48 @@
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/hash.hpp"
+#include "qa/checks/check.hpp"
+
+namespace apr::qa::checks {
+
+const std::map<std::string, CheckFn>& check_table() {
+  static const std::map<std::string, CheckFn> t = {
+      {"preflight_validate", preflight_validate},
+      {"preflight_tensor", preflight_tensor},
+      {"preflight_integrity", preflight_integrity},
+      {"preflight_layout", preflight_layout},
+      {"inference", inference},
+      {"conversion_pair", conversion_compare},
+      {"roundtrip_chain", conversion_compare},
+      {"commutativity", conversion_compare},
+      {"byte_roundtrip", byte_roundtrip},
+      {"idempotency", idempotency},
+      {"tensor_inventory", tensor_inventory},
+      {"golden_rule", golden_rule},
+      {"format_contract", format_contract},
+      {"differential_inference", differential_inference},
+      {"differential_tensor", differential_tensor},
+      {"differential_fingerprint", differential_fingerprint},
+      {"trace_payload", trace_payload},
+      {"performance", performance},
+  };
+  return t;
+}
+
+ArtifactRef describe_artifact(const std::string& path, const std::string& format) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw io_error("artifact is not a regular file").at_path(path);
+  auto h = sha256_file(path);
+  if (!h) throw h.error();
+  return {std::filesystem::absolute(path).string(), format, *h, std::filesystem::file_size(path)};
+}
+
+CheckOutput needs(const char* what) {
+  CheckOutput o;
+  o.skip = fmt::format("requires {}, which this build of apr-qa does not include", what);
+  return o;
+}
+
+}  // namespace apr::qa::checks

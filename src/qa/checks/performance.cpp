@@ -1,0 +1,54 @@
+// Check kind performance (F-PROFILE-CI-*): decode throughput and per-token latency percentiles
+// over `measure` runs after `warmup` runs, against the playbook's profile_ci assertions.
+#include <algorithm>
+#include <chrono>
+
+#include "qa/checks/check.hpp"
+#include "qa/checks/model_access.hpp"
+
+namespace apr::qa::checks {
+
+CheckOutput performance(const nlohmann::json& p) {
+  CheckOutput o;
+  if (p.value("backend", "cpu") != "cpu") {
+    o.skip = "no CUDA device";
+    return o;
+  }
+#ifndef APR_QA_CHECKS_REAL
+  return needs("apr_convert and apr_engine");
+#else
+  auto m = load(p.at("model").get<std::string>());
+  auto e = make_engine(m);
+  auto ids = encode_prompt(*e, "What is 2+2?");
+  engine::SamplingOptions so;
+  so.max_tokens = 16;
+  std::vector<double> tps, lat;
+  int warm = p.value("warmup", 1), meas = std::max(1, p.value("measure", 3));
+  for (int i = 0; i < warm + meas; ++i) {
+    auto last = std::chrono::steady_clock::now();
+    std::vector<double> l;
+    auto g = e->generate(ids, so, [&](std::int32_t) {
+      auto now = std::chrono::steady_clock::now();
+      l.push_back(std::chrono::duration<double, std::milli>(now - last).count());
+      last = now;
+      return true;
+    });
+    if (i < warm) continue;
+    tps.push_back(g.decode_tps);
+    if (l.size() > 1) lat.insert(lat.end(), l.begin() + 1, l.end());
+  }
+  std::sort(tps.begin(), tps.end());
+  std::sort(lat.begin(), lat.end());
+  auto pct = [&](double q) { return lat.empty() ? 1e300 : lat[std::min(lat.size() - 1, static_cast<std::size_t>(q * (lat.size() - 1) + 0.5))]; };
+  double med = tps[tps.size() / 2];
+  o.add("tokens_per_second", med, p.value("min_tokens_per_second", 5.0), Comparator::ge, "tok/s");
+  if (p.contains("max_p99_ms")) o.add("p99_ms", pct(0.99), p["max_p99_ms"].get<double>(), Comparator::le, "ms");
+  else o.add("p99_ms", pct(0.99), std::nullopt, Comparator::le, "ms");
+  if (p.contains("max_p50_ms")) o.add("p50_ms", pct(0.5), p["max_p50_ms"].get<double>(), Comparator::le, "ms");
+  else o.add("p50_ms", pct(0.5), std::nullopt, Comparator::le, "ms");
+  o.metrics["tokens_per_second"] = med;
+  return o;
+#endif
+}
+
+}  // namespace apr::qa::checks

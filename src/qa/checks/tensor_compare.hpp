@@ -1,0 +1,31 @@
+// apr-qa qa checks: tensor-by-tensor comparison of two canonical models, independent of the
+// converter's own diff. Tensors are matched by HF name and compared row by row in canonical
+// order: where both dtypes agree the row bytes are compared (byte equality); otherwise both rows
+// are dequantized to f32 and max |Δ| taken. A tied lm_head present on one side only is not
+// counted as missing when the model declares tied embeddings.
+#pragma once
+
+#include "qa/checks/model_access.hpp"
+
+#ifdef APR_QA_CHECKS_REAL
+#include <string>
+#include <vector>
+
+namespace apr::qa::checks {
+
+struct TensorCompare {
+  std::size_t compared = 0;         // tensors present on both sides with equal shapes
+  std::size_t differing_bytes = 0;  // compared tensors whose bytes (same dtype) differ
+  std::size_t dtype_changes = 0;
+  std::size_t missing_in_b = 0, missing_in_a = 0, shape_mismatches = 0, transposed = 0;
+  double max_abs = 0;               // over every compared value (inf for shape mismatches)
+  double max_stat_diff = 0;         // max over tensors of |Δmean|,|Δstd|,|Δmin|,|Δmax|
+  std::vector<std::string> notes;   // first few differences, for the evidence output
+};
+
+// `filter`: comma-separated substrings; empty = every tensor.
+TensorCompare compare_tensors(const model::CanonicalModel& a, const model::CanonicalModel& b,
+                              const std::string& filter = "", bool with_stats = false);
+
+}  // namespace apr::qa::checks
+#endif

@@ -1,0 +1,431 @@
+// Plan execution; see executor.hpp for the contract.
+#include "qa/executor.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "qa/process.hpp"
+
+namespace apr::qa {
+
+using nlohmann::json;
+
+static std::atomic<bool> g_interrupt{false};
+void request_interrupt() noexcept { g_interrupt = true; }
+static void on_signal(int) { g_interrupt = true; }
+
+std::optional<FailurePolicy> failure_policy_from_string(const std::string& s0) {
+  std::string s = s0;
+  std::replace(s.begin(), s.end(), '_', '-');
+  if (s == "stop-on-first") return FailurePolicy::stop_on_first;
+  if (s == "stop-on-p0") return FailurePolicy::stop_on_p0;
+  if (s == "collect-all") return FailurePolicy::collect_all;
+  if (s == "fail-fast") return FailurePolicy::fail_fast;
+  return std::nullopt;
+}
+const char* to_string(FailurePolicy p) noexcept {
+  switch (p) {
+    case FailurePolicy::stop_on_first: return "stop-on-first";
+    case FailurePolicy::stop_on_p0: return "stop-on-p0";
+    case FailurePolicy::collect_all: return "collect-all";
+    case FailurePolicy::fail_fast: return "fail-fast";
+  }
+  return "stop-on-p0";
+}
+
+namespace {
+
+struct Record {
+  Outcome outcome = Outcome::skipped;
+  std::string reason;
+  std::vector<Evidence> evidence;
+  json artifacts = json::array();
+  bool journaled = false;
+};
+
+const char* signal_name(int s) {
+  switch (s) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGABRT: return "SIGABRT";
+    case SIGKILL: return "SIGKILL";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGTERM: return "SIGTERM";
+    default: return "signal";
+  }
+}
+
+std::string last_line(const std::string& s) {
+  std::string t = s;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+  auto p = t.rfind('\n');
+  return p == std::string::npos ? t : t.substr(p + 1);
+}
+
+struct Runner {
+  const Plan& plan;
+  const GateCatalogue& cat;
+  const ExecOptions& opts;
+  std::unique_ptr<Journal> journal;
+  HostInfo host = HostInfo::current();
+  std::vector<Record> records;
+  std::vector<int> state;  // 0 pending, 1 running, 2 done
+  std::map<std::size_t, std::unique_ptr<ChildProcess>> running;
+  std::optional<std::string> stop_reason;
+  ExecSummary summary;
+  std::size_t done = 0;
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+
+  std::filesystem::path node_dir(const Node& n) const { return plan.out_dir / "nodes" / n.id; }
+
+  Evidence base_evidence(const Node& n, const std::string& gate) const {
+    Evidence e;
+    e.id = new_evidence_id();
+    e.gate_id = gate;
+    e.scenario = n.scenario;
+    e.timestamp = utc_timestamp_now();
+    e.host = host;
+    e.node = n.id;
+    e.metadata["node"] = n.id;
+    e.metadata["node_kind"] = n.kind == NodeKind::check ? n.check : to_string(n.kind);
+    if (const GateDef* g = cat.find(gate)) {
+      e.severity = g->severity;
+      e.category = g->category;
+    } else {
+      e.category = "QUAL";
+    }
+    return e;
+  }
+
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+
+  void emit(const std::string& type, const Node& n, const Record* r) {
+    if (!opts.progress) return;
+    ProgressEvent ev;
+    ev.type = type;
+    ev.node = &n;
+    if (r) {
+      ev.outcome = to_string(r->outcome);
+      ev.reason = r->reason;
+    }
+    ev.done = done;
+    ev.total = plan.nodes.size();
+    for (auto& [i, p] : running) ev.running.push_back(plan.nodes[i].id);
+    ev.elapsed_s = elapsed();
+    opts.progress(ev);
+  }
+
+  // Records the outcome of node i; journals it unless `journal_it` is false.
+  void complete(std::size_t i, Record r, bool journal_it) {
+    const Node& n = plan.nodes[i];
+    if (journal_it) {
+      json ev = json::array();
+      for (const auto& e : r.evidence) ev.push_back(to_json(e));
+      journal->append({{"type", "node"}, {"node", n.id}, {"outcome", to_string(r.outcome)},
+                       {"reason", r.reason}, {"evidence", ev}, {"artifacts", r.artifacts}});
+      r.journaled = true;
+    }
+    summary.node_outcomes[n.id] = to_string(r.outcome);
+    records[i] = std::move(r);
+    state[i] = 2;
+    ++done;
+    check_policy(records[i]);
+    emit("finish", n, &records[i]);
+  }
+
+  void check_policy(const Record& r) {
+    if (stop_reason) return;
+    for (const auto& e : r.evidence) {
+      if (!is_failure(e.outcome)) continue;
+      bool stop = opts.policy == FailurePolicy::stop_on_first || opts.policy == FailurePolicy::fail_fast ||
+                  (opts.policy == FailurePolicy::stop_on_p0 && e.severity == "P0");
+      if (stop) {
+        stop_reason = fmt::format("not run: {} after {} was {}", to_string(opts.policy), e.gate_id, to_string(e.outcome));
+        return;
+      }
+    }
+  }
+
+  // Same outcome for every gate of a node (or a process-gate entry for an intermediate node).
+  Record uniform(const Node& n, Outcome o, const std::string& reason, const std::string& process_gate = "") {
+    Record r;
+    r.outcome = o;
+    r.reason = reason;
+    std::vector<std::string> gates = n.gates;
+    if (!process_gate.empty() && (gates.empty() || n.check == "inference")) gates = {process_gate};
+    for (const auto& g : gates) {
+      Evidence e = base_evidence(n, g);
+      e.outcome = o;
+      e.reason = reason;
+      if (g != (n.gates.empty() ? "" : n.gates.front()) && !n.gates.empty()) e.metadata["gate"] = n.gates.front();
+      r.evidence.push_back(std::move(e));
+    }
+    return r;
+  }
+
+  // A node whose dependencies are done but did not all succeed: no process is started.
+  std::optional<Record> derived(std::size_t i) {
+    const Node& n = plan.nodes[i];
+    for (const auto& d : n.deps) {
+      const Record& dr = records[plan.index_of(d)];
+      if (dr.outcome == Outcome::skipped) return uniform(n, Outcome::skipped, dr.reason);
+      if (dr.outcome != Outcome::corroborated)
+        return uniform(n, Outcome::falsified, fmt::format("upstream {} was {}: {}", d, to_string(dr.outcome), dr.reason));
+    }
+    if (n.skip_reason) return uniform(n, Outcome::skipped, *n.skip_reason);
+    return std::nullopt;
+  }
+
+  void start(std::size_t i) {
+    const Node& n = plan.nodes[i];
+    auto dir = node_dir(n);
+    std::filesystem::create_directories(dir);
+    json spec = {{"node", n.id}, {"kind", to_string(n.kind)}, {"check", n.check}, {"gates", n.gates},
+                 {"params", n.params}, {"artifact", n.artifact}, {"format", n.format}, {"key", n.key}};
+    json measures = json::object();
+    for (const auto& g : n.gates)
+      if (const GateDef* gd = cat.find(g)) measures[g] = gd->measures;
+    spec["measures"] = measures;
+    std::filesystem::remove(dir / "result.json");
+    write_file_atomic_json(dir / "spec.json", spec);
+    std::vector<std::string> argv = opts.worker;
+    if (argv.empty()) argv = {"/proc/self/exe", "__node"};
+    for (const char* a : {"--spec"}) argv.push_back(a);
+    argv.push_back((dir / "spec.json").string());
+    argv.push_back("--result");
+    argv.push_back((dir / "result.json").string());
+    state[i] = 1;
+    running[i] = std::make_unique<ChildProcess>(argv, dir / "stdout.log", dir / "stderr.log", opts.timeout_ms);
+    emit("start", n, nullptr);
+  }
+
+  static void write_file_atomic_json(const std::filesystem::path& p, const json& j) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out << j.dump(2);
+  }
+
+  Record finished(std::size_t i, const ProcessEnd& end) {
+    const Node& n = plan.nodes[i];
+    auto dir = node_dir(n);
+    std::string err_tail = file_tail(dir / "stderr.log");
+    std::string key = n.kind == NodeKind::check ? n.check : to_string(n.kind);
+    summary.seconds_by_kind[key] += end.duration_ms / 1000.0;
+    ++summary.nodes_run;
+    auto finish_common = [&](Record r, std::optional<int> code) {
+      for (auto& e : r.evidence) {
+        e.metrics.duration_ms = end.duration_ms;
+        if (!err_tail.empty()) e.stderr_text = err_tail;
+        e.exit_code = code;
+      }
+      return r;
+    };
+    switch (end.how) {
+      case ProcessEnd::How::timed_out:
+        return finish_common(uniform(n, Outcome::timeout, fmt::format("Timed out after {}ms", opts.timeout_ms)), std::nullopt);
+      case ProcessEnd::How::signaled:
+        return finish_common(uniform(n, Outcome::crashed,
+                                     fmt::format("Process crashed with signal {} ({})", end.signal, signal_name(end.signal)),
+                                     "G3-STABLE"),
+                             -end.signal);
+      case ProcessEnd::How::killed:
+        return uniform(n, Outcome::skipped, "run interrupted");
+      case ProcessEnd::How::exited: break;
+    }
+    if (end.exit_code != 0)
+      return finish_common(uniform(n, Outcome::falsified,
+                                   fmt::format("Command failed (exit {}): {}", end.exit_code, last_line(err_tail)), "G2-BASIC"),
+                           end.exit_code);
+    std::ifstream in(dir / "result.json");
+    json res = in ? json::parse(in, nullptr, false) : json();
+    if (res.is_discarded() || !res.is_object())
+      return finish_common(uniform(n, Outcome::falsified, "worker exited 0 but wrote no valid result.json", "G2-BASIC"), 0);
+    if (res.contains("skip") && res["skip"].is_string())
+      return finish_common(uniform(n, Outcome::skipped, res["skip"].get<std::string>()), 0);
+    return finish_common(judged(n, res), 0);
+  }
+
+  Record judged(const Node& n, const json& res) {
+    Record r;
+    std::vector<Measurement> ms;
+    if (res.contains("measurements"))
+      for (const auto& m : res["measurements"]) ms.push_back(measurement_from_json(m));
+    r.artifacts = res.value("artifacts", json::array());
+    json dep_arts = json::array();
+    for (const auto& d : n.deps)
+      for (const auto& a : records[plan.index_of(d)].artifacts) dep_arts.push_back(a);
+    std::vector<ArtifactRef> arts;
+    for (const auto& a : dep_arts) arts.push_back(artifact_from_json(a));
+    for (const auto& a : r.artifacts) arts.push_back(artifact_from_json(a));
+    if (n.gates.empty()) {
+      // Intermediate node: succeeded iff it produced its artifact.
+      std::error_code ec;
+      bool ok = !n.artifact.empty() && std::filesystem::is_regular_file(n.artifact, ec) &&
+                std::filesystem::file_size(n.artifact, ec) > 0;
+      r.outcome = ok ? Outcome::corroborated : Outcome::falsified;
+      r.reason = ok ? res.value("reason", "produced " + n.artifact) : "no artifact file at " + n.artifact;
+      if (!ok) {
+        Evidence e = base_evidence(n, "G2-BASIC");
+        e.outcome = Outcome::falsified;
+        e.reason = r.reason;
+        r.evidence.push_back(e);
+      }
+      return r;
+    }
+    Outcome worst = Outcome::corroborated;
+    for (const auto& g : n.gates) {
+      const GateDef* gd = cat.find(g);
+      std::vector<std::string> required = gd ? gd->measures : std::vector<std::string>{};
+      std::vector<Measurement> mine;
+      for (const auto& m : ms)
+        if (std::find(required.begin(), required.end(), m.name) != required.end()) mine.push_back(m);
+      Verdict v = gd ? judge(mine, required) : Verdict{Outcome::falsified, "gate not in catalogue"};
+      Evidence e = base_evidence(n, g);
+      e.outcome = v.outcome;
+      e.reason = v.reason;
+      e.output = res.value("output", "");
+      e.measurements = ms;
+      e.artifacts = arts;
+      if (res.contains("metrics")) {
+        const auto& mt = res["metrics"];
+        if (mt.contains("tokens_per_second") && mt["tokens_per_second"].is_number()) e.metrics.tokens_per_second = mt["tokens_per_second"].get<double>();
+        if (mt.contains("time_to_first_token_ms") && mt["time_to_first_token_ms"].is_number()) e.metrics.time_to_first_token_ms = mt["time_to_first_token_ms"].get<double>();
+        if (mt.contains("total_tokens") && mt["total_tokens"].is_number()) e.metrics.total_tokens = mt["total_tokens"].get<std::int64_t>();
+        if (mt.contains("memory_peak_mb") && mt["memory_peak_mb"].is_number()) e.metrics.memory_peak_mb = mt["memory_peak_mb"].get<double>();
+      }
+      if (is_failure(v.outcome)) worst = Outcome::falsified;
+      r.evidence.push_back(std::move(e));
+    }
+    r.outcome = worst;
+    r.reason = r.evidence.empty() ? "" : r.evidence.front().reason;
+    return r;
+  }
+
+  void load_resume() {
+    auto path = plan.out_dir / "evidence.jsonl";
+    bool torn = false;
+    auto recs = Journal::read(path, &torn);
+    bool header_ok = false;
+    for (const auto& j : recs) {
+      if (j.value("type", "") == "header") {
+        if (j.value("signature", "") != plan.signature())
+          throw validation_error("journal was written for a different plan (playbook, model or gates changed); run without --resume")
+              .at_path(path.string());
+        header_ok = true;
+        continue;
+      }
+      if (!header_ok || j.value("type", "") != "node") continue;
+      std::size_t i = plan.index_of(j.value("node", ""));
+      if (i >= plan.nodes.size()) continue;
+      Record r;
+      r.outcome = outcome_from_string(j.value("outcome", "")).value_or(Outcome::falsified);
+      r.reason = j.value("reason", "");
+      for (const auto& e : j["evidence"]) r.evidence.push_back(evidence_from_json(e));
+      r.artifacts = j.value("artifacts", json::array());
+      r.journaled = true;
+      summary.node_outcomes[plan.nodes[i].id] = to_string(r.outcome);
+      records[i] = std::move(r);
+      state[i] = 2;
+      ++done;
+      ++summary.nodes_resumed;
+    }
+    if (torn) {
+      // Rewrite the journal without the torn tail so appends start on a clean line.
+      std::string clean;
+      for (const auto& j : recs) clean += j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+      std::ofstream(path, std::ios::binary | std::ios::trunc) << clean;
+    }
+    if (!header_ok && !recs.empty())
+      throw validation_error("journal has no header record; run without --resume").at_path(path.string());
+  }
+
+  void run() {
+    std::filesystem::create_directories(plan.out_dir / "nodes");
+    records.resize(plan.nodes.size());
+    state.assign(plan.nodes.size(), 0);
+    auto jpath = plan.out_dir / "evidence.jsonl";
+    bool fresh = !opts.resume || !std::filesystem::exists(jpath);
+    if (!fresh) load_resume();
+    journal = std::make_unique<Journal>(jpath, fresh);
+    if (fresh) journal->append({{"type", "header"}, {"signature", plan.signature()}, {"playbook", plan.playbook_name},
+                                {"nodes", plan.nodes.size()}, {"started", utc_timestamp_now()}});
+    int jobs = std::max(1, opts.jobs);
+    while (done < plan.nodes.size()) {
+      if (g_interrupt) {
+        summary.interrupted = true;
+        for (auto& [i, p] : running) p->kill_now();
+        running.clear();
+        break;
+      }
+      bool progressed = false;
+      for (auto it = running.begin(); it != running.end();) {
+        auto end = it->second->poll();
+        if (!end) { ++it; continue; }
+        std::size_t i = it->first;
+        it = running.erase(it);
+        complete(i, finished(i, *end), true);
+        progressed = true;
+      }
+      for (std::size_t i = 0; i < plan.nodes.size(); ++i) {
+        if (state[i] != 0) continue;
+        bool ready = true;
+        for (const auto& d : plan.nodes[i].deps) ready = ready && state[plan.index_of(d)] == 2;
+        if (!ready) continue;
+        if (auto r = derived(i)) {
+          complete(i, std::move(*r), true);
+          progressed = true;
+          continue;
+        }
+        if (stop_reason) {
+          complete(i, uniform(plan.nodes[i], Outcome::skipped, *stop_reason), false);
+          progressed = true;
+          continue;
+        }
+        if (static_cast<int>(running.size()) >= jobs) continue;
+        start(i);
+        progressed = true;
+      }
+      if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    for (std::size_t i = 0; i < plan.nodes.size(); ++i)
+      if (state[i] != 2) records[i] = uniform(plan.nodes[i], Outcome::skipped, "run interrupted");
+    for (const auto& r : records)
+      for (const auto& e : r.evidence) summary.evidence.push_back(e);
+    write_evidence_file(plan.out_dir / "evidence.json", summary.evidence);
+  }
+};
+
+}  // namespace
+
+ExecSummary execute_plan(const Plan& plan, const GateCatalogue& cat, const ExecOptions& opts) {
+  g_interrupt = false;
+  struct sigaction sa{}, old_int{}, old_term{};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  Runner r{plan, cat, opts};
+  try {
+    r.run();
+  } catch (...) {
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    throw;
+  }
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  return std::move(r.summary);
+}
+
+}  // namespace apr::qa

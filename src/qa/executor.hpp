@@ -1,0 +1,63 @@
+// apr-qa qa: runs a Plan. Every node runs in a child worker process (`apr-qa __node`, or the
+// command given in ExecOptions::worker for tests) with a per-node timeout; up to `jobs` at
+// once. Outcomes:
+//   timeout → Timeout; killed by a signal → Crashed (matrix cells: gate G3-STABLE); non-zero
+//   exit → Falsified (matrix cells: gate G2-BASIC) with the stderr tail; exit 0 → each gate of
+//   the node judged from the measurements it requires (qa/outcome.hpp); a worker "skip" →
+//   Skipped with its reason. A node whose dependency failed is Falsified naming it; one whose
+//   dependency was Skipped is Skipped with the same reason. Nodes the failure policy prevents
+//   from running are Skipped "not run: <policy> after <gate> failed".
+// Every finished node is journaled (evidence.jsonl, fsync'd) before the next is reported;
+// evidence.json is written atomically at the end. With `resume`, journaled nodes are not rerun.
+// SIGINT/SIGTERM stop every child, finalise what completed, and the result says interrupted.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "qa/evidence.hpp"
+#include "qa/gate.hpp"
+#include "qa/plan.hpp"
+
+namespace apr::qa {
+
+enum class FailurePolicy { stop_on_first, stop_on_p0, collect_all, fail_fast };
+std::optional<FailurePolicy> failure_policy_from_string(const std::string& s);  // "stop-on-first" | "stop_on_first" ...
+const char* to_string(FailurePolicy p) noexcept;
+
+struct ProgressEvent {
+  std::string type;  // "start" | "finish"
+  const Node* node = nullptr;
+  std::string outcome, reason;
+  std::size_t done = 0, total = 0;
+  std::vector<std::string> running;
+  double elapsed_s = 0;
+};
+
+struct ExecOptions {
+  int jobs = 1;
+  std::int64_t timeout_ms = 60000;
+  FailurePolicy policy = FailurePolicy::stop_on_p0;
+  std::vector<std::string> worker;  // argv prefix; default {"/proc/self/exe", "__node"}
+  bool resume = false;
+  std::function<void(const ProgressEvent&)> progress;
+};
+
+struct ExecSummary {
+  std::vector<Evidence> evidence;  // plan order
+  bool interrupted = false;
+  std::size_t nodes_run = 0, nodes_resumed = 0;
+  std::map<std::string, double> seconds_by_kind;  // worker wall time per node kind/check
+  std::map<std::string, std::string> node_outcomes;  // node id -> outcome string
+};
+
+// Runs the plan; writes <out>/evidence.jsonl and <out>/evidence.json, and <out>/nodes/<id>/.
+ExecSummary execute_plan(const Plan& plan, const GateCatalogue& cat, const ExecOptions& opts);
+
+// Asks a running execute_plan to stop (what the SIGINT handler calls).
+void request_interrupt() noexcept;
+
+}  // namespace apr::qa

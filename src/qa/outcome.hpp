@@ -1,0 +1,51 @@
+// apr-qa qa: the five outcomes of a scheduled node and the measurement → verdict rule.
+//
+// Outcome strings are the anchor's (anchor-spec §4): Corroborated, Falsified, Skipped, Timeout,
+// Crashed. pass = Corroborated only (unlike the anchor, Skipped is not a pass; it is counted and
+// reported separately). A Measurement is one number measured by a check, with the threshold and
+// comparator it is judged by; `judge` turns measurements into a verdict and never passes on an
+// empty list or a missing required measurement.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace apr::qa {
+
+enum class Outcome { corroborated, falsified, skipped, timeout, crashed };
+const char* to_string(Outcome o) noexcept;                    // "Corroborated", ...
+std::optional<Outcome> outcome_from_string(std::string_view s) noexcept;
+inline bool is_failure(Outcome o) {
+  return o == Outcome::falsified || o == Outcome::timeout || o == Outcome::crashed;
+}
+
+enum class Comparator { le, lt, ge, gt, eq };
+const char* to_string(Comparator c) noexcept;  // "<=", "<", ">=", ">", "=="
+std::optional<Comparator> comparator_from_string(std::string_view s) noexcept;  // also le/lt/ge/gt/eq
+
+struct Measurement {
+  std::string name;                 // e.g. "diff", "tensor_max_abs_diff", "tokens_per_second"
+  double value = 0;
+  std::optional<double> threshold;  // none = recorded only, not judged
+  Comparator comparator = Comparator::le;
+  std::string unit;                 // "", "ratio", "tok/s", "ms", ...
+  bool passes() const;              // true iff no threshold, or value <cmp> threshold (NaN fails)
+};
+nlohmann::json to_json(const Measurement& m);
+Measurement measurement_from_json(const nlohmann::json& j);
+
+struct Verdict {
+  Outcome outcome = Outcome::falsified;
+  std::string reason;
+};
+
+// Corroborated iff at least one judged measurement exists, every name in `required` is present,
+// and every thresholded measurement passes. The reason names the first failing measurement with
+// its value, comparator and threshold, or the missing one.
+Verdict judge(const std::vector<Measurement>& ms, const std::vector<std::string>& required);
+
+}  // namespace apr::qa

@@ -1,0 +1,288 @@
+// Scenario DAG construction; see plan.hpp. The gate families are planned in plan_gates.cpp.
+#include "qa/plan.hpp"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/hash.hpp"
+#include "qa/plan_builder.hpp"
+
+namespace apr::qa {
+
+const char* to_string(NodeKind k) noexcept {
+  switch (k) {
+    case NodeKind::resolve: return "resolve";
+    case NodeKind::convert: return "convert";
+    case NodeKind::check: return "check";
+  }
+  return "check";
+}
+
+std::string more_severe(const std::string& a, const std::string& b) { return a <= b ? a : b; }
+
+const Node* Plan::find(const std::string& id) const {
+  for (const auto& n : nodes)
+    if (n.id == id) return &n;
+  return nullptr;
+}
+std::size_t Plan::index_of(const std::string& id) const {
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].id == id) return i;
+  return nodes.size();
+}
+std::vector<std::string> Plan::gate_ids() const {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& n : nodes)
+    for (const auto& g : n.gates)
+      if (seen.insert(g).second) out.push_back(g);
+  return out;
+}
+std::string Plan::signature() const {
+  std::string s;
+  for (const auto& n : nodes) s += n.id + "|" + n.params.dump() + "|" + n.key + "\n";
+  return sha256_hex(std::as_bytes(std::span(s.data(), s.size())));
+}
+
+std::string Plan::dot() const {
+  std::string d = "digraph apr_qa {\n  rankdir=LR;\n  node [fontname=\"monospace\", fontsize=10];\n";
+  for (const auto& n : nodes) {
+    std::string label = n.id;
+    if (!n.gates.empty()) {
+      label += "\\n";
+      for (std::size_t i = 0; i < n.gates.size(); ++i) label += (i ? "," : "") + n.gates[i];
+    }
+    if (!n.artifact.empty()) label += "\\nmodel." + n.format;
+    const char* shape = n.kind == NodeKind::check ? "box" : (n.kind == NodeKind::convert ? "ellipse" : "diamond");
+    const char* style = n.skip_reason ? ", style=dashed" : "";
+    d += fmt::format("  \"{}\" [shape={}, label=\"{}\"{}];\n", n.id, shape, label, style);
+    for (const auto& dep : n.deps) d += fmt::format("  \"{}\" -> \"{}\";\n", dep, n.id);
+  }
+  return d + "}\n";
+}
+
+std::string Plan::text() const {
+  std::string t = fmt::format("plan for {} ({} input: {})\n", playbook_name, input_mode, input.empty() ? "-" : input);
+  std::size_t checks = 0, converts = 0, skipped = 0;
+  for (const auto& n : nodes) {
+    if (n.kind == NodeKind::check) ++checks;
+    if (n.kind == NodeKind::convert) ++converts;
+    if (n.skip_reason) ++skipped;
+  }
+  t += fmt::format("{} nodes: {} conversions, {} checks, {} planned Skipped; {} gates; timeout {} ms; policy {}\n",
+                   nodes.size(), converts, checks, skipped, gate_ids().size(), timeout_ms, failure_policy);
+  for (const auto& n : nodes) {
+    t += fmt::format("  {:<28} {:<8}", n.id, to_string(n.kind));
+    if (!n.deps.empty()) {
+      t += " <- ";
+      for (std::size_t i = 0; i < n.deps.size(); ++i) t += (i ? "," : "") + n.deps[i];
+    }
+    if (!n.gates.empty()) {
+      t += "  [";
+      for (std::size_t i = 0; i < n.gates.size(); ++i) t += (i ? " " : "") + n.gates[i];
+      t += fmt::format("] {}/{}/{}", n.scenario.modality, n.scenario.backend, n.scenario.format);
+    }
+    if (!n.artifact.empty()) t += "  -> " + n.artifact;
+    if (n.skip_reason) t += "  (Skipped: " + *n.skip_reason + ")";
+    t += "\n";
+  }
+  for (const auto& w : warnings) t += "warning: " + w + "\n";
+  return t;
+}
+
+// ---- builder ----
+
+static std::optional<std::string> sniff_format(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  unsigned char b[9] = {0};
+  in.read(reinterpret_cast<char*>(b), 9);
+  if (in.gcount() < 4) return std::nullopt;
+  if (b[0] == 'G' && b[1] == 'G' && b[2] == 'U' && b[3] == 'F') return "gguf";
+  if (b[0] == 'A' && b[1] == 'P' && b[2] == 'R') return "apr";
+  if (in.gcount() == 9 && b[8] == '{') return "safetensors";
+  if (p.filename().string().size() > 22 && p.string().ends_with(".safetensors.index.json")) return "safetensors";
+  return std::nullopt;
+}
+
+static std::string hash_files(const std::vector<std::filesystem::path>& files, bool quick) {
+  std::string acc;
+  for (const auto& f : files) {
+    if (quick) {
+      std::error_code ec;
+      acc += f.string() + ":" + std::to_string(std::filesystem::file_size(f, ec)) + ";";
+    } else {
+      auto h = sha256_file(f);
+      if (!h) throw h.error();
+      acc += *h + ";";
+    }
+  }
+  return sha256_hex(std::as_bytes(std::span(acc.data(), acc.size())));
+}
+
+std::string PlanBuilder::add(Node n, const std::string& suffix) {
+  n.id = fmt::format("n{:04}-{}", plan.nodes.size(), suffix);
+  for (const auto& g : n.gates) {
+    const GateDef* gd = cat.find(g);
+    if (gd) n.severity = more_severe(n.severity, gd->severity);
+  }
+  plan.nodes.push_back(std::move(n));
+  return plan.nodes.back().id;
+}
+
+ScenarioInfo PlanBuilder::scenario(const std::string& modality, const std::string& backend,
+                                   const std::string& format, const std::string& prompt,
+                                   std::uint64_t seed) const {
+  ScenarioInfo s;
+  s.org = pb.model.org;
+  s.name = pb.model.repo_name;
+  s.modality = modality;
+  s.backend = backend;
+  s.format = format;
+  s.prompt = prompt;
+  s.seed = seed;
+  s.id = fmt::format("{}_{}_{}_{}_{:016x}", s.name, modality, backend, format, seed);
+  return s;
+}
+
+std::string PlanBuilder::artifact_of(const std::string& format) {
+  if (format == source_format) return resolve_id;
+  return convert(resolve_id, format, 0, true);
+}
+
+std::string PlanBuilder::convert(const std::string& parent_id, const std::string& target, int replica,
+                                 bool workspace) {
+  const Node& parent = *plan.find(parent_id);
+  std::string raw = parent.key + "|" + target + "|" + std::to_string(replica);
+  std::string key = sha256_hex(std::as_bytes(std::span(raw.data(), raw.size())));
+  if (auto it = by_key.find(key); it != by_key.end()) return it->second;
+  Node n;
+  n.kind = NodeKind::convert;
+  n.deps = {parent_id};
+  n.key = key;
+  n.format = target;
+  std::string ext = target;
+  n.artifact = (plan.out_dir / "artifacts" / key.substr(0, 20) / ("model." + ext)).string();
+  n.params = {{"source", parent.artifact}, {"source_format", parent.format}, {"target", target},
+              {"output", n.artifact}, {"replica", replica}};
+  n.scenario = scenario("run", "cpu", target, fmt::format("Convert {} to {}", parent.format, target), 0);
+  if (workspace && directory_mode && parent_id == resolve_id) {
+    std::string g = target == "apr" ? "G0-FORMAT-APR-001" : (target == "gguf" ? "G0-FORMAT-GGUF-001" : "");
+    if (!g.empty() && cat.find(g) && pb.gates.g1_model_loads) n.gates.push_back(g);
+  }
+  std::string id = add(std::move(n), "convert-" + target);
+  by_key[key] = id;
+  return id;
+}
+
+std::string PlanBuilder::chain(const std::vector<std::string>& formats, int replica) {
+  std::string cur = artifact_of(formats.at(0));
+  for (std::size_t i = 1; i < formats.size(); ++i) cur = convert(cur, formats[i], i == 1 ? replica : 0, false);
+  return cur;
+}
+
+std::string PlanBuilder::add_check(const std::string& check, std::vector<std::string> gates,
+                                   std::vector<std::string> deps, nlohmann::json params,
+                                   ScenarioInfo sc, const std::string& suffix) {
+  Node n;
+  n.kind = NodeKind::check;
+  n.check = check;
+  n.gates = std::move(gates);
+  n.deps = std::move(deps);
+  n.params = std::move(params);
+  n.params["check"] = check;
+  nlohmann::json gp = nlohmann::json::object();
+  for (const auto& g : n.gates)
+    if (const GateDef* gd = cat.find(g)) gp[g] = gd->params;
+  n.params["gate_params"] = gp;
+  n.scenario = std::move(sc);
+  if (n.scenario.backend == "gpu" && !opts.has_cuda) n.skip_reason = "no CUDA device";
+  return add(std::move(n), suffix);
+}
+
+std::vector<std::string> PlanBuilder::listed_or(const std::vector<std::string>& listed,
+                                                const std::vector<std::string>& defaults,
+                                                const std::string& block) {
+  if (listed.empty()) return defaults;
+  std::vector<std::string> out;
+  for (const auto& g : listed) {
+    if (cat.find(g)) out.push_back(g);
+    else plan.warnings.push_back(fmt::format("{}: gate '{}' is not in the catalogue; ignored", block, g));
+  }
+  return out;
+}
+
+Result<Plan> build_plan(const Playbook& pb, const GateCatalogue& cat, const PlanOptions& opts) {
+  return capture([&]() -> Plan {
+    Plan plan;
+    plan.playbook_name = pb.name;
+    plan.model_org = pb.model.org;
+    plan.model_name = pb.model.repo_name;
+    plan.tier = pb.tier;
+    plan.out_dir = std::filesystem::absolute(opts.out_dir);
+    plan.timeout_ms = pb.test_matrix.timeout_ms;
+    plan.failure_policy = pb.failure_policy.value_or("stop-on-p0");
+    plan.size_category = pb.model.size_category;
+    PlanBuilder b{plan, pb, cat, opts};
+
+    std::string input = opts.model_path.value_or(pb.model.local_path.value_or(""));
+    std::vector<std::filesystem::path> files;
+    std::filesystem::path model_file;
+    std::error_code ec;
+    if (input.empty()) {
+      if (!opts.dry_run)
+        throw io_error("no model given: pass --model-path (or set model.local_path)").at_path(pb.file.string());
+      plan.input_mode = "none";
+      b.source_format = pb.model.formats.front();
+      model_file = "<model>." + b.source_format;
+    } else if (std::filesystem::is_directory(input, ec)) {
+      plan.input_mode = "directory";
+      b.directory_mode = true;
+      b.source_format = "safetensors";
+      std::filesystem::path d = input;
+      if (std::filesystem::is_regular_file(d / "model.safetensors")) model_file = d / "model.safetensors";
+      else if (std::filesystem::is_regular_file(d / "model.safetensors.index.json")) model_file = d / "model.safetensors.index.json";
+      else throw io_error("directory holds neither model.safetensors nor model.safetensors.index.json").at_path(input);
+      files.push_back(model_file);
+      for (const char* side : {"config.json", "tokenizer.json", "tokenizer_config.json"})
+        if (std::filesystem::is_regular_file(d / side)) files.push_back(d / side);
+    } else if (std::filesystem::is_regular_file(input, ec)) {
+      plan.input_mode = "file";
+      model_file = input;
+      auto f = sniff_format(model_file);
+      if (!f) throw parse_error("not a GGUF, APR or SafeTensors file (no known magic)").at_path(input);
+      b.source_format = *f;
+      files.push_back(model_file);
+    } else {
+      if (!opts.dry_run) throw io_error("model path not found").at_path(input);
+      plan.input_mode = "none";
+      b.source_format = pb.model.formats.front();
+      model_file = input;
+    }
+    plan.input = input;
+
+    Node r;
+    r.kind = NodeKind::resolve;
+    r.format = b.source_format;
+    r.artifact = files.empty() ? model_file.string() : std::filesystem::absolute(model_file).string();
+    r.key = files.empty() ? std::string(64, '0') : hash_files(files, opts.dry_run);
+    r.params = {{"input", input}, {"expect_format", b.source_format}, {"model_file", r.artifact}};
+    r.scenario = b.scenario("run", "cpu", b.source_format, "Resolve model input", 0);
+    b.resolve_id = b.add(std::move(r), "resolve");
+
+    plan_preflight(b);
+    plan_matrix(b);
+    if (b.directory_mode && pb.conversion_tests.enabled) {
+      plan_conversion_suite(b);
+      plan_golden_and_contracts(b);
+    }
+    plan_optional_blocks(b);
+    return plan;
+  });
+}
+
+}  // namespace apr::qa

@@ -1,0 +1,77 @@
+// apr-qa qa: planning a playbook into a scenario DAG.
+//
+// Nodes: resolve (the user's input → concrete files) → convert (artifact, target format) →
+// check (a gate's measurement: inference cell, conversion comparison, preflight, ...). A check
+// node carries the gate ids judged from its measurements; the verdict (measurements against
+// thresholds) is taken in the parent when the node's result arrives.
+// Conversions are keyed by content: key(resolve) = sha256 of the model bytes; key(convert) =
+// sha256(parent key, target, replica). The artifact of a node is the concrete file
+// `<out>/artifacts/<key[0:20]>/model.<ext>`, shared by every gate that needs it; an existing
+// non-empty file there is reused (a cache: planting a file there is how tests corrupt one).
+// Node order is deterministic, so a plan rebuilt for --resume has the same node ids.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.hpp"
+#include "qa/evidence.hpp"
+#include "qa/gate.hpp"
+#include "qa/playbook.hpp"
+
+namespace apr::qa {
+
+enum class NodeKind { resolve, convert, check };
+const char* to_string(NodeKind k) noexcept;
+
+struct Node {
+  std::string id;                    // "n0007-convert-apr"
+  NodeKind kind = NodeKind::check;
+  std::string check;                 // check kind name for check nodes ("conversion_pair", ...)
+  std::vector<std::string> deps;     // node ids that must complete first
+  std::vector<std::string> gates;    // gate ids judged from this node's measurements
+  nlohmann::json params = nlohmann::json::object();  // what the worker needs (paths, prompt, ...)
+  ScenarioInfo scenario;             // evidence scenario fields
+  std::string severity = "P3";       // the most severe of `gates` (P0 first)
+  std::optional<std::string> skip_reason;  // planned Skipped (e.g. "no CUDA device")
+  std::string artifact;              // resolve/convert: the file it produces
+  std::string format;                // resolve/convert: format of `artifact`
+  std::string key;                   // resolve/convert: content key
+};
+
+struct PlanOptions {
+  std::optional<std::string> model_path;  // else playbook model.local_path
+  std::filesystem::path out_dir = "output";
+  bool has_cuda = false;
+  bool dry_run = false;                   // no hashing of model bytes; a missing model is allowed
+};
+
+struct Plan {
+  std::string playbook_name, model_org, model_name, tier;
+  std::string input, input_mode;          // input_mode: "directory" | "file" | "none"
+  std::filesystem::path out_dir;
+  std::vector<Node> nodes;
+  std::vector<std::string> warnings;      // e.g. unknown gate ids named by the playbook
+  std::int64_t timeout_ms = 60000;
+  std::string failure_policy = "stop-on-p0";
+  std::string size_category = "tiny";
+
+  const Node* find(const std::string& id) const;
+  std::size_t index_of(const std::string& id) const;
+  std::vector<std::string> gate_ids() const;  // distinct, in plan order
+  std::string signature() const;              // hash of node ids + params (resume guard)
+  std::string dot() const;                    // Graphviz
+  std::string text() const;                   // human-readable listing for --dry-run
+};
+
+Result<Plan> build_plan(const Playbook& pb, const GateCatalogue& cat, const PlanOptions& opts);
+
+// Severity order helper: "P0" < "P1" < ... ; returns the more severe one.
+std::string more_severe(const std::string& a, const std::string& b);
+
+}  // namespace apr::qa

@@ -1,0 +1,41 @@
+// apr-qa qa: internal state of the planner, shared by plan.cpp and plan_gates.cpp.
+#pragma once
+
+#include <map>
+
+#include "qa/plan.hpp"
+
+namespace apr::qa {
+
+struct PlanBuilder {
+  Plan& plan;
+  const Playbook& pb;
+  const GateCatalogue& cat;
+  const PlanOptions& opts;
+  std::string resolve_id, source_format;
+  bool directory_mode = false;
+  std::map<std::string, std::string> by_key;  // content key -> convert node id
+
+  std::string add(Node n, const std::string& suffix);
+  ScenarioInfo scenario(const std::string& modality, const std::string& backend,
+                        const std::string& format, const std::string& prompt, std::uint64_t seed) const;
+  // The workspace artifact of `format`: the source itself, or one conversion of it.
+  std::string artifact_of(const std::string& format);
+  std::string convert(const std::string& parent_id, const std::string& target, int replica, bool workspace);
+  std::string chain(const std::vector<std::string>& formats, int replica = 0);
+  std::string add_check(const std::string& check, std::vector<std::string> gates,
+                        std::vector<std::string> deps, nlohmann::json params, ScenarioInfo sc,
+                        const std::string& suffix);
+  std::vector<std::string> listed_or(const std::vector<std::string>& listed,
+                                     const std::vector<std::string>& defaults, const std::string& block);
+  const Node& node(const std::string& id) const { return *plan.find(id); }
+};
+
+void plan_preflight(PlanBuilder& b);
+void plan_matrix(PlanBuilder& b);
+void plan_conversion_suite(PlanBuilder& b);
+void plan_golden_and_contracts(PlanBuilder& b);
+void plan_optional_blocks(PlanBuilder& b);  // differential_tests, trace_payload, profile_ci
+std::string oracle_for_prompt(const std::string& prompt);
+
+}  // namespace apr::qa

@@ -1,0 +1,45 @@
+// apr-qa qa: `apr-qa run` as one library call — load the playbook and the catalogue, plan,
+// execute, score, report — plus the small helpers the other commands share.
+// Exit codes: 0 every gate Corroborated or Skipped (at least one Corroborated); 1 a gate failed
+// or nothing was measured; 2 playbook/usage error; 3 environment (model not found); 130
+// interrupted.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qa/evidence.hpp"
+#include "qa/gate.hpp"
+#include "qa/mqs.hpp"
+
+namespace apr::qa {
+
+struct RunOptions {
+  std::string playbook;
+  std::optional<std::string> model_path;
+  std::string out_dir = "output";
+  int jobs = 0;  // 0: from cores and the playbook's size_category
+  bool dry_run = false;
+  std::optional<std::string> dot_file;
+  bool resume = false;
+  std::optional<std::string> failure_policy;
+  bool strict = false;
+  std::optional<std::int64_t> timeout_ms;
+  std::vector<std::string> worker;  // hidden: replaces the `apr-qa __node` worker (tests)
+  std::optional<std::string> gates_dir;
+  int verbosity = 0;  // -1 quiet, 0 normal, 1 verbose
+  std::string log_format = "text";  // text | json
+  bool has_cuda = false;
+};
+
+int run_playbook(const RunOptions& o);
+
+// Catalogue from --gates-dir or the compiled-in one (throws apr::Error).
+GateCatalogue load_catalogue(const std::optional<std::string>& gates_dir);
+// Model id for reports from evidence ("org/name" of the first entry).
+std::string model_id_of(const std::vector<Evidence>& ev);
+// CUDA present? (a /dev/nvidia0 device and libcuda loadable are both required).
+bool cuda_available();
+
+}  // namespace apr::qa

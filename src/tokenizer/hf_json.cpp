@@ -1,0 +1,374 @@
+// apr-qa tokenizer: HF tokenizer.json + tokenizer_config.json <-> TokenizerData.
+#include "tokenizer/hf_json.hpp"
+
+#include <fstream>
+#include <map>
+
+#include "core/error.hpp"
+#include "tokenizer/pretokenizer.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+namespace apr::tok {
+namespace {
+
+using json = nlohmann::json;
+
+struct Ctx {
+  std::string origin;
+  Error err(ErrorCategory c, const std::string& field, const std::string& msg) const {
+    return Error(c, msg).at_path(origin).at_key(field);
+  }
+};
+
+bool looks_like_control(const std::string& t) {
+  return t.size() >= 4 && t.compare(0, 2, "<|") == 0 && t.compare(t.size() - 2, 2, "|>") == 0;
+}
+
+bool is_null_or_empty_string(const json& j) { return j.is_null() || (j.is_string() && j.get<std::string>().empty()); }
+
+// Flattens a pre_tokenizer into the list of Isolated-split regexes it applies.
+void collect_regexes(const Ctx& c, const json& p, std::vector<std::string>& out, int& byte_level_seen) {
+  if (!p.is_object() || !p.contains("type")) throw c.err(ErrorCategory::parse, "pre_tokenizer", "expected an object with a type");
+  const auto type = p["type"].get<std::string>();
+  if (byte_level_seen) throw c.err(ErrorCategory::unsupported, "pre_tokenizer", "expected ByteLevel to be the last pre-tokenizer, found " + type + " after it");
+  if (type == "Sequence") {
+    for (const auto& q : p.at("pretokenizers")) collect_regexes(c, q, out, byte_level_seen);
+  } else if (type == "ByteLevel") {
+    if (p.value("add_prefix_space", false))
+      throw c.err(ErrorCategory::unsupported, "pre_tokenizer.add_prefix_space", "expected false, found true");
+    if (p.value("use_regex", true)) out.push_back(gpt2_regex());
+    byte_level_seen = 1;
+  } else if (type == "Split") {
+    const auto& pat = p.at("pattern");
+    if (!pat.contains("Regex"))
+      throw c.err(ErrorCategory::unsupported, "pre_tokenizer.pattern", "expected a Regex pattern, found " + pat.dump());
+    if (p.value("behavior", std::string()) != "Isolated" || p.value("invert", false))
+      throw c.err(ErrorCategory::unsupported, "pre_tokenizer.behavior",
+                  "expected Isolated without invert, found " + p.value("behavior", std::string("?")));
+    out.push_back(pat["Regex"].get<std::string>());
+  } else if (type == "Digits") {
+    out.push_back(p.value("individual_digits", false) ? R"(\p{N})" : R"(\p{N}+)");
+  } else {
+    throw c.err(ErrorCategory::unsupported, "pre_tokenizer.type", "expected Sequence, Split, Digits or ByteLevel, found " + type);
+  }
+}
+
+std::optional<std::string> token_content(const json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_object() && j.contains("content")) return j["content"].get<std::string>();
+  return std::nullopt;
+}
+
+TokenizerData parse(const Ctx& c, const json& tj, const json* cfg) {
+  TokenizerData d;
+  d.model = TokenizerModel::bpe;
+  if (!tj.is_object() || !tj.contains("model")) throw c.err(ErrorCategory::parse, "model", "expected a tokenizer.json object with a model");
+  const auto& m = tj["model"];
+  const std::string mtype = m.value("type", std::string("BPE"));
+  if (mtype != "BPE") throw c.err(ErrorCategory::unsupported, "model.type", "expected BPE, found " + mtype);
+  if (m.value("byte_fallback", false))
+    throw c.err(ErrorCategory::unsupported, "model.byte_fallback", "expected false (byte-level BPE), found true");
+  if (m.contains("dropout") && !m["dropout"].is_null())
+    throw c.err(ErrorCategory::unsupported, "model.dropout", "expected null, found " + m["dropout"].dump());
+  for (const char* f : {"continuing_subword_prefix", "end_of_word_suffix"})
+    if (m.contains(f) && !is_null_or_empty_string(m[f]))
+      throw c.err(ErrorCategory::unsupported, std::string("model.") + f, "expected empty, found " + m[f].dump());
+  if (!m.contains("vocab") || !m["vocab"].is_object()) throw c.err(ErrorCategory::parse, "model.vocab", "expected an object {token: id}");
+  if (!m.contains("merges") || !m["merges"].is_array()) throw c.err(ErrorCategory::validation, "model.merges", "expected an array of merges, found none");
+
+  // Vocabulary and added tokens.
+  std::map<std::int64_t, std::string> by_id;
+  std::map<std::int64_t, const json*> added;
+  for (const auto& [text, idj] : m["vocab"].items()) {
+    if (!idj.is_number_integer()) throw c.err(ErrorCategory::parse, "model.vocab", "token \"" + text + "\": expected an integer id, found " + idj.dump());
+    const auto id = idj.get<std::int64_t>();
+    if (id < 0 || id >= INT32_MAX) throw c.err(ErrorCategory::validation, "model.vocab", "token \"" + text + "\": id out of range: " + std::to_string(id));
+    auto [it, ok] = by_id.emplace(id, text);
+    if (!ok) throw c.err(ErrorCategory::validation, "model.vocab", "id " + std::to_string(id) + " is used by \"" + it->second + "\" and \"" + text + "\"");
+  }
+  if (tj.contains("added_tokens") && tj["added_tokens"].is_array()) {
+    for (const auto& a : tj["added_tokens"]) {
+      const auto id = a.at("id").get<std::int64_t>();
+      const auto content = a.at("content").get<std::string>();
+      if (id < 0 || id >= INT32_MAX) throw c.err(ErrorCategory::validation, "added_tokens", "\"" + content + "\": id out of range: " + std::to_string(id));
+      for (const char* f : {"lstrip", "rstrip", "single_word"})
+        if (a.value(f, false)) throw c.err(ErrorCategory::unsupported, std::string("added_tokens.") + f, "\"" + content + "\": expected false, found true");
+      auto it = by_id.find(id);
+      if (it != by_id.end() && it->second != content)
+        throw c.err(ErrorCategory::validation, "added_tokens", "id " + std::to_string(id) + ": added token \"" + content +
+                                                                   "\" differs from vocab token \"" + it->second + "\"");
+      by_id[id] = content;
+      added[id] = &a;
+    }
+  }
+  if (by_id.empty()) throw c.err(ErrorCategory::validation, "model.vocab", "expected tokens, found none");
+  const auto n = static_cast<std::size_t>(by_id.rbegin()->first + 1);
+  d.tokens.resize(n);
+  d.token_types.assign(n, kTokenUnused);
+  for (std::size_t i = 0; i < n; ++i) d.tokens[i] = "[PAD" + std::to_string(i) + "]";
+  for (const auto& [id, text] : by_id) {
+    d.tokens[static_cast<std::size_t>(id)] = text;
+    // "[PAD<id>]" at its own id is the converters' filler for unused ids (GGUF type 5).
+    d.token_types[static_cast<std::size_t>(id)] = text == "[PAD" + std::to_string(id) + "]" ? kTokenUnused : kTokenNormal;
+  }
+  for (const auto& [id, a] : added) {
+    const bool special = a->value("special", false);
+    const auto& text = d.tokens[static_cast<std::size_t>(id)];
+    if (special) {
+      d.token_types[static_cast<std::size_t>(id)] = kTokenControl;
+    } else if (looks_like_control(text)) {
+      d.token_types[static_cast<std::size_t>(id)] = kTokenControl;
+      d.hf_not_special.push_back(static_cast<std::int32_t>(id));
+    } else {
+      d.token_types[static_cast<std::size_t>(id)] = kTokenUserDefined;
+    }
+  }
+
+  // Merges.
+  d.merges.reserve(m["merges"].size());
+  for (const auto& mj : m["merges"]) {
+    if (mj.is_string()) {
+      d.merges.push_back(mj.get<std::string>());
+    } else if (mj.is_array() && mj.size() == 2 && mj[0].is_string() && mj[1].is_string()) {
+      const auto a = mj[0].get<std::string>(), b = mj[1].get<std::string>();
+      if (a.find(' ') != std::string::npos || b.find(' ') != std::string::npos)
+        throw c.err(ErrorCategory::unsupported, "model.merges", "merge [\"" + a + "\", \"" + b + "\"]: tokens containing spaces cannot be stored as \"left right\"");
+      d.merges.push_back(a + " " + b);
+    } else {
+      throw c.err(ErrorCategory::parse, "model.merges", "expected \"a b\" or [\"a\", \"b\"], found " + mj.dump());
+    }
+  }
+
+  // Normalizer.
+  if (tj.contains("normalizer") && !tj["normalizer"].is_null()) {
+    const auto& nj = tj["normalizer"];
+    const json* one = &nj;
+    if (nj.value("type", std::string()) == "Sequence" && nj.contains("normalizers") && nj["normalizers"].size() == 1) one = &nj["normalizers"][0];
+    if (one->value("type", std::string()) != "NFC")
+      throw c.err(ErrorCategory::unsupported, "normalizer", "expected null or NFC, found " + nj.dump());
+    d.normalizer = "NFC";
+  }
+
+  // Pre-tokenizer.
+  if (!tj.contains("pre_tokenizer") || tj["pre_tokenizer"].is_null())
+    throw c.err(ErrorCategory::unsupported, "pre_tokenizer", "expected a byte-level pre-tokenizer, found null");
+  std::vector<std::string> regexes;
+  int byte_level = 0;
+  collect_regexes(c, tj["pre_tokenizer"], regexes, byte_level);
+  if (!byte_level) throw c.err(ErrorCategory::unsupported, "pre_tokenizer", "expected a ByteLevel step, found none");
+  const auto* spec = find_pre_tokenizer_by_regexes(regexes);
+  if (!spec) {
+    std::string list;
+    for (const auto& r : regexes) list += (list.empty() ? "" : ", ") + r;
+    throw c.err(ErrorCategory::unsupported, "pre_tokenizer", "expected the regexes of a known pre-tokenizer (qwen2, llama-bpe, smollm, gpt2, default), found [" + list + "]");
+  }
+  d.pre = spec->name;
+  if (m.value("ignore_merges", false) != spec->ignore_merges)
+    throw c.err(ErrorCategory::unsupported, "model.ignore_merges",
+                std::string("expected ") + (spec->ignore_merges ? "true" : "false") + " for pre-tokenizer " + spec->name);
+
+  if (tj.contains("decoder") && !tj["decoder"].is_null() && tj["decoder"].value("type", std::string()) != "ByteLevel")
+    throw c.err(ErrorCategory::unsupported, "decoder", "expected ByteLevel, found " + tj["decoder"].dump());
+
+  // Post-processor: a TemplateProcessing adds BOS/EOS around the sequence.
+  std::optional<bool> pp_bos, pp_eos;
+  std::optional<std::string> pp_bos_text, pp_eos_text;
+  if (tj.contains("post_processor") && tj["post_processor"].is_object()) {
+    const auto& pp = tj["post_processor"];
+    const auto t = pp.value("type", std::string());
+    if (t == "TemplateProcessing") {
+      bool seen_seq = false;
+      pp_bos = false;
+      pp_eos = false;
+      for (const auto& item : pp.at("single")) {
+        if (item.contains("Sequence")) {
+          seen_seq = true;
+        } else if (item.contains("SpecialToken")) {
+          const auto text = item["SpecialToken"].at("id").get<std::string>();
+          if (!seen_seq) { pp_bos = true; pp_bos_text = text; }
+          else { pp_eos = true; pp_eos_text = text; }
+        }
+      }
+    } else if (t != "ByteLevel") {
+      throw c.err(ErrorCategory::unsupported, "post_processor", "expected ByteLevel or TemplateProcessing, found " + t);
+    }
+  }
+
+  std::map<std::string, std::int64_t> ids;
+  for (std::size_t i = 0; i < n; ++i) ids.emplace(d.tokens[i], static_cast<std::int64_t>(i));
+  auto resolve = [&](const std::string& field, const std::optional<std::string>& text) -> std::optional<std::int64_t> {
+    if (!text) return std::nullopt;
+    auto it = ids.find(*text);
+    if (it == ids.end()) throw c.err(ErrorCategory::validation, field, "expected a token of the vocabulary, found \"" + *text + "\"");
+    return it->second;
+  };
+  if (pp_bos_text) d.bos_id = resolve("post_processor.single", pp_bos_text);
+  if (pp_eos_text) d.eos_id = resolve("post_processor.single", pp_eos_text);
+  d.add_bos = pp_bos ? std::optional<bool>(*pp_bos) : std::nullopt;
+  d.add_eos = pp_eos ? std::optional<bool>(*pp_eos) : std::nullopt;
+  if (m.contains("unk_token") && m["unk_token"].is_string()) d.unk_id = resolve("model.unk_token", m["unk_token"].get<std::string>());
+
+  if (cfg) {
+    const Ctx cc{c.origin + " (tokenizer_config.json)"};
+    auto opt_tok = [&](const char* key) -> std::optional<std::int64_t> {
+      if (!cfg->contains(key) || (*cfg)[key].is_null()) return std::nullopt;
+      auto t = token_content((*cfg)[key]);
+      if (!t) throw cc.err(ErrorCategory::parse, key, "expected a string or {content}, found " + (*cfg)[key].dump());
+      return resolve(key, t);
+    };
+    if (auto v = opt_tok("bos_token")) d.bos_id = v;
+    if (auto v = opt_tok("eos_token")) d.eos_id = v;
+    if (auto v = opt_tok("pad_token")) d.pad_id = v;
+    if (auto v = opt_tok("unk_token")) d.unk_id = v;
+    if (auto v = opt_tok("sep_token")) d.sep_id = v;
+    auto opt_bool = [&](const char* key) -> std::optional<bool> {
+      if (!cfg->contains(key) || (*cfg)[key].is_null()) return std::nullopt;
+      if (!(*cfg)[key].is_boolean()) throw cc.err(ErrorCategory::parse, key, "expected a boolean, found " + (*cfg)[key].dump());
+      return (*cfg)[key].get<bool>();
+    };
+    if (auto v = opt_bool("add_bos_token")) {
+      if (*v && !pp_bos.value_or(false))
+        throw cc.err(ErrorCategory::unsupported, "add_bos_token", "true, but tokenizer.json's post_processor adds no BOS (HF would not add one)");
+      d.add_bos = v;
+    }
+    if (auto v = opt_bool("add_eos_token")) {
+      if (*v && !pp_eos.value_or(false))
+        throw cc.err(ErrorCategory::unsupported, "add_eos_token", "true, but tokenizer.json's post_processor adds no EOS (HF would not add one)");
+      d.add_eos = v;
+    }
+    if (auto v = opt_bool("add_prefix_space"); v && !*v) d.add_space_prefix = false;
+    if (cfg->contains("chat_template")) {
+      const auto& ct = (*cfg)["chat_template"];
+      if (ct.is_string()) {
+        d.chat_template = ct.get<std::string>();
+      } else if (ct.is_array()) {
+        for (const auto& e : ct)
+          if (e.value("name", std::string()) == "default") d.chat_template = e.at("template").get<std::string>();
+        if (d.chat_template.empty()) throw cc.err(ErrorCategory::unsupported, "chat_template", "expected a template named \"default\" in the list, found none");
+      } else if (!ct.is_null()) {
+        throw cc.err(ErrorCategory::parse, "chat_template", "expected a string, found " + ct.dump());
+      }
+    }
+  }
+
+  auto t = Tokenizer::from_data(d);
+  if (!t) throw Error(t.error()).at_path(c.origin);
+  return d;
+}
+
+json read_json(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw io_error("cannot open file").at_path(p.string());
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    throw parse_error(std::string("invalid JSON: ") + e.what()).at_path(p.string());
+  }
+}
+
+}  // namespace
+
+Result<TokenizerData> hf_tokenizer_from_json(const json& tokenizer_json, const json* tokenizer_config_json,
+                                             const std::string& origin) {
+  return capture([&] {
+    try {
+      return parse(Ctx{origin}, tokenizer_json, tokenizer_config_json);
+    } catch (const json::exception& e) {
+      throw parse_error(std::string("unexpected JSON structure: ") + e.what()).at_path(origin);
+    }
+  });
+}
+
+Result<TokenizerData> load_hf_tokenizer(const std::filesystem::path& tokenizer_json,
+                                        const std::optional<std::filesystem::path>& tokenizer_config_json) {
+  return capture([&] {
+    const auto tj = read_json(tokenizer_json);
+    std::optional<json> cfg;
+    if (tokenizer_config_json) cfg = read_json(*tokenizer_config_json);
+    return hf_tokenizer_from_json(tj, cfg ? &*cfg : nullptr, tokenizer_json.string()).value();
+  });
+}
+
+HfTokenizerFiles to_hf_tokenizer(const TokenizerData& d) {
+  if (d.model != TokenizerModel::bpe)
+    throw unsupported_error("exporting a SentencePiece (GGUF \"llama\") tokenizer to tokenizer.json is not implemented").at_key("tokenizer.ggml.model");
+  const std::string pre_name = d.pre.empty() ? "default" : d.pre;
+  const auto* spec = find_pre_tokenizer(pre_name);
+  if (!spec) throw unsupported_error("pre-tokenizer \"" + pre_name + "\" has no tokenizer.json form").at_key("pre");
+  const auto n = d.tokens.size();
+  auto type_of = [&](std::size_t i) { return d.token_types.empty() ? kTokenNormal : d.token_types[i]; };
+  std::vector<std::uint8_t> not_special(n, 0);
+  for (auto id : d.hf_not_special)
+    if (id >= 0 && static_cast<std::size_t>(id) < n) not_special[static_cast<std::size_t>(id)] = 1;
+
+  HfTokenizerFiles f;
+  auto& tj = f.tokenizer_json;
+  tj["version"] = "1.0";
+  tj["truncation"] = nullptr;
+  tj["padding"] = nullptr;
+  json added = json::array();
+  json vocab = json::object();
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto t = type_of(i);
+    vocab[d.tokens[i]] = i;  // "[PAD<id>]" unused fillers included: they keep the vocabulary size
+    if (t == kTokenControl || t == kTokenUnknown || t == kTokenUserDefined) {
+      added.push_back({{"id", i}, {"content", d.tokens[i]}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+                       {"normalized", false}, {"special", t != kTokenUserDefined && !not_special[i]}});
+    }
+  }
+  tj["added_tokens"] = std::move(added);
+  tj["normalizer"] = d.normalizer == "NFC" ? json{{"type", "NFC"}} : json(nullptr);
+  json seq = json::array();
+  for (const auto& r : spec->regexes)
+    seq.push_back({{"type", "Split"}, {"pattern", {{"Regex", r}}}, {"behavior", "Isolated"}, {"invert", false}});
+  const json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false}, {"use_regex", false}};
+  seq.push_back(byte_level);
+  tj["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", seq}};
+  const bool bos = d.add_bos.value_or(false) && d.bos_id;
+  const bool eos = d.add_eos.value_or(false) && d.eos_id;
+  if (bos || eos) {
+    json single = json::array(), pair = json::array(), special = json::object();
+    auto add_special = [&](std::int64_t id, std::int64_t type_id, json& list) {
+      const auto& text = d.tokens[static_cast<std::size_t>(id)];
+      list.push_back({{"SpecialToken", {{"id", text}, {"type_id", type_id}}}});
+      special[text] = {{"id", text}, {"ids", {id}}, {"tokens", {text}}};
+    };
+    if (bos) add_special(*d.bos_id, 0, single);
+    single.push_back({{"Sequence", {{"id", "A"}, {"type_id", 0}}}});
+    if (eos) add_special(*d.eos_id, 0, single);
+    if (bos) add_special(*d.bos_id, 1, pair);
+    pair.push_back({{"Sequence", {{"id", "A"}, {"type_id", 0}}}});
+    if (eos) add_special(*d.eos_id, 0, pair);
+    pair.push_back({{"Sequence", {{"id", "B"}, {"type_id", 1}}}});
+    if (eos) add_special(*d.eos_id, 1, pair);
+    tj["post_processor"] = {{"type", "TemplateProcessing"}, {"single", single}, {"pair", pair}, {"special_tokens", special}};
+  } else {
+    tj["post_processor"] = byte_level;
+  }
+  tj["decoder"] = byte_level;
+  json merges = json::array();
+  for (const auto& m : d.merges) merges.push_back(m);
+  tj["model"] = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
+                 {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false},
+                 {"ignore_merges", spec->ignore_merges}, {"vocab", std::move(vocab)}, {"merges", std::move(merges)}};
+
+  auto& cfg = f.tokenizer_config_json;
+  cfg["tokenizer_class"] = "PreTrainedTokenizerFast";
+  cfg["clean_up_tokenization_spaces"] = false;
+  auto tok_text = [&](const std::optional<std::int64_t>& id) -> json {
+    if (!id) return nullptr;
+    return d.tokens[static_cast<std::size_t>(*id)];
+  };
+  cfg["bos_token"] = tok_text(d.bos_id);
+  cfg["eos_token"] = tok_text(d.eos_id);
+  cfg["pad_token"] = tok_text(d.pad_id);
+  cfg["unk_token"] = tok_text(d.unk_id);
+  if (d.sep_id) cfg["sep_token"] = tok_text(d.sep_id);
+  if (d.add_bos) cfg["add_bos_token"] = *d.add_bos;
+  if (d.add_eos) cfg["add_eos_token"] = *d.add_eos;
+  if (d.add_space_prefix && !*d.add_space_prefix) cfg["add_prefix_space"] = false;
+  if (!d.chat_template.empty()) cfg["chat_template"] = d.chat_template;
+  return f;
+}
+
+}  // namespace apr::tok

@@ -1,0 +1,115 @@
+"""Kill the runner with SIGKILL at several points of a run: evidence.json is absent or valid
+JSON, the journal holds every completed node (each line parses), and `--resume` finishes with
+the same verdicts as an uninterrupted run. Uses the fake worker (tests/oracle/tools/
+qa_fake_worker.cpp, slowed with FAKE_SLEEP_MS) on the seed playbook's full DAG, so it needs no
+model code. Also: Crashed/Timeout through `run` and the exit code. Env: APR_QA_BIN,
+APR_QA_TOOLS_DIR, APR_QA_SHARED_DIR, APR_QA_WORK_DIR."""
+import json, os, shutil, signal, subprocess, sys, time
+
+BIN = os.environ["APR_QA_BIN"]
+WORKER = os.path.join(os.environ["APR_QA_TOOLS_DIR"], "oracle_qa_fake_worker")
+SHARED = os.environ["APR_QA_SHARED_DIR"]
+WORK = os.environ.get("APR_QA_WORK_DIR", "/tmp/apr-qa-resume")
+PLAYBOOK = os.path.join(SHARED, "anchor/playbooks/qwen2.5-coder-0.5b-quick.playbook.yaml")
+
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what)
+
+
+shutil.rmtree(WORK, ignore_errors=True)
+snap = os.path.join(WORK, "snapshot")
+os.makedirs(snap)
+with open(os.path.join(snap, "model.safetensors"), "wb") as f:
+    f.write(b"\x02\x00\x00\x00\x00\x00\x00\x00{}")
+open(os.path.join(snap, "config.json"), "w").write("{}")
+
+
+def cmd(out, extra=()):
+    return [BIN, "run", PLAYBOOK, "--model-path", snap, "-o", out, "--worker", WORKER, "-j", "2",
+            "--failure-policy", "collect-all", "-q"] + list(extra)
+
+
+def verdicts(out):
+    ev = json.load(open(os.path.join(out, "evidence.json")))
+    return sorted((e["node"], e["gate_id"], e["outcome"]) for e in ev)
+
+
+env = dict(os.environ, FAKE_SLEEP_MS="40")
+ref = os.path.join(WORK, "ref")
+t0 = time.time()
+r = subprocess.run(cmd(ref), env=env, capture_output=True, text=True)
+full_s = time.time() - t0
+check(r.returncode == 0, "uninterrupted fake run exits 0: %d %s" % (r.returncode, r.stderr[-500:]))
+base = verdicts(ref)
+check(len(base) > 50, "fake run produced %d entries" % len(base))
+
+for frac in (0.1, 0.35, 0.6, 0.85):
+    out = os.path.join(WORK, "kill%02d" % int(frac * 100))
+    p = subprocess.Popen(cmd(out), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(full_s * frac)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    evp = os.path.join(out, "evidence.json")
+    if os.path.exists(evp):
+        try:
+            json.load(open(evp))
+            check(True, "")
+        except ValueError:
+            check(False, "evidence.json after SIGKILL at %.2f is not valid JSON" % frac)
+    else:
+        check(True, "")
+    lines = open(os.path.join(out, "evidence.jsonl"), "rb").read().split(b"\n")
+    complete = [l for l in lines[:-1] if l]
+    ok = all(json.loads(l) is not None for l in complete)
+    check(ok and json.loads(complete[0])["type"] == "header", "journal lines parse after SIGKILL at %.2f" % frac)
+    done_nodes = {json.loads(l)["node"] for l in complete[1:]}
+    # every node whose result.json exists finished; journaled nodes are a subset of started ones
+    started = set(os.listdir(os.path.join(out, "nodes"))) if os.path.isdir(os.path.join(out, "nodes")) else set()
+    check(done_nodes <= started | {n for n in done_nodes if "gpu" in n}, "journaled nodes were started (%.2f)" % frac)
+    r = subprocess.run(cmd(out, ["--resume"]), env=env, capture_output=True, text=True)
+    check(r.returncode == 0, "resume after kill at %.2f exits 0: %s" % (frac, r.stderr[-300:]))
+    check(verdicts(out) == base, "resume after kill at %.2f gives the same verdicts" % frac)
+    print("kill at %.0f%%: %d nodes journaled before the kill" % (frac * 100, len(done_nodes)))
+
+# Crashed, Timeout, non-zero exit through `run`; exit code 1; G2/G3 ids for matrix cells.
+out = os.path.join(WORK, "faults")
+env2 = dict(os.environ, FAKE_CRASH="run-cpu-safetensors", FAKE_HANG="conv-G-A-cpu")
+r = subprocess.run(cmd(out, ["--timeout", "1500"]), env=env2, capture_output=True, text=True)
+check(r.returncode == 1, "faulty run exits 1 (got %d)" % r.returncode)
+ev = json.load(open(os.path.join(out, "evidence.json")))
+g3 = [e for e in ev if e["gate_id"] == "G3-STABLE"]
+check(len(g3) == 10 and all(e["outcome"] == "Crashed" and e["metadata"].get("gate") == "F-A1-001" for e in g3), "matrix crashes are G3-STABLE Crashed")
+ga = [e for e in ev if e["gate_id"] == "F-CONV-G-A" and e["scenario"]["backend"] == "cpu"]
+check(len(ga) == 1 and ga[0]["outcome"] == "Timeout" and ga[0]["reason"] == "Timed out after 1500ms", "hung check is Timeout")
+mqs = json.load(open(os.path.join(out, "mqs.json")))
+check(mqs["raw_score"] == 0 and not mqs["gateways_passed"], "a crash fails gateway G3")
+# every scheduled node got exactly one journal record
+recs = [json.loads(l) for l in open(os.path.join(out, "evidence.jsonl")) if l.strip()]
+nodes = [x["node"] for x in recs if x["type"] == "node"]
+check(len(nodes) == len(set(nodes)), "one outcome per node")
+dry = subprocess.run([BIN, "run", PLAYBOOK, "--model-path", snap, "--dry-run", "-o", out], capture_output=True, text=True)
+check(dry.returncode == 0 and len(nodes) == dry.stdout.count("\n  n"), "journal covers every planned node")
+
+# Ctrl-C: children stopped, completed entries written, the rest Skipped "run interrupted", exit 130.
+out = os.path.join(WORK, "sigint")
+p = subprocess.Popen(cmd(out), env=dict(os.environ, FAKE_SLEEP_MS="200"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+time.sleep(2)
+p.send_signal(signal.SIGINT)
+rc = p.wait()
+check(rc == 130, "SIGINT exits 130 (got %d)" % rc)
+ev = json.load(open(os.path.join(out, "evidence.json")))
+check(any(e["outcome"] == "Corroborated" for e in ev), "completed entries kept after SIGINT")
+check(all(e["outcome"] == "Corroborated" or e["reason"] in ("run interrupted", "no CUDA device") for e in ev), "the rest is Skipped 'run interrupted'")
+left = subprocess.run(["pgrep", "-f", out], capture_output=True, text=True).stdout.strip()
+check(left == "", "no worker left running after SIGINT: " + left)
+
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)

@@ -1,0 +1,149 @@
+"""Seed scenario (issue 6): the anchor's own quick playbook on a synthetic Qwen2.5-shaped HF
+snapshot directory runs the conversion suite; every conversion gate is Corroborated on cpu with
+a measured diff of exactly 0 (tolerance 1e-6), every artifact is a file, gpu cells are Skipped
+"no CUDA device"; evidence.json validates against schemas/evidence.schema.json. Then corrupted
+artifacts planted in the artifact cache (transposed weight, dropped bias, wrong rope theta, lost
+tokenizer) make F-CONV-G-S Falsified. Independent pieces: the safetensors library (to plant
+faults) and jsonschema. Env: APR_QA_BIN, APR_QA_SOURCE_DIR, APR_QA_SHARED_DIR, APR_QA_WORK_DIR;
+APR_QA_SEED_PRESET=qwen2.5-0.5b and APR_QA_SEED_LAYERS=N for the full-size variant."""
+import json, os, shutil, subprocess, sys
+
+import jsonschema
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+BIN = os.environ["APR_QA_BIN"]
+SRC = os.environ["APR_QA_SOURCE_DIR"]
+SHARED = os.environ["APR_QA_SHARED_DIR"]
+WORK = os.environ.get("APR_QA_WORK_DIR", "/tmp/apr-qa-seed")
+PLAYBOOK = os.path.join(SHARED, "anchor/playbooks/qwen2.5-coder-0.5b-quick.playbook.yaml")
+CONV = ["F-CONV-G-A", "F-CONV-A-G", "F-CONV-G-S", "F-CONV-S-G", "F-CONV-A-S", "F-CONV-S-A",
+        "F-CONV-RT-001", "F-CONV-RT-002", "F-CONV-RT-003", "F-CONV-RT-004", "F-CONV-COM-001"]
+OTHER = ["F-CONV-IDEM-001", "F-CONV-RT-BYTE-001", "F-GOLDEN-RULE-001", "F-GOLDEN-RULE-002", "F-GOLDEN-RULE-003"]
+
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what)
+
+
+def run(args, **kw):
+    return subprocess.run([BIN] + args, capture_output=True, text=True, **kw)
+
+
+def measure(entry, name):
+    for m in entry["measurements"]:
+        if m["name"] == name:
+            return m
+    return None
+
+
+shutil.rmtree(WORK, ignore_errors=True)
+os.makedirs(WORK)
+fx = os.path.join(WORK, "snapshot")
+preset = os.environ.get("APR_QA_SEED_PRESET", "tiny")
+fargs = ["fixture", "--arch", "qwen2", "--preset", preset, "--seed", "7", "-o", fx]
+if os.environ.get("APR_QA_SEED_LAYERS"):
+    fargs += ["--layers", os.environ["APR_QA_SEED_LAYERS"]]
+r = run(fargs)
+check(r.returncode == 0, "fixture: " + r.stderr)
+
+out = os.path.join(WORK, "out")
+r = run(["run", PLAYBOOK, "--model-path", fx, "-o", out, "-j", "2", "--failure-policy", "collect-all", "-q"])
+# The matrix cells (F-A1) generate from random weights and are judged by the garbage oracle, so the
+# run may exit 1; the conversion suite is what this test is about.
+check(r.returncode in (0, 1), "run exit code %d: %s" % (r.returncode, r.stderr[-2000:]))
+ev = json.load(open(os.path.join(out, "evidence.json")))
+schema = json.load(open(os.path.join(SRC, "schemas/evidence.schema.json")))
+try:
+    jsonschema.validate(ev, schema)
+    check(True, "")
+except jsonschema.ValidationError as e:
+    check(False, "evidence schema: %s at %s" % (e.message, list(e.absolute_path)))
+# Fields the anchor's readers use.
+for e in ev:
+    for k in ["id", "gate_id", "scenario", "outcome", "reason", "output", "stderr", "exit_code", "metrics", "timestamp", "host", "metadata"]:
+        if k not in e:
+            check(False, "entry lacks anchor field " + k)
+    for a in e["artifacts"]:
+        if not os.path.isfile(a["path"]):
+            check(False, "artifact is not a file: " + a["path"])
+by = {}
+for e in ev:
+    by.setdefault((e["gate_id"], e["scenario"]["backend"]), []).append(e)
+for g in CONV:
+    cpu = by.get((g, "cpu"), [])
+    gpu = by.get((g, "gpu"), [])
+    check(len(cpu) == 1 and cpu[0]["outcome"] == "Corroborated", "%s cpu Corroborated: %s" % (g, cpu and cpu[0]["reason"]))
+    if cpu:
+        d = measure(cpu[0], "diff")
+        t = measure(cpu[0], "tensor_max_abs_diff")
+        check(d is not None and d["value"] == 0 and d["threshold"] == 1e-6, "%s diff exactly 0 at 1e-6: %s" % (g, d))
+        check(t is not None and t["value"] == 0, "%s tensor_max_abs_diff 0: %s" % (g, t))
+        check(len(cpu[0]["artifacts"]) >= 2, "%s names its artifacts" % g)
+    check(len(gpu) == 1 and gpu[0]["outcome"] == "Skipped" and gpu[0]["reason"] == "no CUDA device", "%s gpu Skipped" % g)
+for g in OTHER:
+    es = by.get((g, "cpu"), [])
+    check(len(es) == 1 and es[0]["outcome"] == "Corroborated", "%s Corroborated: %s" % (g, es and es[0]["reason"]))
+idem = by[("F-CONV-IDEM-001", "cpu")][0]
+check(measure(idem, "bytes_differing")["value"] == 0 and measure(idem, "bytes_compared")["value"] > 0, "IDEM byte-compares")
+check(os.path.isfile(os.path.join(out, "report.html")) and os.path.isfile(os.path.join(out, "junit.xml")), "reports written")
+html = open(os.path.join(out, "report.html")).read()
+check("http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html, "HTML has no external asset")
+
+# ---- planted faults: corrupt the cached G->S artifact and rerun (fresh journal, same cache) ----
+gs = by[("F-CONV-G-S", "cpu")][0]
+st_art = [a["path"] for a in gs["artifacts"] if a["format"] == "safetensors"][0]
+art_dir = os.path.dirname(st_art)
+pristine = os.path.join(WORK, "pristine")
+shutil.copytree(art_dir, pristine)
+
+
+def plant(kind):
+    shutil.rmtree(art_dir)
+    shutil.copytree(pristine, art_dir)
+    t = load_file(os.path.join(pristine, "model.safetensors"))
+    if kind == "transposed weight":
+        k = "model.layers.0.self_attn.o_proj.weight"
+        t[k] = np.ascontiguousarray(t[k].T)
+        save_file(t, os.path.join(art_dir, "model.safetensors"))
+    elif kind == "dropped bias":
+        del t["model.layers.0.self_attn.q_proj.bias"]
+        save_file(t, os.path.join(art_dir, "model.safetensors"))
+    elif kind == "wrong rope theta":
+        c = json.load(open(os.path.join(pristine, "config.json")))
+        c["rope_theta"] = float(c.get("rope_theta", 10000.0)) * 0.5
+        json.dump(c, open(os.path.join(art_dir, "config.json"), "w"))
+    elif kind == "lost tokenizer":
+        os.remove(os.path.join(art_dir, "tokenizer.json"))
+
+
+for kind in ["transposed weight", "wrong rope theta", "dropped bias", "lost tokenizer"]:
+    plant(kind)
+    for f in ["evidence.jsonl", "evidence.json"]:
+        p = os.path.join(out, f)
+        if os.path.exists(p):
+            os.remove(p)
+    r = run(["run", PLAYBOOK, "--model-path", fx, "-o", out, "-j", "2", "--failure-policy", "collect-all", "-q"])
+    check(r.returncode == 1, "%s: run exits 1 (got %d)" % (kind, r.returncode))
+    ev2 = json.load(open(os.path.join(out, "evidence.json")))
+    e = [x for x in ev2 if x["gate_id"] == "F-CONV-G-S" and x["scenario"]["backend"] == "cpu"]
+    check(len(e) == 1 and e[0]["outcome"] == "Falsified", "%s: F-CONV-G-S Falsified (%s)" % (kind, e and e[0]["outcome"]))
+    if e:
+        d = measure(e[0], "diff")
+        detail = "diff=%s" % (d["value"] if d else None)
+        if kind in ("transposed weight", "wrong rope theta"):
+            check(d is not None and (d["value"] == "Infinity" or d["value"] > 1e-6), "%s: measured diff above tolerance (%s)" % (kind, detail))
+        print("planted %-18s -> F-CONV-G-S %s: %s [%s]" % (kind, e[0]["outcome"], e[0]["reason"][:120], detail))
+    # gates that do not use the planted artifact stay Corroborated
+    s = [x for x in ev2 if x["gate_id"] == "F-CONV-S-A" and x["scenario"]["backend"] == "cpu"]
+    check(len(s) == 1 and s[0]["outcome"] == "Corroborated", "%s: F-CONV-S-A unaffected" % kind)
+
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)

@@ -1,0 +1,106 @@
+// Planning: the seed playbook on a snapshot directory expands to the conversion suite with
+// shared, content-keyed artifacts; gpu cells are planned Skipped.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "qa/plan.hpp"
+
+using namespace apr::qa;
+namespace fs = std::filesystem;
+
+static fs::path fake_snapshot() {
+  fs::path d = fs::path(APR_QA_BINARY_DIR) / "tests/qa_work/snapshot";
+  fs::create_directories(d);
+  std::ofstream(d / "model.safetensors") << "\x08\0\0\0\0\0\0\0{}      ";
+  std::ofstream(d / "config.json") << "{}";
+  return d;
+}
+
+TEST_CASE("seed playbook + directory input: conversion suite DAG") {
+  auto pb = load_playbook(fs::path(APR_QA_SHARED_DIR) / "anchor/playbooks/qwen2.5-coder-0.5b-quick.playbook.yaml");
+  REQUIRE(pb.ok());
+  auto cat = GateCatalogue::builtin();
+  REQUIRE(cat.ok());
+  PlanOptions po;
+  po.model_path = fake_snapshot().string();
+  po.out_dir = fs::path(APR_QA_BINARY_DIR) / "tests/qa_work/out";
+  auto plan = build_plan(*pb, *cat, po);
+  REQUIRE_MESSAGE(plan.ok(), std::string(plan.ok() ? "" : plan.error().what()));
+  CHECK(plan->input_mode == "directory");
+  std::map<std::string, int> gate_nodes, gate_skipped;
+  std::set<std::string> artifacts;
+  int converts = 0;
+  for (const auto& n : plan->nodes) {
+    for (const auto& d : n.deps) CHECK(plan->index_of(d) < plan->index_of(n.id));  // topological order
+    if (n.kind == NodeKind::convert) {
+      ++converts;
+      CHECK(artifacts.insert(n.artifact).second);  // one node per artifact
+      CHECK(n.artifact.find("/artifacts/") != std::string::npos);
+      CHECK(fs::path(n.artifact).filename() == "model." + n.format);
+    }
+    for (const auto& g : n.gates) {
+      gate_nodes[g]++;
+      if (n.skip_reason) {
+        gate_skipped[g]++;
+        CHECK(*n.skip_reason == "no CUDA device");
+        CHECK(n.scenario.backend == "gpu");
+      }
+    }
+  }
+  for (const char* g : {"F-CONV-G-A", "F-CONV-A-G", "F-CONV-G-S", "F-CONV-S-G", "F-CONV-A-S", "F-CONV-S-A", "F-CONV-RT-001",
+                        "F-CONV-RT-002", "F-CONV-RT-003", "F-CONV-RT-004", "F-CONV-COM-001"}) {
+    CAPTURE(g);
+    CHECK(gate_nodes[g] == 2);  // cpu and gpu
+    CHECK(gate_skipped[g] == 1);
+  }
+  CHECK(gate_nodes["F-CONV-IDEM-001"] == 1);
+  CHECK(gate_nodes["F-CONV-RT-BYTE-001"] == 1);
+  CHECK(gate_nodes["F-GOLDEN-RULE-001"] == 1);
+  CHECK(gate_nodes["F-A1-001"] == 10);
+  CHECK(gate_nodes["F-ROSETTA-INF-001"] == 2);  // apr and gguf against safetensors
+  CHECK(gate_nodes["F-ROSETTA-INF-002"] == 0);  // the playbook lists 001 and 003 only
+  CHECK(gate_nodes["F-TRACE-PAYLOAD-001"] == 1);
+  CHECK(gate_nodes["G0-FORMAT-APR-001"] == 1);
+  // Conversions are shared: S->A, S->G (workspace), G->A, A->G, G->S, A->S, the chains' later hops,
+  // and one IDEM replica; far fewer than one per gate.
+  CHECK(converts >= 8);
+  CHECK(converts <= 16);
+  // Deterministic: the same inputs give the same node ids and signature.
+  auto again = build_plan(*pb, *cat, po);
+  REQUIRE(again.ok());
+  CHECK(again->signature() == plan->signature());
+  CHECK(plan->dot().find("digraph") == 0);
+}
+
+TEST_CASE("every anchor playbook and template plans in dry-run mode") {
+  auto cat = GateCatalogue::builtin();
+  REQUIRE(cat.ok());
+  for (const char* sub : {"playbooks", "templates"}) {
+    for (const auto& e : fs::directory_iterator(fs::path(APR_QA_SHARED_DIR) / "anchor" / sub)) {
+      CAPTURE(e.path());
+      auto pb = load_playbook(e.path());
+      REQUIRE(pb.ok());
+      PlanOptions po;
+      po.dry_run = true;
+      auto plan = build_plan(*pb, *cat, po);
+      REQUIRE_MESSAGE(plan.ok(), std::string(plan.ok() ? "" : plan.error().what()));
+      CHECK(plan->nodes.size() > 1);
+    }
+  }
+}
+
+TEST_CASE("a missing model is an environment error naming the path") {
+  auto pb = load_playbook(fs::path(APR_QA_SHARED_DIR) / "anchor/playbooks/qwen2.5-coder-0.5b-quick.playbook.yaml");
+  REQUIRE(pb.ok());
+  auto cat = GateCatalogue::builtin();
+  PlanOptions po;
+  po.model_path = "/nonexistent/model.gguf";
+  auto plan = build_plan(*pb, *cat, po);
+  REQUIRE_FALSE(plan.ok());
+  CHECK(plan.error().category() == apr::ErrorCategory::io);
+  CHECK(std::string(plan.error().what()).find("/nonexistent/model.gguf") != std::string::npos);
+}
