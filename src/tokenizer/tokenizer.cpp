@@ -1,5 +1,6 @@
 // apr-qa tokenizer: load-time validation and encoding (decode.cpp holds the decoding side).
 #include "tokenizer/tokenizer.hpp"
+#include "tokenizer/chat_template.hpp"
 
 #include <algorithm>
 
@@ -112,6 +113,12 @@ std::shared_ptr<TokenizerImpl> build(const TokenizerData& d) {
 
 Result<Tokenizer> Tokenizer::from_data(const TokenizerData& d) {
   return capture([&] {
+    // The chat template is part of the tokenizer: a template that does not parse is a load-time
+    // error naming the construct and line, not a surprise at the first chat request.
+    if (!d.chat_template.empty()) {
+      auto ct = ChatTemplate::parse(d.chat_template);
+      if (!ct.ok()) throw Error(ct.error()).with_context("chat template");
+    }
     Tokenizer t;
     t.impl_ = build(d);
     return t;

@@ -226,3 +226,13 @@ TEST_CASE("real Qwen2.5 tokenizer.json: formats.md §6.3 vectors") {
   CHECK_FALSE(t.bos().has_value());
 }
 #endif
+
+TEST_CASE("a chat template that does not parse fails when the tokenizer is loaded") {
+  auto d = tiny_bpe({"a b"});
+  d.chat_template = "{% for m in messages %}{{ m.content }}{% endfor %}";
+  CHECK(load_error(d).empty());
+  d.chat_template = "{% for m in messages %}{{ m.content }}";  // unclosed for
+  const auto e = load_error(d);
+  CHECK(has(e, "chat template"));
+  CHECK(has(e, "for"));
+}
