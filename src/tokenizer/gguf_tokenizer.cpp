@@ -12,24 +12,6 @@ namespace {
 using gguf::Value;
 using gguf::ValueType;
 
-const char* type_name(ValueType t) {
-  switch (t) {
-    case ValueType::UINT8: return "UINT8";
-    case ValueType::INT8: return "INT8";
-    case ValueType::UINT16: return "UINT16";
-    case ValueType::INT16: return "INT16";
-    case ValueType::UINT32: return "UINT32";
-    case ValueType::INT32: return "INT32";
-    case ValueType::FLOAT32: return "FLOAT32";
-    case ValueType::BOOL: return "BOOL";
-    case ValueType::STRING: return "STRING";
-    case ValueType::ARRAY: return "ARRAY";
-    case ValueType::UINT64: return "UINT64";
-    case ValueType::INT64: return "INT64";
-    case ValueType::FLOAT64: return "FLOAT64";
-  }
-  return "?";
-}
 
 bool is_unsigned(ValueType t) {
   return t == ValueType::UINT8 || t == ValueType::UINT16 || t == ValueType::UINT32 || t == ValueType::UINT64;
@@ -48,8 +30,8 @@ struct Kvs {
     return nullptr;
   }
   Error wrong(std::string_view key, const std::string& expected, const Value& v) const {
-    std::string found = type_name(v.type);
-    if (v.type == ValueType::ARRAY) found += std::string(" of ") + type_name(v.array_type);
+    std::string found = gguf::to_string(v.type);
+    if (v.type == ValueType::ARRAY) found += std::string(" of ") + gguf::to_string(v.array_type);
     return validation_error("expected " + expected + ", found " + found).at_path(origin).at_key(std::string(key));
   }
   std::optional<std::string> str(std::string_view key) const {
