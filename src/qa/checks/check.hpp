@@ -39,12 +39,19 @@ ArtifactRef describe_artifact(const std::string& path, const std::string& format
 // A CheckOutput that says the check needs a library this build lacks.
 CheckOutput needs(const char* what);
 
+// Shared by the run/chat/serve cells: judges `text` generated for `prompt` with the node's oracle
+// (params "oracle", "oracle_config") and records generated_tokens (>= 1 token) and oracle_pass
+// (>= 1). Returns the oracle's one-line verdict for the output text.
+std::string judge_generation(CheckOutput& o, const nlohmann::json& params, const std::string& prompt,
+                             const std::string& text, std::size_t generated);
+
 // One function per check kind (checks/<kind>.cpp).
 CheckOutput preflight_validate(const nlohmann::json&);
 CheckOutput preflight_tensor(const nlohmann::json&);
 CheckOutput preflight_integrity(const nlohmann::json&);
 CheckOutput preflight_layout(const nlohmann::json&);
-CheckOutput inference(const nlohmann::json&);
+CheckOutput inference(const nlohmann::json&);  // run/chat in-process; serve via serve_inference
+CheckOutput serve_inference(const nlohmann::json&);  // checks/serve.cpp: drives `apr-qa serve` over HTTP
 CheckOutput conversion_compare(const nlohmann::json&);  // conversion_pair, roundtrip_chain, commutativity
 CheckOutput byte_roundtrip(const nlohmann::json&);
 CheckOutput idempotency(const nlohmann::json&);

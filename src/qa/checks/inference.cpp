@@ -1,6 +1,6 @@
 // Check kind inference (F-A* matrix cells): greedy generation of the scenario's prompt with the
 // embedded engine, judged by the scenario's oracle. chat renders the model's chat template;
-// serve is not run in-process (Skipped with the reason) until the worker drives `apr-qa serve`.
+// serve cells are handed to serve_inference (checks/serve.cpp), which drives `apr-qa serve`.
 #include <fmt/format.h>
 
 #include "qa/checks/check.hpp"
@@ -12,16 +12,22 @@
 
 namespace apr::qa::checks {
 
+std::string judge_generation(CheckOutput& o, const nlohmann::json& p, const std::string& prompt,
+                             const std::string& text, std::size_t generated) {
+  const std::string oracle = p.value("oracle", "garbage");
+  auto v = apply_oracle(oracle, prompt, text, p.value("oracle_config", nlohmann::json::object()));
+  o.add("generated_tokens", static_cast<double>(generated), 1.0, Comparator::ge, "tokens");
+  o.add("oracle_pass", v.pass ? 1.0 : 0.0, 1.0, Comparator::ge);
+  return "oracle " + oracle + ": " + v.reason;
+}
+
 CheckOutput inference(const nlohmann::json& p) {
   CheckOutput o;
   if (p.value("backend", "cpu") != "cpu") {
     o.skip = "no CUDA device";
     return o;
   }
-  if (p.value("modality", "run") == "serve") {
-    o.skip = "serve modality: HTTP worker not implemented yet";
-    return o;
-  }
+  if (p.value("modality", "run") == "serve") return serve_inference(p);
 #ifndef APR_QA_CHECKS_REAL
   return needs("apr_convert and apr_engine");
 #else
@@ -46,11 +52,9 @@ CheckOutput inference(const nlohmann::json& p) {
   auto g = e->generate(ids, so);
   std::size_t gen = g.tokens.size();
   if (gen > 0 && e->tokenizer() && e->tokenizer()->is_end_of_generation(g.tokens.back())) --gen;
-  auto v = apply_oracle(p.value("oracle", "garbage"), prompt, g.text, p.value("oracle_config", nlohmann::json::object()));
-  o.add("generated_tokens", static_cast<double>(gen), 1.0, Comparator::ge, "tokens");
-  o.add("oracle_pass", v.pass ? 1.0 : 0.0, 1.0, Comparator::ge);
+  std::string verdict = judge_generation(o, p, prompt, g.text, gen);
   o.add("tokens_per_second", g.decode_tps, std::nullopt, Comparator::ge, "tok/s");
-  o.output = g.text + "\n[oracle " + p.value("oracle", "garbage") + ": " + v.reason + "; stop " + g.stop_reason + "]";
+  o.output = g.text + "\n[" + verdict + "; stop " + g.stop_reason + "]";
   o.metrics = {{"tokens_per_second", g.decode_tps}, {"time_to_first_token_ms", g.ttft_ms},
                {"total_tokens", static_cast<std::int64_t>(g.tokens.size())},
                {"memory_peak_mb", static_cast<double>(g.peak_rss_bytes) / (1024.0 * 1024.0)}};
