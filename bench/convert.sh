@@ -4,6 +4,9 @@
 # Model: the full-size Qwen2.5-0.5B-shaped fixture, BF16, untied (about 1.26 GB of tensors),
 # converted once to GGUF (setup, not timed). Runs alternate cp / convert, medians of RUNS.
 # Goals (issue 3): convert wall time <= 1.5x cp; peak RSS <= 256 MB.
+# Last measured (2026-11-26, shared 2-core machine, chunked writers + zlib crc32; see docs/convert.md):
+#   cp median 0.912 s, convert median 2.465 s -> ratio 2.70 (goal NOT met; cp uses copy_file_range),
+#   peak RSS 95.7 MB (goal met).
 #
 #   bench/convert.sh [BUILD_DIR] [RUNS]
 #     BUILD_DIR  a configured build tree with runner/apr-qa (default: build/release)

@@ -4,7 +4,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "core/hash.hpp"
+#include "formats/chunk_producer.hpp"
 #include "model/arch_traits.hpp"
 #include "model/qk_permute.hpp"
 #include "tensor/dequantize.hpp"
@@ -57,6 +61,20 @@ bool requant_reproduces(const CanonicalTensor& t, GgmlType type) {
 }
 
 constexpr std::size_t kReleaseMin = 1u << 20;
+
+// Maps the (page-cached) source pages of `s` in one call instead of one fault per page
+// (MADV_POPULATE_READ, Linux >= 5.14; advisory: an older kernel just faults them in).
+void populate(std::span<const std::byte> s) {
+#ifdef __linux__
+  constexpr int kPopulateRead = 22;  // MADV_POPULATE_READ
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<std::uintptr_t>(s.data()) / page * page;
+  const auto end = reinterpret_cast<std::uintptr_t>(s.data() + s.size());
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, kPopulateRead);
+#else
+  (void)s;
+#endif
+}
 
 // The mapped file (kept alive by the model) whose bytes hold `s`, or nullptr.
 const MappedFile* mapping_of(const model::CanonicalModel& m, std::span<const std::byte> s) {
@@ -150,15 +168,14 @@ Plan plan_tensors(const model::CanonicalModel& m, ModelFormat target, const Conv
     if (ot == in && elems.empty() && identity_rows && map && t.source.data.size() >= kReleaseMin) {
       // Passthrough from a mapped file: copy, then drop the source pages from our RSS so a
       // multi-GB conversion streams (peak RSS ~ the largest tensor, not the model).
-      out.produce = [map, src = t.source.data](std::span<std::byte> dst) {
+      // Streamed chunk by chunk (the writer holds one chunk), so peak RSS stays ~ one chunk.
+      out.produce = fmt::ChunkedFill{[map, src = t.source.data](std::uint64_t at, std::span<std::byte> dst) {
+        if (at + dst.size() > src.size()) throw internal_error("chunk past the tensor's end");
         const std::uint64_t off = static_cast<std::uint64_t>(src.data() - map->data());
-        constexpr std::size_t kChunk = 16u << 20;
-        for (std::size_t done = 0; done < src.size(); done += kChunk) {
-          const std::size_t n = std::min(kChunk, src.size() - done);
-          std::memcpy(dst.data() + done, src.data() + done, n);
-          map->release(off + done, n);
-        }
-      };
+        populate(src.subspan(static_cast<std::size_t>(at), dst.size()));
+        std::memcpy(dst.data(), src.data() + at, dst.size());
+        map->release(off + at, dst.size());
+      }, fmt::kMaxChunkBytes};
     } else if (ot == in && elems.empty() && identity_rows) {
       out.direct = t.source.data;
     } else if (!elems.empty()) {
@@ -175,6 +192,23 @@ Plan plan_tensors(const model::CanonicalModel& m, ModelFormat target, const Conv
         for (std::size_t i = 0; i < n; ++i) w[i] = v[static_cast<std::size_t>(elems[i])];
         quantize_row(ot, w.data(), dst.data(), static_cast<std::int64_t>(n));
       };
+    } else if (t.shape().size() >= 2) {
+      // Whole output rows per chunk (chunks are row-aligned): permute and/or re-encode them.
+      out.produce = fmt::ChunkedFill{[tp, rows, ot](std::uint64_t at, std::span<std::byte> dst) {
+        const std::uint64_t rb = row_bytes(ot, static_cast<std::uint64_t>(tp->source.row_len()));
+        const std::uint64_t total = rb * static_cast<std::uint64_t>(tp->source.rows());
+        if (rb == 0 || at % rb != 0 || dst.size() % rb != 0 || at + dst.size() > total)
+          throw internal_error("chunk not on row boundaries").at_tensor(tp->name);
+        std::vector<float> scratch;
+        const auto first = static_cast<std::int64_t>(at / rb), n = static_cast<std::int64_t>(dst.size() / rb);
+        for (std::int64_t i = 0; i < n; ++i) {
+          const std::int64_t r = rows.empty() ? first + i : rows[static_cast<std::size_t>(first + i)];
+          encode_row(*tp, r, ot, dst.data() + static_cast<std::size_t>(i) * rb, scratch);
+        }
+      }, 0};
+      // Row-aligned hint for the whole-buffer form (writers recompute their own row-aligned chunks).
+      const std::uint64_t rb = row_bytes(ot, static_cast<std::uint64_t>(t.source.row_len()));
+      out.produce.target<fmt::ChunkedFill>()->chunk_hint = std::max<std::uint64_t>(fmt::kMaxChunkBytes / rb, 1) * rb;
     } else {
       out.produce = [tp, rows, ot](std::span<std::byte> dst) {
         const std::int64_t nrows = tp->source.rows();

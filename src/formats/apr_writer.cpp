@@ -43,13 +43,26 @@ std::span<const std::byte> as_bytes(const std::string& s) {
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         std::span<const std::byte> data) {
-  tensors_.push_back({std::move(name), type, std::move(shape), data, nullptr});
+  tensors_.push_back({std::move(name), type, std::move(shape), data, nullptr, nullptr, 0});
 }
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         TensorProducer producer) {
   if (!producer) throw internal_error("APR writer: empty tensor producer").at_tensor(name);
-  tensors_.push_back({std::move(name), type, std::move(shape), {}, std::move(producer)});
+  if (const auto* c = producer.target<fmt::ChunkedFill>()) {
+    add_tensor(std::move(name), type, std::move(shape), c->fill, c->chunk_hint);
+    return;
+  }
+  tensors_.push_back({std::move(name), type, std::move(shape), {}, std::move(producer), nullptr, 0});
+}
+
+void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
+                        ChunkProducer producer, std::uint64_t chunk_hint) {
+  if (!producer) throw internal_error("APR writer: empty chunk producer").at_tensor(name);
+  Pending p{std::move(name), type, std::move(shape), {}, nullptr, nullptr, 0};
+  p.chunk = std::move(producer);
+  p.chunk_hint = chunk_hint;
+  tensors_.push_back(std::move(p));
 }
 
 void Writer::write(const std::filesystem::path& path) const {
@@ -83,7 +96,7 @@ void Writer::write(const std::filesystem::path& path) const {
     } catch (Error& e) {
       throw located(std::move(e));
     }
-    if (!t.producer && t.data.size() != nb)
+    if (!t.producer && !t.chunk && t.data.size() != nb)
       throw located(validation_error("data size: expected " + std::to_string(nb) + " bytes, found " + std::to_string(t.data.size())));
     quantized = quantized || is_quantized(t.type);
     auto put = [&](auto v) {
@@ -129,7 +142,10 @@ void Writer::write(const std::filesystem::path& path) const {
   std::vector<std::byte> buf;
   for (std::size_t k = 0; k < items.size(); ++k) {
     const Pending& t = *items[k];
-    if (t.producer) {
+    if (t.chunk) {
+      fmt::stream_chunks(sizes[k], fmt::chunk_bytes(t.type, t.shape, t.chunk_hint), t.chunk, buf,
+                         [&](std::span<const std::byte> b) { out.write(b); });
+    } else if (t.producer) {
       buf.assign(static_cast<std::size_t>(sizes[k]), std::byte{0});
       t.producer(std::span<std::byte>(buf));
       out.write(buf);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/mapped_file.hpp"
+#include "formats/chunk_producer.hpp"
 #include "core/result.hpp"
 #include "tensor/tensor_view.hpp"
 
@@ -106,6 +107,8 @@ class Reader {
 
 // Fills `dst` (exactly the tensor's byte size) with the tensor's bytes.
 using TensorProducer = std::function<void(std::span<std::byte> dst)>;
+// Fills bytes [offset, offset + dst.size()) of the tensor (see formats/chunk_producer.hpp).
+using ChunkProducer = fmt::ChunkProducer;
 
 class Writer {
  public:
@@ -117,6 +120,11 @@ class Writer {
                   std::span<const std::byte> data);
   void add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                   TensorProducer producer);
+  // Chunked: `producer` is called over consecutive row-aligned chunks of at most chunk_hint
+  // bytes (0: 16 MiB; capped at 16 MiB), so the writer holds one chunk, not the tensor (see
+  // formats/chunk_producer.hpp). A TensorProducer holding a fmt::ChunkedFill is streamed the same way.
+  void add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
+                  ChunkProducer producer, std::uint64_t chunk_hint);
   // Writes atomically (temp file + rename). Throws apr::Error on failure.
   void write(const std::filesystem::path& path) const;
 
@@ -127,6 +135,8 @@ class Writer {
     std::vector<std::int64_t> shape;
     std::span<const std::byte> data;
     TensorProducer producer;
+    ChunkProducer chunk;
+    std::uint64_t chunk_hint = 0;
   };
   std::vector<KV> kvs_;
   std::vector<Pending> tensors_;

@@ -103,13 +103,26 @@ void Writer::add_kv(std::string key, Value value) {
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         std::span<const std::byte> data) {
-  tensors_.push_back({std::move(name), type, std::move(shape), data, nullptr});
+  tensors_.push_back({std::move(name), type, std::move(shape), data, nullptr, nullptr, 0});
 }
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         TensorProducer producer) {
   if (!producer) throw internal_error("GGUF writer: empty tensor producer").at_tensor(name);
-  tensors_.push_back({std::move(name), type, std::move(shape), {}, std::move(producer)});
+  if (const auto* c = producer.target<fmt::ChunkedFill>()) {
+    add_tensor(std::move(name), type, std::move(shape), c->fill, c->chunk_hint);
+    return;
+  }
+  tensors_.push_back({std::move(name), type, std::move(shape), {}, std::move(producer), nullptr, 0});
+}
+
+void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
+                        ChunkProducer producer, std::uint64_t chunk_hint) {
+  if (!producer) throw internal_error("GGUF writer: empty chunk producer").at_tensor(name);
+  Pending p{std::move(name), type, std::move(shape), {}, nullptr, nullptr, 0};
+  p.chunk = std::move(producer);
+  p.chunk_hint = chunk_hint;
+  tensors_.push_back(std::move(p));
 }
 
 void Writer::write(const std::filesystem::path& path) const {
@@ -145,7 +158,7 @@ void Writer::write(const std::filesystem::path& path) const {
     } catch (Error& e) {
       throw located(std::move(e));
     }
-    if (!t.producer && t.data.size() != nbytes)
+    if (!t.producer && !t.chunk && t.data.size() != nbytes)
       throw located(validation_error("data size: expected " + std::to_string(nbytes) + " bytes for " +
                                      std::string(dtype_name(t.type)) + " of this shape, found " +
                                      std::to_string(t.data.size())));
@@ -164,7 +177,10 @@ void Writer::write(const std::filesystem::path& path) const {
   std::vector<std::byte> buf;
   for (std::size_t k = 0; k < tensors_.size(); ++k) {
     const auto& t = tensors_[k];
-    if (t.producer) {
+    if (t.chunk) {
+      fmt::stream_chunks(sizes[k], fmt::chunk_bytes(t.type, t.shape, t.chunk_hint), t.chunk, buf,
+                         [&](std::span<const std::byte> b) { out.write(b); });
+    } else if (t.producer) {
       buf.assign(static_cast<std::size_t>(sizes[k]), std::byte{0});
       t.producer(std::span<std::byte>(buf));
       out.write(std::span<const std::byte>(buf));

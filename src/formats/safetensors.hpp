@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/mapped_file.hpp"
+#include "formats/chunk_producer.hpp"
 #include "core/result.hpp"
 #include "tensor/tensor_view.hpp"
 
@@ -67,6 +68,8 @@ class Reader {
 };
 
 using TensorProducer = std::function<void(std::span<std::byte> dst)>;
+// Fills bytes [offset, offset + dst.size()) of the tensor (see formats/chunk_producer.hpp).
+using ChunkProducer = fmt::ChunkProducer;
 
 class Writer {
  public:
@@ -75,6 +78,11 @@ class Writer {
                   std::span<const std::byte> data);
   void add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                   TensorProducer producer);
+  // Chunked: `producer` is called over consecutive row-aligned chunks of at most chunk_hint
+  // bytes (0: 16 MiB; capped at 16 MiB), so the writer holds one chunk, not the tensor (see
+  // formats/chunk_producer.hpp). A TensorProducer holding a fmt::ChunkedFill is streamed the same way.
+  void add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
+                  ChunkProducer producer, std::uint64_t chunk_hint);
   // Single file, atomically.
   void write(const std::filesystem::path& path) const;
   // Sharded: model-0000i-of-0000n.safetensors + model.safetensors.index.json in dir,
@@ -88,6 +96,8 @@ class Writer {
     std::vector<std::int64_t> shape;
     std::span<const std::byte> data;
     TensorProducer producer;
+    ChunkProducer chunk;
+    std::uint64_t chunk_hint = 0;
   };
   std::map<std::string, std::string> metadata_;
   std::vector<Pending> tensors_;

@@ -35,13 +35,26 @@ struct Planned {
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         std::span<const std::byte> data) {
-  tensors_.push_back({std::move(name), type, std::move(shape), data, nullptr});
+  tensors_.push_back({std::move(name), type, std::move(shape), data, nullptr, nullptr, 0});
 }
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         TensorProducer producer) {
   if (!producer) throw internal_error("SafeTensors writer: empty tensor producer").at_tensor(name);
-  tensors_.push_back({std::move(name), type, std::move(shape), {}, std::move(producer)});
+  if (const auto* c = producer.target<fmt::ChunkedFill>()) {
+    add_tensor(std::move(name), type, std::move(shape), c->fill, c->chunk_hint);
+    return;
+  }
+  tensors_.push_back({std::move(name), type, std::move(shape), {}, std::move(producer), nullptr, 0});
+}
+
+void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
+                        ChunkProducer producer, std::uint64_t chunk_hint) {
+  if (!producer) throw internal_error("SafeTensors writer: empty chunk producer").at_tensor(name);
+  Pending p{std::move(name), type, std::move(shape), {}, nullptr, nullptr, 0};
+  p.chunk = std::move(producer);
+  p.chunk_hint = chunk_hint;
+  tensors_.push_back(std::move(p));
 }
 
 namespace {
@@ -92,7 +105,10 @@ void write_one(const std::filesystem::path& path, const std::map<std::string, st
   std::vector<std::byte> buf;
   for (std::size_t k = 0; k < items.size(); ++k) {
     const P* t = items[k];
-    if (t->producer) {
+    if (t->chunk) {
+      fmt::stream_chunks(sizes[k], fmt::chunk_bytes(t->type, t->shape, t->chunk_hint), t->chunk, buf,
+                         [&](std::span<const std::byte> b) { out.write(b); });
+    } else if (t->producer) {
       buf.assign(static_cast<std::size_t>(sizes[k]), std::byte{0});
       t->producer(std::span<std::byte>(buf));
       out.write(std::span<const std::byte>(buf));
@@ -115,7 +131,7 @@ void Writer::write(const std::filesystem::path& path) const {
     try {
       dtype_to_string(t.type);
       std::uint64_t nb = tensor_bytes(t.type, t.shape);
-      if (!t.producer && t.data.size() != nb)
+      if (!t.producer && !t.chunk && t.data.size() != nb)
         throw validation_error("data size: expected " + std::to_string(nb) + " bytes, found " + std::to_string(t.data.size()));
     } catch (Error& e) {
       throw located(std::move(e));
@@ -142,7 +158,7 @@ void Writer::write_sharded(const std::filesystem::path& dir, std::uint64_t max_s
     try {
       dtype_to_string(t->type);
       nb = tensor_bytes(t->type, t->shape);
-      if (!t->producer && t->data.size() != nb)
+      if (!t->producer && !t->chunk && t->data.size() != nb)
         throw validation_error("data size: expected " + std::to_string(nb) + " bytes, found " + std::to_string(t->data.size()));
     } catch (Error& e) {
       throw std::move(e.at_tensor(t->name));

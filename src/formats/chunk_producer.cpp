@@ -1,0 +1,41 @@
+// apr-qa formats: chunk sizing and the chunk loop shared by the writers (see chunk_producer.hpp).
+#include "formats/chunk_producer.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+
+namespace apr::fmt {
+
+std::uint64_t chunk_bytes(GgmlType type, std::span<const std::int64_t> shape, std::uint64_t hint) {
+  const std::uint64_t total = tensor_bytes(type, shape);
+  const std::uint64_t limit = hint == 0 ? kMaxChunkBytes : std::min(hint, kMaxChunkBytes);
+  if (total <= limit) return std::max<std::uint64_t>(total, 1);
+  // A row is the last dimension; 1-D tensors are cut at block granularity.
+  const std::uint64_t row = shape.size() >= 2 ? row_bytes(type, static_cast<std::uint64_t>(shape.back()))
+                                              : dtype_info(type).block_bytes;
+  if (row == 0) return std::max<std::uint64_t>(total, 1);
+  return std::max<std::uint64_t>(limit / row, 1) * row;
+}
+
+void stream_chunks(std::uint64_t total, std::uint64_t step, const ChunkProducer& produce, std::vector<std::byte>& buf,
+                   const std::function<void(std::span<const std::byte>)>& sink) {
+  if (step == 0) throw internal_error("chunked producer: chunk size 0");
+  for (std::uint64_t off = 0; off < total; off += step) {
+    const auto n = static_cast<std::size_t>(std::min(step, total - off));
+    if (buf.size() < n) buf.resize(n);
+    std::span<std::byte> dst(buf.data(), n);
+    produce(off, dst);
+    sink(dst);
+  }
+}
+
+void ChunkedFill::operator()(std::span<std::byte> dst) const {
+  const std::uint64_t step = chunk_hint == 0 ? kMaxChunkBytes : chunk_hint;
+  for (std::uint64_t off = 0; off < dst.size(); off += step) {
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(step, dst.size() - off));
+    fill(off, dst.subspan(static_cast<std::size_t>(off), n));
+  }
+}
+
+}  // namespace apr::fmt

@@ -1,0 +1,48 @@
+// apr-qa formats: chunked tensor producers shared by the GGUF, APR and SafeTensors writers.
+//
+// A ChunkProducer fills the tensor's bytes [offset, offset + dst.size()) into dst — every byte:
+// dst is a reused buffer, not zeroed between calls. Writers call
+// it repeatedly, in increasing offset order, over chunks that together cover the tensor exactly
+// once, reusing one buffer of at most one chunk: peak memory is one chunk, not one tensor.
+// Chunk boundaries fall on row boundaries (a row = the last dimension, in the tensor's dtype),
+// so a producer that permutes or re-encodes rows always receives whole rows. A chunk holds
+// floor(min(hint, kMaxChunkBytes) / row) rows, at least one (a single row larger than the hint
+// is the only case where a chunk exceeds it). hint 0 means kMaxChunkBytes.
+//
+// ChunkedFill wraps a ChunkProducer as a whole-buffer producer (std::function<void(span)>), so
+// code that only carries the whole-buffer form keeps working; the writers recognise a
+// ChunkedFill inside a whole-buffer producer (std::function::target) and stream it chunk-wise.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "tensor/dtype.hpp"
+
+namespace apr::fmt {
+
+using ChunkProducer = std::function<void(std::uint64_t offset, std::span<std::byte> dst)>;
+
+inline constexpr std::uint64_t kMaxChunkBytes = 16u << 20;
+
+// Bytes per chunk for a tensor of this dtype/shape (see the contract above). Never 0 for a
+// non-empty tensor; equals total when the tensor is smaller than one chunk.
+std::uint64_t chunk_bytes(GgmlType type, std::span<const std::int64_t> shape, std::uint64_t hint);
+
+// Calls produce over consecutive chunks of `step` bytes covering [0, total) and hands each
+// filled chunk to sink. buf is reused (grown to at most `step` bytes).
+void stream_chunks(std::uint64_t total, std::uint64_t step, const ChunkProducer& produce, std::vector<std::byte>& buf,
+                   const std::function<void(std::span<const std::byte>)>& sink);
+
+// Whole-buffer adapter: fills dst (the whole tensor) chunk by chunk of chunk_hint bytes (0:
+// kMaxChunkBytes); the caller is responsible for chunk_hint being a multiple of the row size.
+struct ChunkedFill {
+  ChunkProducer fill;
+  std::uint64_t chunk_hint = 0;
+  void operator()(std::span<std::byte> dst) const;
+};
+
+}  // namespace apr::fmt
