@@ -89,15 +89,7 @@ class Writer {
   void write(const std::filesystem::path& path) const;
 
  private:
-  struct Pending {
-    std::string name;
-    GgmlType type;
-    std::vector<std::int64_t> shape;
-    std::span<const std::byte> data;
-    TensorProducer producer;
-    ChunkProducer chunk;
-    std::uint64_t chunk_hint = 0;
-  };
+  using Pending = fmt::PendingTensor;
   nlohmann::json metadata_ = nlohmann::json::object();
   std::vector<Pending> tensors_;
 };

@@ -43,26 +43,18 @@ std::span<const std::byte> as_bytes(const std::string& s) {
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         std::span<const std::byte> data) {
-  tensors_.push_back({std::move(name), type, std::move(shape), data, nullptr, nullptr, 0});
+  tensors_.push_back(fmt::pending_tensor(std::move(name), type, std::move(shape), data));
 }
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         TensorProducer producer) {
-  if (!producer) throw internal_error("APR writer: empty tensor producer").at_tensor(name);
-  if (const auto* c = producer.target<fmt::ChunkedFill>()) {
-    add_tensor(std::move(name), type, std::move(shape), c->fill, c->chunk_hint);
-    return;
-  }
-  tensors_.push_back({std::move(name), type, std::move(shape), {}, std::move(producer), nullptr, 0});
+  tensors_.push_back(fmt::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), "APR"));
 }
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         ChunkProducer producer, std::uint64_t chunk_hint) {
-  if (!producer) throw internal_error("APR writer: empty chunk producer").at_tensor(name);
-  Pending p{std::move(name), type, std::move(shape), {}, nullptr, nullptr, 0};
-  p.chunk = std::move(producer);
-  p.chunk_hint = chunk_hint;
-  tensors_.push_back(std::move(p));
+  tensors_.push_back(
+      fmt::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), chunk_hint, "APR"));
 }
 
 void Writer::write(const std::filesystem::path& path) const {

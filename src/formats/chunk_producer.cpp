@@ -38,4 +38,24 @@ void ChunkedFill::operator()(std::span<std::byte> dst) const {
   }
 }
 
+PendingTensor pending_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
+                             std::span<const std::byte> data) {
+  return {std::move(name), type, std::move(shape), data, nullptr, nullptr, 0};
+}
+
+PendingTensor pending_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
+                             WholeProducer producer, const char* writer) {
+  if (!producer) throw internal_error(std::string(writer) + " writer: empty tensor producer").at_tensor(name);
+  if (const auto* c = producer.target<ChunkedFill>()) {
+    return pending_tensor(std::move(name), type, std::move(shape), c->fill, c->chunk_hint, writer);
+  }
+  return {std::move(name), type, std::move(shape), {}, std::move(producer), nullptr, 0};
+}
+
+PendingTensor pending_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
+                             ChunkProducer producer, std::uint64_t chunk_hint, const char* writer) {
+  if (!producer) throw internal_error(std::string(writer) + " writer: empty chunk producer").at_tensor(name);
+  return {std::move(name), type, std::move(shape), {}, nullptr, std::move(producer), chunk_hint};
+}
+
 }  // namespace apr::fmt

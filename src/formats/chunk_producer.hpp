@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "tensor/dtype.hpp"
@@ -44,5 +45,28 @@ struct ChunkedFill {
   std::uint64_t chunk_hint = 0;
   void operator()(std::span<std::byte> dst) const;
 };
+
+// A tensor registered with a writer, in one of the three forms every writer accepts: a span of
+// existing bytes, a whole-buffer producer, or a chunk producer (with its chunk hint).
+using WholeProducer = std::function<void(std::span<std::byte> dst)>;
+struct PendingTensor {
+  std::string name;
+  GgmlType type;
+  std::vector<std::int64_t> shape;
+  std::span<const std::byte> data;
+  WholeProducer producer;
+  ChunkProducer chunk;
+  std::uint64_t chunk_hint = 0;
+};
+
+// The writers' add_tensor overloads, validated in one place: an empty producer is an internal
+// Error naming the writer and the tensor; a ChunkedFill inside a whole-buffer producer becomes a
+// chunked entry so it is streamed.
+PendingTensor pending_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
+                             std::span<const std::byte> data);
+PendingTensor pending_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
+                             WholeProducer producer, const char* writer);
+PendingTensor pending_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
+                             ChunkProducer producer, std::uint64_t chunk_hint, const char* writer);
 
 }  // namespace apr::fmt

@@ -129,15 +129,7 @@ class Writer {
   void write(const std::filesystem::path& path) const;
 
  private:
-  struct Pending {
-    std::string name;
-    GgmlType type;
-    std::vector<std::int64_t> shape;
-    std::span<const std::byte> data;
-    TensorProducer producer;
-    ChunkProducer chunk;
-    std::uint64_t chunk_hint = 0;
-  };
+  using Pending = fmt::PendingTensor;
   std::vector<KV> kvs_;
   std::vector<Pending> tensors_;
 };

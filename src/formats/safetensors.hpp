@@ -90,15 +90,7 @@ class Writer {
   void write_sharded(const std::filesystem::path& dir, std::uint64_t max_shard_bytes) const;
 
  private:
-  struct Pending {
-    std::string name;
-    GgmlType type;
-    std::vector<std::int64_t> shape;
-    std::span<const std::byte> data;
-    TensorProducer producer;
-    ChunkProducer chunk;
-    std::uint64_t chunk_hint = 0;
-  };
+  using Pending = fmt::PendingTensor;
   std::map<std::string, std::string> metadata_;
   std::vector<Pending> tensors_;
 };
