@@ -14,35 +14,17 @@ Prints "N passed, N failed"; exits non-zero on any failure.
 import os
 import subprocess
 import sys
-import tempfile
 import traceback
 
 import numpy as np
 
-BIN = os.environ.get("APR_QA_BIN", "apr-qa")
-WORK = os.environ.get("APR_QA_WORK_DIR") or tempfile.mkdtemp(prefix="apr-qa-convert-loaders-")
+from oracle_support import Checks, apr, apr_bin, work_dir
+
+BIN = apr_bin()
+WORK = work_dir("convert-loaders")
 SHARED = os.environ.get("APR_QA_SHARED_DIR", "")
-os.makedirs(WORK, exist_ok=True)
 
-passed = 0
-failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
-
-def run(*args):
-    r = subprocess.run([BIN, *args], capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} -> {r.returncode}: {r.stderr.strip()}")
-    return r.stdout
+C = Checks()
 
 
 def hf_to_gguf_permute(w, n_head):
@@ -82,15 +64,15 @@ def check_gguf_py(tag, gguf_path, st_path, config, quantized):
     import gguf
     r = gguf.GGUFReader(gguf_path)
     arch = bytes(r.fields["general.architecture"].parts[-1]).decode()
-    check(f"{tag}: gguf-py general.architecture", arch == config["model_type"], arch)
-    check(f"{tag}: gguf-py {arch}.rope.freq_base present",
+    C.check(f"{tag}: gguf-py general.architecture", arch == config["model_type"], arch)
+    C.check(f"{tag}: gguf-py {arch}.rope.freq_base present",
           f"{arch}.rope.freq_base" in r.fields and
           abs(float(r.fields[f"{arch}.rope.freq_base"].parts[-1][0]) - config["rope_theta"]) <= 1e-6 * config["rope_theta"])
-    check(f"{tag}: gguf-py tokenizer.ggml.tokens present", "tokenizer.ggml.tokens" in r.fields)
+    C.check(f"{tag}: gguf-py tokenizer.ggml.tokens present", "tokenizer.ggml.tokens" in r.fields)
     src = load_st(st_path)
     tensors = {t.name: t for t in r.tensors}
     expected = {gguf_name(k) for k in src}
-    check(f"{tag}: gguf-py tensor names", set(tensors) == expected, sorted(set(tensors) ^ expected)[:5])
+    C.check(f"{tag}: gguf-py tensor names", set(tensors) == expected, sorted(set(tensors) ^ expected)[:5])
     worst = 0.0
     bad = []
     for hf, arr in src.items():
@@ -110,9 +92,9 @@ def check_gguf_py(tag, gguf_path, st_path, config, quantized):
             bad.append(f"{hf} max|d|={d}")
         worst = max(worst, d)
     if quantized:
-        check(f"{tag}: gguf-py values within quantization error", worst < 0.02, f"max|d|={worst}")
+        C.check(f"{tag}: gguf-py values within quantization error", worst < 0.02, f"max|d|={worst}")
     else:
-        check(f"{tag}: gguf-py values equal the source (llama Q/K permuted as llama.cpp's converter)", not bad, bad[:5])
+        C.check(f"{tag}: gguf-py values equal the source (llama Q/K permuted as llama.cpp's converter)", not bad, bad[:5])
 
 
 def llama_logits(gguf_path, tokens):
@@ -149,77 +131,76 @@ def main():
                 args += ["--shared", SHARED]
             if not tied:
                 args.append("--untied")
-            run(*args)
+            apr(*args)
             config = json.load(open(os.path.join(src, "config.json")))
             g = os.path.join(d, "model.gguf")
             conv = ["convert", src, g] + (["--quantize", quant] if quant else [])
-            run(*conv)
+            apr(*conv)
             check_gguf_py(tag, g, os.path.join(src, "model.safetensors"), config, bool(quant))
 
             ll = llama_logits(g, tokens)
-            check(f"{tag}: llama.cpp loads and evaluates our GGUF", np.isfinite(ll).all() and ll.shape[0] == len(tokens))
+            C.check(f"{tag}: llama.cpp loads and evaluates our GGUF", np.isfinite(ll).all() and ll.shape[0] == len(tokens))
             ref = hf_logits(src, tokens)
             rel = float(np.max(np.abs(ll - ref)) / np.max(np.abs(ref)))
             if not quant and dtype == "f32":
-                check(f"{tag}: llama.cpp logits on our GGUF == transformers logits on the source (rel {rel:.2e})", rel < 1e-3, rel)
+                C.check(f"{tag}: llama.cpp logits on our GGUF == transformers logits on the source (rel {rel:.2e})", rel < 1e-3, rel)
             elif not quant:
-                check(f"{tag}: llama.cpp logits on our BF16 GGUF close to transformers (rel {rel:.2e})", rel < 3e-2, rel)
+                C.check(f"{tag}: llama.cpp logits on our BF16 GGUF close to transformers (rel {rel:.2e})", rel < 3e-2, rel)
 
             # G -> S directory: transformers loads it; logits identical to the source checkpoint's
             # when the GGUF was lossless, and the tokenizer encodes like the source's.
             s_out = os.path.join(d, "back")
-            run("convert", g, s_out)
+            apr("convert", g, s_out)
             out = hf_logits(s_out, tokens)
             if not quant:
-                check(f"{tag}: transformers logits on our G->S output bit-identical to the source", np.array_equal(out, ref),
+                C.check(f"{tag}: transformers logits on our G->S output bit-identical to the source", np.array_equal(out, ref),
                       float(np.max(np.abs(out - ref))))
             else:
                 ll_rel = float(np.max(np.abs(out - ll)) / np.max(np.abs(ll)))
-                check(f"{tag}: transformers on the dequantized G->S output close to llama.cpp on the GGUF (rel {ll_rel:.2e})",
+                C.check(f"{tag}: transformers on the dequantized G->S output close to llama.cpp on the GGUF (rel {ll_rel:.2e})",
                       ll_rel < 5e-2, ll_rel)
             from transformers import AutoTokenizer
             ta, tb = AutoTokenizer.from_pretrained(src), AutoTokenizer.from_pretrained(s_out)
             texts = ["Hello world, the answer is 42.", "in the and of is\n\n  x", "<|im_start|>user\nhi<|im_end|>"]
-            check(f"{tag}: AutoTokenizer on our output encodes like the source",
+            C.check(f"{tag}: AutoTokenizer on our output encodes like the source",
                   all(ta.encode(t) == tb.encode(t) for t in texts), [(ta.encode(t), tb.encode(t)) for t in texts][:1])
             msgs = [{"role": "user", "content": "What is 2+2?"}]
-            check(f"{tag}: chat template carried to tokenizer_config.json",
+            C.check(f"{tag}: chat template carried to tokenizer_config.json",
                   ta.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True) ==
                   tb.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True))
         except Exception as e:  # noqa: BLE001
             traceback.print_exc()
-            check(f"{tag}: completed", False, repr(e))
+            C.check(f"{tag}: completed", False, repr(e))
     # CLI contract of `apr-qa diff`: exit 0 equal, 1 different, 2 error (and JSON output).
     try:
         d = os.path.join(WORK, "cli")
         a, b = os.path.join(d, "a"), os.path.join(d, "b")
         extra = ["--shared", SHARED] if SHARED else []
-        run("fixture", "--arch", "llama", "--seed", "5", "-o", a, *extra)
-        run("fixture", "--arch", "llama", "--seed", "6", "-o", b, *extra)
+        apr("fixture", "--arch", "llama", "--seed", "5", "-o", a, *extra)
+        apr("fixture", "--arch", "llama", "--seed", "6", "-o", b, *extra)
         g = os.path.join(d, "a.gguf")
-        run("convert", a, g, "--verify")
+        apr("convert", a, g, "--verify")
         r = subprocess.run([BIN, "diff", a, g, "--json"], capture_output=True, text=True)
         import json
         rep = json.loads(r.stdout) if r.returncode in (0, 1) else {}
-        check("apr-qa diff S vs its GGUF: exit 0, equal, max|diff| 0",
+        C.check("apr-qa diff S vs its GGUF: exit 0, equal, max|diff| 0",
               r.returncode == 0 and rep.get("equal") is True and rep.get("max_abs_diff") == 0, (r.returncode, r.stderr[-300:]))
         r = subprocess.run([BIN, "diff", a, b], capture_output=True, text=True)
-        check("apr-qa diff of two different seeds: exit 1, DIFFERENT", r.returncode == 1 and "DIFFERENT" in r.stdout,
+        C.check("apr-qa diff of two different seeds: exit 1, DIFFERENT", r.returncode == 1 and "DIFFERENT" in r.stdout,
               (r.returncode, r.stdout[-300:]))
         r = subprocess.run([BIN, "diff", a, b, "--atol", "1", "--rtol", "0"], capture_output=True, text=True)
-        check("apr-qa diff within --atol 1: exit 0", r.returncode == 0, (r.returncode, r.stdout[-300:]))
+        C.check("apr-qa diff within --atol 1: exit 0", r.returncode == 0, (r.returncode, r.stdout[-300:]))
         r = subprocess.run([BIN, "diff", a, os.path.join(d, "missing.gguf")], capture_output=True, text=True)
-        check("apr-qa diff with a missing file: exit 2 or 3 with an error naming it",
+        C.check("apr-qa diff with a missing file: exit 2 or 3 with an error naming it",
               r.returncode in (2, 3) and "missing.gguf" in r.stderr, (r.returncode, r.stderr[-300:]))
         r = subprocess.run([BIN, "convert", a, os.path.join(d, "x.gguf"), "--quantize", "q4_k_m", "--dtype", "f16"],
                            capture_output=True, text=True)
-        check("apr-qa convert with --dtype and --quantize: exit 2, nothing written",
+        C.check("apr-qa convert with --dtype and --quantize: exit 2, nothing written",
               r.returncode == 2 and not os.path.exists(os.path.join(d, "x.gguf")), (r.returncode, r.stderr[-300:]))
     except Exception as e:  # noqa: BLE001
         traceback.print_exc()
-        check("cli: completed", False, repr(e))
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed or passed == 0 else 0
+        C.check("cli: completed", False, repr(e))
+    return C.summary()
 
 
 if __name__ == "__main__":

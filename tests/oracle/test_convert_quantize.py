@@ -11,35 +11,16 @@ Prints "N passed, N failed"; exits non-zero on any failure.
 """
 import ctypes
 import os
-import subprocess
 import sys
-import tempfile
 import traceback
 
-BIN = os.environ.get("APR_QA_BIN", "apr-qa")
-WORK = os.environ.get("APR_QA_WORK_DIR") or tempfile.mkdtemp(prefix="apr-qa-convert-quantize-")
+from oracle_support import Checks, apr, apr_bin, work_dir
+
+BIN = apr_bin()
+WORK = work_dir("convert-quantize")
 SHARED = os.environ.get("APR_QA_SHARED_DIR", "")
-os.makedirs(WORK, exist_ok=True)
-passed = failed = 0
-
 FTYPE = {"q4_k_m": 15, "q8_0": 7, "q6_k": 18, "q5_k_m": 17, "q4_0": 2}
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
-
-def run(*args):
-    r = subprocess.run([BIN, *args], capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} -> {r.returncode}: {r.stderr.strip()}")
-    return r.stdout
+C = Checks()
 
 
 def llama_quantize(src, dst, ftype):
@@ -56,13 +37,13 @@ def compare(tag, ours, ref):
     import gguf
     a = {t.name: t for t in gguf.GGUFReader(ours).tensors}
     b = {t.name: t for t in gguf.GGUFReader(ref).tensors}
-    check(f"{tag}: same tensor names", set(a) == set(b), sorted(set(a) ^ set(b))[:5])
+    C.check(f"{tag}: same tensor names", set(a) == set(b), sorted(set(a) ^ set(b))[:5])
     type_bad = [(n, a[n].tensor_type.name, b[n].tensor_type.name) for n in sorted(set(a) & set(b))
                 if a[n].tensor_type != b[n].tensor_type]
-    check(f"{tag}: same tensor type for each of {len(b)} tensors", not type_bad, type_bad[:6])
+    C.check(f"{tag}: same tensor type for each of {len(b)} tensors", not type_bad, type_bad[:6])
     byte_bad = [n for n in sorted(set(a) & set(b))
                 if a[n].tensor_type == b[n].tensor_type and bytes(a[n].data.tobytes()) != bytes(b[n].data.tobytes())]
-    check(f"{tag}: byte-identical tensor data", not byte_bad, byte_bad[:6])
+    C.check(f"{tag}: byte-identical tensor data", not byte_bad, byte_bad[:6])
     kinds = sorted({b[n].tensor_type.name for n in b})
     print(f"     {tag}: types used by llama.cpp: {kinds}")
     return kinds
@@ -76,27 +57,26 @@ def main():
             d = os.path.join(WORK, tag)
             src = os.path.join(d, "src")
             extra = ["--shared", SHARED] if SHARED else []
-            run("fixture", *fargs, "--seed", "11", "--dtype", "f32", "-o", src, *extra)
+            apr("fixture", *fargs, "--seed", "11", "--dtype", "f32", "-o", src, *extra)
             f32 = os.path.join(d, "f32.gguf")
-            run("convert", src, f32)
+            apr("convert", src, f32)
             schemes = ["q4_k_m", "q8_0", "q6_k"] if tag.startswith("llama") else ["q4_k_m"]
             for s in schemes:
                 ours, ref = os.path.join(d, f"ours-{s}.gguf"), os.path.join(d, f"ref-{s}.gguf")
-                run("convert", f32, ours, "--quantize", s)
+                apr("convert", f32, ours, "--quantize", s)
                 llama_quantize(f32, ref, FTYPE[s])
                 kinds = compare(f"{tag} {s}", ours, ref)
                 if s == "q4_k_m" and tag.startswith("qwen2"):
-                    check(f"{tag}: ne0=896 falls back (Q5_0 and Q8_0 present, no Q4_K on 896-wide rows)",
+                    C.check(f"{tag}: ne0=896 falls back (Q5_0 and Q8_0 present, no Q4_K on 896-wide rows)",
                           "Q5_0" in kinds and "Q8_0" in kinds)
                 if s == "q4_k_m" and tag.startswith("llama"):
-                    check(f"{tag}: Q4_K and Q6_K both used", "Q4_K" in kinds and "Q6_K" in kinds)
+                    C.check(f"{tag}: Q4_K and Q6_K both used", "Q4_K" in kinds and "Q6_K" in kinds)
                 os.remove(ours)
                 os.remove(ref)
         except Exception as e:  # noqa: BLE001
             traceback.print_exc()
-            check(f"{tag}: completed", False, repr(e))
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed or passed == 0 else 0
+            C.check(f"{tag}: completed", False, repr(e))
+    return C.summary()
 
 
 if __name__ == "__main__":

@@ -9,40 +9,30 @@ un-permute, the config export (rope theta, eps, heads, tying) and the tokenizer 
 import os
 import subprocess
 import sys
-import tempfile
 import traceback
 
 import numpy as np
 
-BIN = os.environ.get("APR_QA_BIN", "apr-qa")
-WORK = os.environ.get("APR_QA_WORK_DIR") or tempfile.mkdtemp(prefix="apr-qa-convert-smollm2-")
+from oracle_support import Checks, apr_bin, work_dir
+
+BIN = apr_bin()
+WORK = work_dir("convert-smollm2")
 MODELS = os.environ.get("APR_QA_MODELS_DIR", os.path.expanduser("~/.cache/apr-qa/models"))
 SRC = os.path.join(MODELS, "SmolLM2-135M-Instruct.Q4_1.gguf")
-os.makedirs(WORK, exist_ok=True)
-passed = failed = 0
 N_NEW = 6
 PROMPTS = ["The capital of France is", "def fibonacci(n):", "Once upon a time, there was a",
            "1, 2, 3, 4, 5,", "The quick brown fox"]
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
+C = Checks()
 
 
 def main():
     try:
-        check("real model present (a missing oracle is a failure)", os.path.isfile(SRC), SRC)
+        C.check("real model present (a missing oracle is a failure)", os.path.isfile(SRC), SRC)
         if not os.path.isfile(SRC):
             raise RuntimeError("missing " + SRC)
         out = os.path.join(WORK, "smollm2-st")
         r = subprocess.run([BIN, "convert", SRC, out], capture_output=True, text=True)
-        check("apr-qa convert GGUF -> SafeTensors directory", r.returncode == 0, r.stderr)
+        C.check("apr-qa convert GGUF -> SafeTensors directory", r.returncode == 0, r.stderr)
         import torch
         from llama_cpp import Llama
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -55,7 +45,7 @@ def main():
         for p in PROMPTS:
             ids_hf = tok.encode(p)
             ids_ll = llm.tokenize(p.encode(), add_bos=False, special=False)
-            check(f"tokenization equal for {p!r}", list(ids_hf) == list(ids_ll), (ids_hf, ids_ll))
+            C.check(f"tokenization equal for {p!r}", list(ids_hf) == list(ids_ll), (ids_hf, ids_ll))
             with torch.no_grad():
                 g = model.generate(torch.tensor([ids_ll]), max_new_tokens=N_NEW, do_sample=False,
                                    pad_token_id=tok.eos_token_id)
@@ -71,15 +61,14 @@ def main():
             print(f"     {p!r}: transformers {hf_new} | llama.cpp {ll_new}")
             agree_first += hf_new[:1] == ll_new[:1]
             agree_all += hf_new == ll_new
-        check(f"greedy next token equal on all {len(PROMPTS)} prompts", agree_first == len(PROMPTS), agree_first)
-        check(f"greedy {N_NEW}-token continuation equal on all {len(PROMPTS)} prompts "
+        C.check(f"greedy next token equal on all {len(PROMPTS)} prompts", agree_first == len(PROMPTS), agree_first)
+        C.check(f"greedy {N_NEW}-token continuation equal on all {len(PROMPTS)} prompts "
               "(Q4_1 x Q8_1 activations in llama.cpp vs F32 dequantized weights in torch)",
               agree_all == len(PROMPTS), agree_all)
     except Exception as e:  # noqa: BLE001
         traceback.print_exc()
-        check("completed", False, repr(e))
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed or passed == 0 else 0
+        C.check("completed", False, repr(e))
+    return C.summary()
 
 
 if __name__ == "__main__":

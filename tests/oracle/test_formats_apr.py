@@ -17,7 +17,7 @@ import zlib
 
 import numpy as np
 
-from formats_oracle_common import Checks, apr_bin, inspect_json, run, sha256, tool, work_dir
+from oracle_support import Checks, apr_bin, inspect_json, run, sha256, tool, work_dir
 
 # GGML ids and (block elements, block bytes), from the public ggml type table.
 GGML = {"F32": (0, 1, 4), "F16": (1, 1, 2), "Q4_0": (2, 32, 18), "Q4_1": (3, 32, 20), "Q5_0": (6, 32, 22),
@@ -112,7 +112,7 @@ def test_ours_decoded_here(c):
     try:
         flags, m, got = apr_decode(b)
     except AssertionError as e:
-        c.check(False, f"independent decoder rejects our APR: {e}")
+        c.check(f"independent decoder rejects our APR: {e}", False)
         return
     c.eq(flags, 0x0420, "flags LAYOUT_ROW_MAJOR|QUANTIZED")
     c.eq(m, meta, "metadata JSON")
@@ -147,12 +147,12 @@ def test_here_read_by_ours(c):
         open(bp, "wb").write(bad)
         r = run([apr_bin(), "inspect", bp], check=False)
         c.eq(r.returncode, 2, f"flipped {where} byte: exit 2")
-        c.check("CRC32" in r.stderr and len(r.stderr.strip().splitlines()) == 1, f"flipped {where}: {r.stderr.strip()}")
+        c.check(f"flipped {where}: {r.stderr.strip()}", "CRC32" in r.stderr and len(r.stderr.strip().splitlines()) == 1)
     shutil.rmtree(d)
 
 
 if __name__ == "__main__":
-    c = Checks()
+    c = Checks(quiet=True)
     c.run("apr-qa writer -> independent decoder", test_ours_decoded_here)
     c.run("independent encoder -> apr-qa reader", test_here_read_by_ours)
     c.finish()

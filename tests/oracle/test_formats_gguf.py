@@ -17,7 +17,7 @@ import struct
 
 import numpy as np
 
-from formats_oracle_common import (Checks, apr_bin, gguf_field_value, inspect_json, run, sha256,
+from oracle_support import (Checks, apr_bin, gguf_field_value, inspect_json, run, sha256,
                                    tool, work_dir)
 
 import gguf
@@ -96,7 +96,7 @@ def compare_reader_with_expected(c, r, kvs, tensors, tag):
     c.eq([f.name for f in fields], [k[0] for k in kvs], f"{tag}: KV keys in order")
     for key, t, et, v in kvs:
         f = r.fields.get(key)
-        if not c.check(f is not None, f"{tag}: key {key} present"):
+        if not c.check(f"{tag}: key {key} present", f is not None):
             continue
         got = gguf_field_value(f)
         c.eq(got, (t, et, v), f"{tag}: KV {key} (type, element type, value)")
@@ -192,13 +192,13 @@ def test_ggufpy_writer(c):
     by_name = {t["name"]: t for t in ours["tensors"]}
     for name, q, shape, raw in tensors:
         t = by_name.get(name)
-        if c.check(t is not None, f"gguf-py->ours: tensor {name} present"):
+        if c.check(f"gguf-py->ours: tensor {name} present", t is not None):
             c.eq((t["dtype"], t["shape"], t["bytes"], t["sha256"]), (q, shape, len(raw), sha256(raw)),
                  f"gguf-py->ours: {name} against source")
     meta = {m["key"]: m for m in ours["metadata"]}
     for key, t, et, v in kvs:
         m = meta.get(key)
-        if c.check(m is not None, f"gguf-py->ours: key {key}"):
+        if c.check(f"gguf-py->ours: key {key}", m is not None):
             c.eq((m["type"], m.get("element_type"), m["value"]), (t, et, v), f"gguf-py->ours: {key} against source")
     shutil.rmtree(d)
 
@@ -206,12 +206,12 @@ def test_ggufpy_writer(c):
 def test_real_model(c):
     models = os.environ.get("APR_QA_MODELS_DIR", os.path.expanduser("~/.cache/apr-qa/models"))
     path = os.path.join(models, "SmolLM2-135M-Instruct.Q4_1.gguf")
-    if not c.check(os.path.isfile(path), f"real model present at {path}"):
+    if not c.check(f"real model present at {path}", os.path.isfile(path)):
         return
     ours = ours_vs_ggufpy(c, path, "SmolLM2")
     c.eq(ours["totals"]["tensors"], 272, "SmolLM2 tensor count")
-    c.check(any(m["key"] == "tokenizer.ggml.tokens" and m["count"] == 49152 for m in ours["metadata"]),
-            "SmolLM2 vocabulary of 49152 tokens")
+    c.check("SmolLM2 vocabulary of 49152 tokens",
+            any(m["key"] == "tokenizer.ggml.tokens" and m["count"] == 49152 for m in ours["metadata"]))
     # Passthrough through our reader and writer reproduces the file byte for byte.
     d = work_dir("gguf-copy")
     out = os.path.join(d, "copy.gguf")
@@ -243,7 +243,7 @@ def test_cli_errors(c):
         c.eq(r.returncode, 2, f"inspect {name}: exit code")
         lines = r.stderr.strip().splitlines()
         c.eq(len(lines), 1, f"inspect {name}: one-line error")
-        c.check(p in r.stderr and frag in r.stderr, f"inspect {name}: error names file and field: {r.stderr.strip()}")
+        c.check(f"inspect {name}: error names file and field: {r.stderr.strip()}", p in r.stderr and frag in r.stderr)
     r = run([apr_bin(), "inspect", os.path.join(d, "missing.gguf")], check=False)
     c.eq(r.returncode, 3, "inspect missing file: exit 3")
     # A directory with one model resolves to it; with two, the error lists both.
@@ -257,14 +257,14 @@ def test_cli_errors(c):
     shutil.copy(good, os.path.join(sub, "other.gguf"))
     r = run([apr_bin(), "inspect", sub], check=False)
     c.eq(r.returncode, 2, "inspect ambiguous directory: exit 2")
-    c.check("model.gguf" in r.stderr and "other.gguf" in r.stderr, f"ambiguity lists both: {r.stderr.strip()}")
+    c.check(f"ambiguity lists both: {r.stderr.strip()}", "model.gguf" in r.stderr and "other.gguf" in r.stderr)
     r = run([apr_bin(), "inspect", "--help"], check=False)
-    c.check(r.returncode == 0 and "--json" in r.stdout and "--full" in r.stdout, "inspect --help explains options")
+    c.check("inspect --help explains options", r.returncode == 0 and "--json" in r.stdout and "--full" in r.stdout)
     shutil.rmtree(d)
 
 
 if __name__ == "__main__":
-    c = Checks()
+    c = Checks(quiet=True)
     c.run("apr-qa writer -> gguf-py reader", test_our_writer)
     c.run("gguf-py writer -> apr-qa reader", test_ggufpy_writer)
     c.run("real SmolLM2 GGUF", test_real_model)

@@ -21,7 +21,7 @@ from safetensors import safe_open
 from safetensors.numpy import save_file as np_save
 from safetensors.torch import load_file as torch_load, save_file as torch_save
 
-from formats_oracle_common import Checks, inspect_json, run, sha256, tool, work_dir
+from oracle_support import Checks, inspect_json, run, sha256, tool, work_dir
 
 RNG = np.random.default_rng(7)
 
@@ -154,7 +154,7 @@ def test_sharded(c):
     with open(os.path.join(outdir, "model.safetensors.index.json")) as f:
         index = json.load(f)
     shards = sorted(set(index["weight_map"].values()))
-    c.check(len(shards) >= 3, f"ours: split into {len(shards)} shards")
+    c.check(f"ours: split into {len(shards)} shards", len(shards) >= 3)
     loaded = {}
     for s in shards:
         part = torch_load(os.path.join(outdir, s))
@@ -167,7 +167,7 @@ def test_sharded(c):
     snap = os.path.join(d, "Qwen2.5-Coder-0.5B-Instruct")
     os.makedirs(snap)
     split = split_torch_state_dict_into_shards(tensors, filename_pattern="model{suffix}.safetensors", max_shard_size=300)
-    c.check(split.is_sharded and len(split.filename_to_tensors) >= 2, "huggingface_hub split into shards")
+    c.check("huggingface_hub split into shards", split.is_sharded and len(split.filename_to_tensors) >= 2)
     for fname, names in split.filename_to_tensors.items():
         torch_save({n: tensors[n].contiguous() for n in names}, os.path.join(snap, fname), metadata={"format": "pt"})
     with open(os.path.join(snap, "model.safetensors.index.json"), "w") as f:
@@ -187,7 +187,7 @@ def test_sharded(c):
 
 
 if __name__ == "__main__":
-    c = Checks()
+    c = Checks(quiet=True)
     c.run("apr-qa writer -> safetensors", test_ours_to_reference)
     c.run("safetensors writer -> apr-qa", test_reference_to_ours)
     c.run("sharded checkpoints both ways", test_sharded)

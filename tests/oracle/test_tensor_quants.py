@@ -20,38 +20,19 @@ A missing tool, work dir, gguf package or ggml library is a failure, never a ski
 import ctypes
 import hashlib
 import importlib.util
-import os
 import pathlib
 import subprocess
-import sys
 import time
 
 import numpy as np
 
-PASSED = 0
-FAILED = 0
+from oracle_support import Checks, env_path as oracle_env_path
 
-
-def check(name, ok, detail=""):
-    global PASSED, FAILED
-    if ok:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print(f"FAIL {name}: {detail}", flush=True)
-
-
-def finish():
-    print(f"{PASSED} passed, {FAILED} failed")
-    sys.exit(1 if FAILED or PASSED == 0 else 0)
+C = Checks(quiet=True)
 
 
 def env_path(var):
-    v = os.environ.get(var)
-    if not v:
-        check(f"environment {var}", False, "not set (run through ctest)")
-        finish()
-    return pathlib.Path(v)
+    return pathlib.Path(oracle_env_path(var))
 
 
 TOOLS = env_path("APR_QA_TOOLS_DIR")
@@ -59,16 +40,16 @@ WORK = env_path("APR_QA_WORK_DIR")
 WORK.mkdir(parents=True, exist_ok=True)
 TOOL = TOOLS / "oracle_tensor_quant_tool"
 if not TOOL.is_file():
-    check("helper tool", False, f"{TOOL} does not exist (build target oracle_tensor_quant_tool)")
-    finish()
+    C.check("helper tool", False, f"{TOOL} does not exist (build target oracle_tensor_quant_tool)")
+    C.finish()
 
 try:
     import gguf
     from gguf import GGMLQuantizationType as QT
     from gguf import quants as gq
 except ImportError as e:  # a missing oracle is a failure
-    check("import gguf", False, str(e))
-    finish()
+    C.check("import gguf", False, str(e))
+    C.finish()
 
 
 def load_ggml():
@@ -81,8 +62,8 @@ def load_ggml():
 
 GGML = load_ggml()
 if GGML is None:
-    check("libggml-base.so", False, "llama_cpp/lib/libggml-base.so not found in the oracle venv")
-    finish()
+    C.check("libggml-base.so", False, "llama_cpp/lib/libggml-base.so not found in the oracle venv")
+    C.finish()
 
 VP, I64 = ctypes.c_void_p, ctypes.c_int64
 
@@ -101,7 +82,7 @@ N_BLOCKS = 10_000
 def ggml_fn(name, argtypes, restype=None):
     f = getattr(GGML, name, None)
     if f is None:
-        check(f"symbol {name}", False, "not exported by libggml-base.so")
+        C.check(f"symbol {name}", False, "not exported by libggml-base.so")
         return None
     f.argtypes, f.restype = argtypes, restype
     return f
@@ -156,22 +137,22 @@ def test_dequantize(rng):
         try:
             run_tool("dequantize", t, src, dst)
         except RuntimeError as e:
-            check(f"dequantize {t}", False, str(e))
+            C.check(f"dequantize {t}", False, str(e))
             continue
         ours = np.fromfile(dst, dtype=np.uint32)
         if ours.size != nb * be:
-            check(f"dequantize {t}", False, f"expected {nb * be} floats, found {ours.size}")
+            C.check(f"dequantize {t}", False, f"expected {nb * be} floats, found {ours.size}")
             continue
         # gguf-py (numpy)
         ref = f32_bits(gq.dequantize(raw.reshape(-1), QT(tid)).reshape(-1))
         if t == "F16":  # numpy keeps signalling NaNs signalling; ggml and F16C quiet them
             nan = np.isnan(ref.view(np.float32))
             same = (ours == ref) | (nan & np.isnan(ours.view(np.float32)))
-            check("dequantize F16 == gguf (non-NaN bitwise, NaN as NaN)", bool(same.all()),
+            C.check("dequantize F16 == gguf (non-NaN bitwise, NaN as NaN)", bool(same.all()),
                   f"first mismatch at pattern {first_diff(same, True)}")
         else:
             i = first_diff(ours, ref)
-            check(f"dequantize {t} == gguf.quants.dequantize ({nb} blocks)", i < 0,
+            C.check(f"dequantize {t} == gguf.quants.dequantize ({nb} blocks)", i < 0,
                   f"block {i // be} element {i % be}: ours 0x{ours[max(i,0)]:08x} gguf 0x{ref[max(i,0)]:08x}")
         # ggml-base
         out = np.zeros(nb * be, dtype=np.float32)
@@ -186,7 +167,7 @@ def test_dequantize(rng):
             f(raw.ctypes.data, out.ctypes.data, nb * be)
         g = f32_bits(out)
         i = first_diff(ours, g)
-        check(f"dequantize {t} == ggml ({nb} blocks)", i < 0,
+        C.check(f"dequantize {t} == ggml ({nb} blocks)", i < 0,
               f"block {i // be} element {i % be}: ours 0x{ours[max(i,0)]:08x} ggml 0x{g[max(i,0)]:08x}")
 
 
@@ -273,7 +254,7 @@ def report_blocks(t, what, ours, ref, bb, labels):
             b = first_diff(ours[r], ref[r])
             detail = (f"{len(rows)}/{n_kind} blocks differ; first: block {r} byte {b}: "
                       f"ours 0x{ours[r, b]:02x} {what} 0x{ref[r, b]:02x}")
-        check(f"quantize {t} [{kind}] == {what} ({n_kind} blocks)", not rows, detail)
+        C.check(f"quantize {t} [{kind}] == {what} ({n_kind} blocks)", not rows, detail)
 
 
 def test_quantize(rng):
@@ -291,11 +272,11 @@ def test_quantize(rng):
         try:
             run_tool("quantize", t, src, dst, n_per_row)
         except RuntimeError as e:
-            check(f"quantize {t}", False, str(e))
+            C.check(f"quantize {t}", False, str(e))
             continue
         ours = np.fromfile(dst, dtype=np.uint8)
         if ours.size != nb * bb:
-            check(f"quantize {t}", False, f"expected {nb * bb} bytes, found {ours.size}")
+            C.check(f"quantize {t}", False, f"expected {nb * bb} bytes, found {ours.size}")
             continue
         if t in QUANT_TYPES:
             ref = np.zeros(nb * bb, np.uint8)
@@ -307,7 +288,7 @@ def test_quantize(rng):
             ref2 = np.zeros(nb * bb, np.uint8)
             rows = x.size // n_per_row
             size = chunk(tid, x.ctypes.data, ref2.ctypes.data, 0, rows, n_per_row, None)
-            check(f"ggml_quantize_chunk {t} size", size == nb * bb, f"{size} != {nb * bb}")
+            C.check(f"ggml_quantize_chunk {t} size", size == nb * bb, f"{size} != {nb * bb}")
             report_blocks(t, "ggml_quantize_chunk", ours, ref2, bb, labels)
 
 
@@ -358,14 +339,14 @@ def test_sweeps():
         ref.append((f"{start:08x}", hashlib.sha256(h16.tobytes()).hexdigest(), hashlib.sha256(hb.tobytes()).hexdigest()))
     out, _ = proc.communicate()
     if proc.returncode != 0:
-        check("sweep tool", False, f"exit status {proc.returncode}")
+        C.check("sweep tool", False, f"exit status {proc.returncode}")
         return
     ours = [line.split() for line in out.splitlines()]
-    check("tool sweep covers all 2^32 patterns", len(ours) == len(ref) and all(len(o) == 4 for o in ours),
+    C.check("tool sweep covers all 2^32 patterns", len(ours) == len(ref) and all(len(o) == 4 for o in ours),
           f"{len(ours)} chunk lines, expected {len(ref)}")
     if len(ours) != len(ref):
         return
-    check("ggml_fp32_to_bf16_row == ggml_fp32_to_bf16_row_ref (oracle self-consistency)", bf16_row_vs_ref < 0,
+    C.check("ggml_fp32_to_bf16_row == ggml_fp32_to_bf16_row_ref (oracle self-consistency)", bf16_row_vs_ref < 0,
           f"first difference at f32 0x{bf16_row_vs_ref:08x}")
     for col, kind, ref_col, fn, fname, portable in [(1, "f16", 1, to_f16, "ggml_fp32_to_fp16_row", False),
                                                      (2, "f16", 1, to_f16, "ggml_fp32_to_fp16_row", True),
@@ -376,7 +357,7 @@ def test_sweeps():
             detail = f"{len(bad)} of {len(ref)} chunks differ; first: " + locate_sweep_diff(
                 kind, int(ref[bad[0]][0], 16), fn, portable)
         path = "portable" if portable else "fast"
-        check(f"fp32->{kind} ({path} path) == {fname} on all 2^32 patterns", not bad, detail)
+        C.check(f"fp32->{kind} ({path} path) == {fname} on all 2^32 patterns", not bad, detail)
 
 
 def test_half_to_f32():
@@ -393,7 +374,7 @@ def test_half_to_f32():
             run_tool(f"{kind}-to-f32", src, dst, *(["--portable"] if portable else []))
             ours = np.fromfile(dst, np.uint32)
             i = first_diff(ours, f32_bits(ref))
-            check(f"{kind}->fp32 ({'portable' if portable else 'fast'}) == ggml on all 65536 patterns", i < 0,
+            C.check(f"{kind}->fp32 ({'portable' if portable else 'fast'}) == ggml on all 65536 patterns", i < 0,
                   f"pattern 0x{max(i,0):04x}: ours 0x{ours[max(i,0)]:08x} ggml 0x{f32_bits(ref)[max(i,0)]:08x}")
             if kind == "f16":
                 npv = h.view(np.float16).astype(np.float32)
@@ -401,7 +382,7 @@ def test_half_to_f32():
                 npv = (h.astype(np.uint32) << 16).view(np.float32)
             nan = np.isnan(npv)
             same = (ours == f32_bits(npv)) | (nan & np.isnan(ours.view(np.float32)))
-            check(f"{kind}->fp32 ({'portable' if portable else 'fast'}) == numpy (NaN as NaN)", bool(same.all()),
+            C.check(f"{kind}->fp32 ({'portable' if portable else 'fast'}) == numpy (NaN as NaN)", bool(same.all()),
                   f"pattern 0x{first_diff(same, True):04x}")
 
 
@@ -421,7 +402,7 @@ def test_f32_to_half_numpy(rng):
         with np.errstate(over="ignore"):
             ref = x.astype(np.float16).view(np.uint16)
         i = first_diff(ours, ref)
-        check(f"fp32->f16 ({'portable' if portable else 'fast'}) == numpy astype on specials + 1M random", i < 0,
+        C.check(f"fp32->f16 ({'portable' if portable else 'fast'}) == numpy astype on specials + 1M random", i < 0,
               f"f32 0x{f32_bits(x)[max(i,0)]:08x}: ours 0x{ours[max(i,0)]:04x} numpy 0x{ref[max(i,0)]:04x}")
     # bf16: torch's round-to-nearest-even conversion (torch is part of the oracle venv)
     run_tool("f32-to-bf16", src, WORK / "x.u16")
@@ -429,11 +410,11 @@ def test_f32_to_half_numpy(rng):
     try:
         import torch
     except ImportError:
-        check("import torch", False, "torch missing from the oracle venv")
+        C.check("import torch", False, "torch missing from the oracle venv")
         return
     ref = torch.from_numpy(x.copy()).to(torch.bfloat16).view(torch.int16).numpy().view(np.uint16)
     i = first_diff(ours, ref)
-    check("fp32->bf16 == torch on specials + 1M random (non-NaN)", i < 0,
+    C.check("fp32->bf16 == torch on specials + 1M random (non-NaN)", i < 0,
           f"f32 0x{f32_bits(x)[max(i,0)]:08x}: ours 0x{ours[max(i,0)]:04x} torch 0x{ref[max(i,0)]:04x}")
 
 
@@ -447,9 +428,9 @@ def main():
         try:
             fn()
         except Exception as e:  # an oracle or tool crash is a failure of that step, not a skip
-            check(name, False, f"{type(e).__name__}: {e}")
+            C.check(name, False, f"{type(e).__name__}: {e}")
         print(f"[{name}: {time.monotonic() - t0:.1f} s]", flush=True)
-    finish()
+    C.finish()
 
 
 if __name__ == "__main__":

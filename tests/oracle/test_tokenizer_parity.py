@@ -12,7 +12,6 @@
     our decode == HF decode.
 Prints "N passed, N failed"; exits non-zero on any failure. A missing oracle is a failure.
 """
-import ctypes
 import importlib.util
 import json
 import os
@@ -25,23 +24,13 @@ HERE = Path(__file__).resolve().parent
 spec = importlib.util.spec_from_file_location("tokenizer_corpus", HERE / "test_tokenizer_corpus.py")
 corpus_mod = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(corpus_mod)
+from oracle_support import Checks, env_path as oracle_env_path  # noqa: E402
 
-PASSED, FAILED = [], []
-
-
-def check(name, ok, detail=""):
-    (PASSED if ok else FAILED).append(name)
-    if not ok:
-        print(f"FAIL {name}: {detail}"[:2000], flush=True)
+C = Checks(quiet=True)
 
 
 def env_path(var, default=None):
-    v = os.environ.get(var, default)
-    if not v:
-        print(f"FAIL environment: {var} is not set")
-        print(f"0 passed, 1 failed")
-        sys.exit(1)
-    return Path(v)
+    return Path(oracle_env_path(var, default))
 
 
 TOOLS = env_path("APR_QA_TOOLS_DIR")
@@ -88,7 +77,7 @@ def ours_decode(source, id_lists, cmd="decode", *flags):
 
 def compare(name, texts, got, want, limit=5):
     bad = [(t, g, w) for t, g, w in zip(texts, got, want) if g != w]
-    check(f"{name} ({len(texts)} strings)", not bad and len(texts) > 0,
+    C.check(f"{name} ({len(texts)} strings)", not bad and len(texts) > 0,
           f"{len(bad)} differ; first: " + "; ".join(f"{t!r}: ours {g} ref {w}" for t, g, w in bad[:limit]))
     return bad
 
@@ -137,7 +126,7 @@ qwen_json = json.loads((QWEN_DIR / "tokenizer.json").read_text())
 qwen_specials = [a["content"] for a in qwen_json["added_tokens"]]
 corpus = corpus_mod.make_corpus(qwen_specials)
 texts = [t for _, t in corpus]
-check("corpus has >= 2000 strings", len(texts) >= 2000, len(texts))
+C.check("corpus has >= 2000 strings", len(texts) >= 2000, len(texts))
 hf_qwen = hf_from_json_file(QWEN_DIR / "tokenizer.json")
 
 vectors = [("Hello world", [9707, 1879]), ("12345", [16, 17, 18, 19, 20]), ("  leading spaces", [220, 6388, 12621]),
@@ -146,15 +135,15 @@ vectors = [("Hello world", [9707, 1879]), ("12345", [16, 17, 18, 19, 20]), ("  l
            ("héllo wörld", [71, 18503, 385, 289, 9416, 507]), ("x<|fim_prefix|>y", [87, 151659, 88])]
 vec_ours = ours_encode(QWEN_DIR, [v for v, _ in vectors])
 for (text, want), got in zip(vectors, vec_ours):
-    check(f"qwen2.5 §6.3 vector {text!r}", got == want, f"ours {got}, expected {want}")
-    check(f"qwen2.5 §6.3 vector {text!r} (HF)", hf_qwen.encode(text, add_special_tokens=False).ids == want)
+    C.check(f"qwen2.5 §6.3 vector {text!r}", got == want, f"ours {got}, expected {want}")
+    C.check(f"qwen2.5 §6.3 vector {text!r} (HF)", hf_qwen.encode(text, add_special_tokens=False).ids == want)
 
 q_ours = ours_encode(QWEN_DIR, texts)
 compare("qwen2.5 json: ours == HF tokenizers", texts, q_ours, hf_encode(hf_qwen, texts))
 q_ours_ns = ours_encode(QWEN_DIR, texts, "--no-special")
 compare("qwen2.5 json, parse_special=false: ours == HF encode_special_tokens", texts, q_ours_ns,
         hf_encode(hf_qwen, texts, parse_special=False))
-check("qwen2.5: parse_special changes some ids (specials inline)", sum(a != b for a, b in zip(q_ours, q_ours_ns)) >= 100)
+C.check("qwen2.5: parse_special changes some ids (specials inline)", sum(a != b for a, b in zip(q_ours, q_ours_ns)) >= 100)
 
 # decode(encode(x)) == NFC(x), stream == decode, ours decode == HF decode
 q_dec = ours_decode(QWEN_DIR, q_ours)
@@ -171,7 +160,7 @@ run_tool("export", QWEN_DIR, qexp)
 hf_qexp = HfTokenizer.from_file(str(qexp / "tokenizer.json"))
 compare("qwen2.5 exported tokenizer.json in HF == original HF", texts, hf_encode(hf_qexp, texts), hf_encode(hf_qwen, texts))
 compare("qwen2.5 exported, parse_special=false in HF == ours", texts, hf_encode(hf_qexp, texts, False), q_ours_ns)
-check("qwen2.5 json -> TokenizerData -> json -> TokenizerData equal",
+C.check("qwen2.5 json -> TokenizerData -> json -> TokenizerData equal",
       run_tool("dump", QWEN_DIR) == run_tool("dump", qexp))
 
 # ---------------------------------------------------------------------------------------------
@@ -194,9 +183,9 @@ compare("smollm2 gguf, BOS forced: ours == [bos] + llama.cpp", scorpus[:300], ou
 
 sexp = WORK / "smollm2_export"
 run_tool("export", SMOL_GGUF, sexp)
-check("smollm2 GGUF -> TokenizerData -> tokenizer.json -> TokenizerData equal",
+C.check("smollm2 GGUF -> TokenizerData -> tokenizer.json -> TokenizerData equal",
       run_tool("dump", SMOL_GGUF) == run_tool("dump", sexp))
-check("smollm2 GGUF -> TokenizerData -> GGUF KVs -> TokenizerData equal", run_tool("gguf-roundtrip", SMOL_GGUF).strip() == "equal")
+C.check("smollm2 GGUF -> TokenizerData -> GGUF KVs -> TokenizerData equal", run_tool("gguf-roundtrip", SMOL_GGUF).strip() == "equal")
 hf_sexp = HfTokenizer.from_file(str(sexp / "tokenizer.json"))
 compare("smollm2 exported tokenizer.json: HF tokenizers == ours (GGUF)", scorpus, hf_encode(hf_sexp, scorpus), s_ours)
 compare("smollm2 exported, parse_special=false: HF == ours", scorpus, hf_encode(hf_sexp, scorpus, False), s_ours_ns)
@@ -218,7 +207,7 @@ for b in range(256):
         cs.append(256 + n)
         n += 1
 unmapped = {chr(b) for b, c in zip(bs, cs) if b < 0x80 and chr(c) not in vocab_chars}
-check("smollm2 lacks some C0 byte symbols (the case above is real)", len(unmapped) > 0, unmapped)
+C.check("smollm2 lacks some C0 byte symbols (the case above is real)", len(unmapped) > 0, unmapped)
 compare("smollm2: decode(encode(x)) == x without the unmappable bytes (control strings)", ctrl, s_dec,
         ["".join(ch for ch in t if ch not in unmapped) for t in ctrl])
 compare("smollm2 HF decode of its own ids drops the same bytes", ctrl, [hf_sexp.decode(i) for i in hf_c],
@@ -236,7 +225,7 @@ try:
     compare("smollm2 exported: transformers AutoTokenizer == ours", sub,
             [at(t, add_special_tokens=False)["input_ids"] for t in sub], s_ours[:400])
 except Exception as e:  # a missing oracle is a failure
-    check("transformers AutoTokenizer loads the exported SmolLM2 tokenizer", False, repr(e))
+    C.check("transformers AutoTokenizer loads the exported SmolLM2 tokenizer", False, repr(e))
 
 # ---------------------------------------------------------------------------------------------
 # (c) Qwen2.5 as a GGUF written by our code: llama.cpp parity and the NFC difference.
@@ -250,9 +239,9 @@ compare("qwen2.5 gguf, parse_special=false: ours == llama.cpp", texts, ours_enco
 nfc_changes = [unicodedata.normalize("NFC", t) != t for t in texts]
 same_when_nfc = [a == b for a, b, c in zip(qg_ours, q_ours, nfc_changes) if not c]
 differ_when_not = [a != b for a, b, c in zip(qg_ours, q_ours, nfc_changes) if c]
-check("NFC difference: GGUF (no normalizer, llama.cpp) == tokenizer.json (NFC, HF) on every NFC string",
+C.check("NFC difference: GGUF (no normalizer, llama.cpp) == tokenizer.json (NFC, HF) on every NFC string",
       all(same_when_nfc) and len(same_when_nfc) > 1000, f"{same_when_nfc.count(False)} differ")
-check("NFC difference: non-NFC strings tokenize differently (llama.cpp does not normalize)",
+C.check("NFC difference: non-NFC strings tokenize differently (llama.cpp does not normalize)",
       len(differ_when_not) >= 50 and all(differ_when_not), f"{differ_when_not.count(False)} of {len(differ_when_not)} equal")
 print(f"note: {len(differ_when_not)} non-NFC corpus strings; GGUF/llama.cpp ids differ from HF on all of them")
 compare("qwen2.5 gguf: decode(encode(x)) == x (no normalization)", texts, ours_decode(qgguf, qg_ours), texts)
@@ -261,7 +250,7 @@ compare("qwen2.5 gguf: decode(encode(x)) == x (no normalization)", texts, ours_d
 # (e) CLI: `apr-qa tokenize --chat` ids == formats.md §6.4 and transformers' apply_chat_template.
 BIN = os.environ.get("APR_QA_BIN")
 if not BIN or not Path(BIN).exists():
-    check("APR_QA_BIN (apr-qa binary) is available", False, BIN)
+    C.check("APR_QA_BIN (apr-qa binary) is available", False, BIN)
 else:
     def cli_chat(model, text):
         r = subprocess.run([BIN, "tokenize", str(model), text, "--chat", "--json"], capture_output=True, text=True)
@@ -271,20 +260,19 @@ else:
     want = [151644, 8948, 198, 2610, 525, 1207, 16948, 11, 3465, 553, 54364, 14817, 13, 1446, 525, 264, 10950, 17847, 13,
             151645, 198, 151644, 872, 198, 4934, 264, 3974, 3378, 12111, 13, 151645, 198, 151644, 77091, 198]
     got = cli_chat(QWEN_DIR, "write a quick sort algorithm.")
-    check("CLI --chat on Qwen2.5 == formats.md §6.4 ids", got == want, got)
+    C.check("CLI --chat on Qwen2.5 == formats.md §6.4 ids", got == want, got)
     from transformers import AutoTokenizer
     for name, model, exported in [("qwen2.5", QWEN_DIR, qexp), ("smollm2", SMOL_GGUF, sexp)]:
         at = AutoTokenizer.from_pretrained(str(exported))
         for msg in ["write a quick sort algorithm.", "Héllo <b>wörld</b>\n\n  2+2=4 你好 🙂"]:
             ref = at.apply_chat_template([{"role": "user", "content": msg}], add_generation_prompt=True, tokenize=True)
             got = cli_chat(model, msg)
-            check(f"CLI --chat on {name} == transformers apply_chat_template(tokenize=True) for {msg[:20]!r}", got == ref,
+            C.check(f"CLI --chat on {name} == transformers apply_chat_template(tokenize=True) for {msg[:20]!r}", got == ref,
                   f"ours {got} ref {ref}")
     r = subprocess.run([BIN, "detokenize", str(QWEN_DIR), ",".join(map(str, want))], capture_output=True, text=True)
-    check("CLI detokenize reproduces the rendered prompt", r.returncode == 0 and r.stdout.startswith("<|im_start|>system\nYou are Qwen")
+    C.check("CLI detokenize reproduces the rendered prompt", r.returncode == 0 and r.stdout.startswith("<|im_start|>system\nYou are Qwen")
           and r.stdout.endswith("<|im_start|>assistant\n\n"), r.stdout + r.stderr)
     r = subprocess.run([BIN, "detokenize", str(QWEN_DIR), "1", "99999999"], capture_output=True, text=True)
-    check("CLI detokenize rejects an out-of-range id with exit 2", r.returncode == 2 and "99999999" in r.stderr, r.stderr)
+    C.check("CLI detokenize rejects an out-of-range id with exit 2", r.returncode == 2 and "99999999" in r.stderr, r.stderr)
 
-print(f"{len(PASSED)} passed, {len(FAILED)} failed")
-sys.exit(1 if FAILED else 0)
+C.finish()

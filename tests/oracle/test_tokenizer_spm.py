@@ -19,21 +19,10 @@ HERE = Path(__file__).resolve().parent
 spec = importlib.util.spec_from_file_location("tokenizer_corpus", HERE / "test_tokenizer_corpus.py")
 corpus_mod = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(corpus_mod)
+from oracle_support import Checks, env_path  # noqa: E402
 
-PASSED, FAILED = [], []
-
-
-def check(name, ok, detail=""):
-    (PASSED if ok else FAILED).append(name)
-    if not ok:
-        print(f"FAIL {name}: {detail}"[:2000], flush=True)
-
-
-for var in ["APR_QA_TOOLS_DIR"]:
-    if not os.environ.get(var):
-        print(f"FAIL environment: {var} is not set\n0 passed, 1 failed")
-        sys.exit(1)
-TOOL = Path(os.environ["APR_QA_TOOLS_DIR"]) / "oracle_tokenizer_tool"
+C = Checks(quiet=True)
+TOOL = Path(env_path("APR_QA_TOOLS_DIR")) / "oracle_tokenizer_tool"
 WORK = Path(os.environ.get("APR_QA_WORK_DIR", "/tmp/apr-qa-tokenizer-spm"))
 WORK.mkdir(parents=True, exist_ok=True)
 if not TOOL.exists():
@@ -145,13 +134,13 @@ def decode(path, ids):
 
 def compare(name, texts, got, want):
     bad = [(t, g, w) for t, g, w in zip(texts, got, want) if g != w]
-    check(f"{name} ({len(texts)} strings)", not bad and texts,
+    C.check(f"{name} ({len(texts)} strings)", not bad and texts,
           f"{len(bad)} differ; first: " + "; ".join(f"{t!r}: ours {g} ref {w}" for t, g, w in bad[:4]))
 
 
 texts = [t for _, t in corpus_mod.make_corpus(["<s>", "</s>", "<tool>", "<|im_end|>"], seed=5)]
 texts = [t for t in texts if len(t) < 2000]  # keep llama.cpp's O(n log n) merges quick
-check("spm corpus >= 2000 strings", len(texts) >= 2000, len(texts))
+C.check("spm corpus >= 2000 strings", len(texts) >= 2000, len(texts))
 tokens, types, scores = build_vocab(11)
 for prefix in (True, False):
     path = WORK / f"spm-prefix-{int(prefix)}.gguf"
@@ -165,15 +154,14 @@ for prefix in (True, False):
     compare(f"{tag}: ours == llama.cpp (no BOS, parse_special=false)", texts, encode(path, texts, "--no-bos", "--no-special"),
             [lv.tokenize(t, False, False) for t in texts])
     byte_ids = sum(1 for ids in ours_nb for i in ids if 3 <= i < 259)
-    check(f"{tag}: byte fallback exercised", byte_ids > 1000, byte_ids)
+    C.check(f"{tag}: byte fallback exercised", byte_ids > 1000, byte_ids)
     dec = decode(path, ours_nb)
     # The dummy prefix is also inserted after every inline added token (llama.cpp), so only
     # strings without added tokens round-trip exactly.
     plain = [i for i, t in enumerate(texts) if not any(s in t for s in ["<s>", "</s>", "<tool>", "<|im_end|>"])]
-    check(f"{tag}: enough strings without added tokens", len(plain) >= 1800, len(plain))
+    C.check(f"{tag}: enough strings without added tokens", len(plain) >= 1800, len(plain))
     compare(f"{tag}: decode(encode(x)) == x (no added tokens inline)", [texts[i] for i in plain],
             [dec[i] for i in plain], [texts[i] for i in plain])
     compare(f"{tag}: our decode == llama.cpp llama_detokenize", texts, dec, [lv.detokenize(i) for i in ours_nb])
 
-print(f"{len(PASSED)} passed, {len(FAILED)} failed")
-sys.exit(1 if FAILED else 0)
+C.finish()

@@ -1,7 +1,10 @@
-"""Shared helpers for the formats oracle tests (test_formats_*.py).
+"""Shared support for the oracle tests (the test_*.py scripts beside it). Not a test itself.
 
-Not a test itself (no test_ prefix). Provides: a tiny pass/fail counter, paths from the CTest
-environment, running apr-qa and the oracle_formats_write tool, and gguf-py field decoding.
+One pass/fail counter (`Checks`): every check prints a line, `finish()` prints "N passed, M failed"
+and exits non-zero when anything failed *or nothing was checked* (an oracle that checked nothing
+proved nothing). Paths come from the CTest environment (docs/contributing.md): a required variable
+that is missing stops the script with its name. Also: running apr-qa and the oracle tools, and
+gguf-py field decoding.
 """
 import hashlib
 import json
@@ -13,23 +16,28 @@ import traceback
 
 
 class Checks:
-    def __init__(self):
+    """Counts checks. `quiet` prints failures only (for scripts that make thousands of checks)."""
+
+    def __init__(self, quiet=False):
         self.passed = 0
         self.failed = 0
+        self.quiet = quiet
 
-    def check(self, cond, what):
+    def check(self, what, cond, detail=""):
         if cond:
             self.passed += 1
+            if not self.quiet:
+                print(f"PASS {what}", flush=True)
         else:
             self.failed += 1
-            print(f"FAIL: {what}", flush=True)
-        return cond
+            print(f"FAIL {what} {detail}".rstrip()[:2000], flush=True)
+        return bool(cond)
 
     def eq(self, a, b, what):
         ok = a == b
         if not ok:
             sa, sb = repr(a), repr(b)
-            print(f"FAIL: {what}: {sa[:300]} != {sb[:300]}", flush=True)
+            print(f"FAIL {what}: {sa[:300]} != {sb[:300]}", flush=True)
             self.failed += 1
         else:
             self.passed += 1
@@ -41,15 +49,19 @@ class Checks:
             fn(self, *args)
         except Exception:  # a crash in a section is a failure, never a skip
             self.failed += 1
-            print(f"FAIL: {name} raised:\n{traceback.format_exc()}", flush=True)
+            print(f"FAIL {name} raised:\n{traceback.format_exc()}", flush=True)
+
+    def summary(self):
+        """Prints the tally; returns the exit code (1 when anything failed or nothing was checked)."""
+        print(f"{self.passed} passed, {self.failed} failed", flush=True)
+        return 1 if self.failed or not self.passed else 0
 
     def finish(self):
-        print(f"{self.passed} passed, {self.failed} failed", flush=True)
-        sys.exit(1 if self.failed or not self.passed else 0)
+        sys.exit(self.summary())
 
 
-def env_path(name):
-    v = os.environ.get(name)
+def env_path(name, default=None):
+    v = os.environ.get(name) or default
     if not v:
         raise SystemExit(f"{name} is not set (run through ctest)")
     return v
@@ -67,6 +79,11 @@ def work_dir(tag):
     base = os.environ.get("APR_QA_WORK_DIR") or tempfile.gettempdir()
     os.makedirs(base, exist_ok=True)
     return tempfile.mkdtemp(prefix=tag + "-", dir=base)
+
+
+def apr(*args):
+    """Runs apr-qa with ARGS; returns its stdout, raises RuntimeError (with stderr) on a non-zero exit."""
+    return run([apr_bin(), *args]).stdout
 
 
 def run(cmd, check=True):
