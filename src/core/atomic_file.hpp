@@ -25,6 +25,14 @@ class AtomicFile {
   void write(std::span<const std::byte> data);
   void write(std::string_view text);
   void write_zeros(std::uint64_t n);
+  // Appends up to len bytes of src_fd starting at src_offset, file to file in the kernel
+  // (copy_file_range: no copy through user space; a reflink where the filesystem shares
+  // extents). Returns the number of bytes appended, which is less than len when the kernel
+  // cannot copy between these files (EXDEV, ENOSYS, EINVAL, EOPNOTSUPP, EPERM, ...) or the source
+  // ends early: the caller writes the rest with write(). Other failures (ENOSPC, EIO) throw an
+  // io Error naming the temporary file. APR_QA_NO_COPY_FILE_RANGE=1 (non-empty, not "0") makes it
+  // return 0 at once, so callers take their write() path.
+  std::uint64_t copy_from(int src_fd, std::uint64_t src_offset, std::uint64_t len);
   std::uint64_t position() const noexcept { return pos_; }
   // Overwrite bytes already written at an earlier position (for headers patched at the end).
   void patch(std::uint64_t offset, std::span<const std::byte> data);

@@ -17,6 +17,19 @@ std::uint32_t crc32_update(std::uint32_t crc_state, std::span<const std::byte> d
 inline std::uint32_t crc32_init() noexcept { return 0xFFFFFFFFu; }
 inline std::uint32_t crc32_final(std::uint32_t state) noexcept { return state ^ 0xFFFFFFFFu; }
 
+// The implementations behind crc32_update, exposed so tests and bench/crc32 can compare them.
+// All take and return the same pre-inverted register, so one can continue another's stream;
+// results are bit-identical to zlib's crc32().
+//   crc32_update_zlib    zlib's table-driven loop (always available; the reference).
+//   crc32_update_clmul   carry-less-multiply folding (x86-64 PCLMULQDQ): four 128-bit lanes
+//                        folded 512 bits at a time, reduced to one lane, the lane and the last
+//                        < 16 bytes finished by the table loop. Inputs under 64 bytes, or a CPU
+//                        without PCLMULQDQ (crc32_clmul_available() false), use the table loop.
+// crc32_update dispatches once per process to crc32_update_clmul where available, else zlib.
+std::uint32_t crc32_update_zlib(std::uint32_t crc_state, std::span<const std::byte> data) noexcept;
+std::uint32_t crc32_update_clmul(std::uint32_t crc_state, std::span<const std::byte> data) noexcept;
+bool crc32_clmul_available() noexcept;
+
 // Lower-case hex sha256.
 std::string sha256_hex(std::span<const std::byte> data);
 Result<std::string> sha256_file(const std::filesystem::path& path);

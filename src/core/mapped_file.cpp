@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -40,13 +41,16 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::filesystem
       return io_error(std::string("mmap failed: ") + std::strerror(e)).at_path(path.string());
     }
     mf->data_ = static_cast<const std::byte*>(p);
+    mf->fd_ = fd;
+  } else {
+    ::close(fd);
   }
-  ::close(fd);
   return std::shared_ptr<const MappedFile>(std::move(mf));
 }
 
 MappedFile::~MappedFile() {
   if (data_ != nullptr && size_ > 0) ::munmap(const_cast<std::byte*>(data_), size_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 std::span<const std::byte> MappedFile::slice(std::uint64_t offset, std::uint64_t len) const {
@@ -65,6 +69,20 @@ void MappedFile::release(std::uint64_t offset, std::uint64_t len) const noexcept
   std::uint64_t begin = (offset + page - 1) / page * page;
   std::uint64_t end = std::min(size_, offset + len) / page * page;
   if (end > begin) ::madvise(const_cast<std::byte*>(data_) + begin, end - begin, MADV_DONTNEED);
+}
+
+void MappedFile::populate(std::uint64_t offset, std::uint64_t len) const noexcept {
+#ifdef __linux__
+  if (data_ == nullptr || offset >= size_) return;
+  constexpr int kPopulateRead = 22;  // MADV_POPULATE_READ (older headers lack the name)
+  const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  const std::uint64_t begin = offset / page * page;
+  const std::uint64_t end = std::min(size_, offset + len);
+  if (end > begin) ::madvise(const_cast<std::byte*>(data_) + begin, end - begin, kPopulateRead);
+#else
+  (void)offset;
+  (void)len;
+#endif
 }
 
 }  // namespace apr

@@ -47,7 +47,10 @@ PendingTensor pending_tensor(std::string name, GgmlType type, std::vector<std::i
                              WholeProducer producer, const char* writer) {
   if (!producer) throw internal_error(std::string(writer) + " writer: empty tensor producer").at_tensor(name);
   if (const auto* c = producer.target<ChunkedFill>()) {
-    return pending_tensor(std::move(name), type, std::move(shape), c->fill, c->chunk_hint, writer);
+    auto p = pending_tensor(std::move(name), type, std::move(shape), c->fill, c->chunk_hint, writer);
+    p.source = c->source;
+    p.source_offset = c->source_offset;
+    return p;
   }
   return {std::move(name), type, std::move(shape), {}, std::move(producer), nullptr, 0};
 }

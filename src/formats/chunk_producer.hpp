@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mapped_file.hpp"
 #include "tensor/dtype.hpp"
 
 namespace apr::fmt {
@@ -40,9 +41,18 @@ void stream_chunks(std::uint64_t total, std::uint64_t step, const ChunkProducer&
 
 // Whole-buffer adapter: fills dst (the whole tensor) chunk by chunk of chunk_hint bytes (0:
 // kMaxChunkBytes); the caller is responsible for chunk_hint being a multiple of the row size.
+//
+// Optional passthrough source: when `source` is set, the caller guarantees that fill produces
+// exactly the bytes source[source_offset, source_offset + tensor size) — the tensor is an
+// unchanged byte range of a mapped file (kept alive by the caller until the write ends). A
+// writer may then copy that range file-to-file (AtomicFile::copy_from) and checksum the mapped
+// bytes instead of calling fill (aprfmt::Writer does; where the kernel cannot copy it writes
+// straight from the mapping). Writers that ignore `source` (GGUF, SafeTensors) call fill.
 struct ChunkedFill {
   ChunkProducer fill;
   std::uint64_t chunk_hint = 0;
+  const MappedFile* source = nullptr;
+  std::uint64_t source_offset = 0;
   void operator()(std::span<std::byte> dst) const;
 };
 
@@ -57,11 +67,13 @@ struct PendingTensor {
   WholeProducer producer;
   ChunkProducer chunk;
   std::uint64_t chunk_hint = 0;
+  const MappedFile* source = nullptr;  // passthrough source of `chunk` (see ChunkedFill)
+  std::uint64_t source_offset = 0;
 };
 
 // The writers' add_tensor overloads, validated in one place: an empty producer is an internal
 // Error naming the writer and the tensor; a ChunkedFill inside a whole-buffer producer becomes a
-// chunked entry so it is streamed.
+// chunked entry so it is streamed (keeping its passthrough source, if any).
 PendingTensor pending_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                              std::span<const std::byte> data);
 PendingTensor pending_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
