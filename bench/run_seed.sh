@@ -3,6 +3,10 @@
 # on a synthetic Qwen2.5-0.5B-shaped HF snapshot, with worker time split by node kind.
 # Goal: <= 5 minutes on the 2-core machine for the full-size model (24 layers).
 #   bench/run_seed.sh [BUILD_DIR] [LAYERS] [JOBS]     (defaults: build/release, 24, 2)
+# The snapshot is written once under BUILD_DIR/bench/seed-LAYERS (APR_QA_BENCH_DIR overrides);
+# out/ is removed before each run. APR_QA_NO_SHARED_RUNS=1 gives the A/B baseline without the
+# shared inference runs (same gates, same measurements). The full-size work dir takes several
+# GB (the snapshot plus ~14 converted artifacts of ~1 GB): delete it when done.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${1:-$ROOT/build/release}"
@@ -33,7 +37,12 @@ conv = [e for e in ev if e["gate_id"].startswith(("F-CONV", "F-GOLDEN")) and e["
 ok = sum(e["outcome"] == "Corroborated" for e in conv)
 print(f"seed playbook, qwen2.5-0.5b shape, {layers} layers, --jobs {jobs}: wall {end - start:.1f} s (exit {rc}); goal <= 300 s")
 print(f"conversion/golden gates on cpu: {ok}/{len(conv)} Corroborated")
-print("worker seconds by node kind (summed over parallel workers):")
+n = t.get("worker_nodes_by_kind", {})
+cpu = t.get("worker_cpu_seconds_by_kind", {})
+total = sum(t["worker_seconds_by_kind"].values())
+print(f"worker seconds by node kind (wall, summed over parallel workers; total {total:.1f} s; "
+      f"CPU user+sys total {sum(cpu.values()):.1f} s):")
 for k, v in sorted(t["worker_seconds_by_kind"].items(), key=lambda kv: -kv[1]):
-    print(f"  {k:<24} {v:8.1f}")
+    c = n.get(k, 0)
+    print(f"  {k:<24} {v:8.1f} wall  {cpu.get(k, 0):8.1f} cpu  ({c} nodes, {v / c if c else 0:.1f} s wall each)")
 PY

@@ -25,7 +25,8 @@ const bool registered = apr::cli::register_command({
                      "conversion suite (G0-FORMAT, F-CONV-*, golden rule, contracts). Default: the playbook's model.local_path");
       sub.add_option("-o,--output", a->o.out_dir,
                      "Output directory: evidence.jsonl (journal), evidence.json, mqs.json, junit.xml, summary.md, report.html, "
-                     "artifacts/<hash>/model.<ext>, nodes/<id>/ (worker logs)")->capture_default_str();
+                     "timing.json (worker wall and CPU seconds by node kind), artifacts/<hash>/model.<ext>, "
+                     "runs/<hash>/run.json (shared teacher-forced runs), nodes/<id>/ (worker logs)")->capture_default_str();
       sub.add_option("-j,--jobs", a->o.jobs, "Parallel worker processes (default: cores, capped 4/4/2/1/1/1 by model.size_category)");
       sub.add_flag("--dry-run", a->o.dry_run, "Print the DAG (nodes, dependencies, gates, artifact paths) and exit; runs nothing");
       sub.add_option("--dot", a->dot, "Write the DAG as Graphviz to this file");
@@ -40,6 +41,11 @@ const bool registered = apr::cli::register_command({
       sub.add_flag("-q,--quiet", a->quiet, "Only the final summary");
       sub.add_option("--log-format", a->log_format, "text | json (one JSON object per node event on stderr)")->capture_default_str();
       sub.add_option("--worker", a->worker, "Testing: run nodes with this executable instead of `apr-qa __node`")->group("");
+      sub.footer(
+          "Logit-comparing gates (conversion, round trip, commutativity, golden rule, rosetta) share one teacher-forced\n"
+          "run per artifact and prompt (DAG nodes of kind infer, recomputed in every run). Environment:\n"
+          "APR_QA_NO_SHARED_RUNS=1 plans no shared run: every gate runs both models itself (same measurements, more\n"
+          "work; for A/B benchmarks, see bench/run_seed.sh).");
       return [a]() {
         auto& o = a->o;
         if (!a->model_path.empty()) o.model_path = a->model_path;

@@ -222,6 +222,8 @@ struct Runner {
     std::string err_tail = file_tail(dir / "stderr.log");
     std::string key = n.kind == NodeKind::check ? n.check : to_string(n.kind);
     summary.seconds_by_kind[key] += end.duration_ms / 1000.0;
+    summary.nodes_by_kind[key] += 1;
+    summary.cpu_seconds_by_kind[key] += end.cpu_seconds;
     ++summary.nodes_run;
     auto finish_common = [&](Record r, std::optional<int> code) {
       for (auto& e : r.evidence) {
@@ -291,6 +293,8 @@ struct Runner {
       for (const auto& m : ms)
         if (std::find(required.begin(), required.end(), m.name) != required.end()) mine.push_back(m);
       Verdict v = gd ? judge(mine, required) : Verdict{Outcome::falsified, "gate not in catalogue"};
+      if (is_failure(v.outcome) && res.contains("note") && res["note"].is_string() && !res["note"].get<std::string>().empty())
+        v.reason += "; " + res["note"].get<std::string>();
       Evidence e = base_evidence(n, g);
       e.outcome = v.outcome;
       e.reason = v.reason;

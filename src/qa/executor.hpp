@@ -51,6 +51,8 @@ struct ExecSummary {
   bool interrupted = false;
   std::size_t nodes_run = 0, nodes_resumed = 0;
   std::map<std::string, double> seconds_by_kind;  // worker wall time per node kind/check
+  std::map<std::string, int> nodes_by_kind;       // worker processes run per node kind/check
+  std::map<std::string, double> cpu_seconds_by_kind;  // worker CPU time (user+sys) per node kind/check
   std::map<std::string, std::string> node_outcomes;  // node id -> outcome string
 };
 

@@ -76,6 +76,7 @@ nlohmann::json to_json(const Measurement& m) {
   nlohmann::json j{{"name", m.name}, {"value", num(m.value)}, {"unit", m.unit}};
   j["threshold"] = m.threshold ? num(*m.threshold) : nlohmann::json(nullptr);
   j["comparator"] = m.threshold ? nlohmann::json(to_string(m.comparator)) : nlohmann::json(nullptr);
+  if (!m.note.empty()) j["note"] = m.note;
   return j;
 }
 
@@ -87,6 +88,7 @@ Measurement measurement_from_json(const nlohmann::json& j) {
   if (j.contains("comparator") && j["comparator"].is_string())
     m.comparator = comparator_from_string(j["comparator"].get<std::string>()).value_or(Comparator::le);
   m.unit = j.value("unit", "");
+  if (j.contains("note") && j["note"].is_string()) m.note = j["note"].get<std::string>();
   return m;
 }
 
@@ -100,9 +102,13 @@ Verdict judge(const std::vector<Measurement>& ms, const std::vector<std::string>
   for (const auto& m : ms) {
     if (!m.threshold) continue;
     ++judged;
-    if (!m.passes())
+    if (!m.passes()) {
+      if (!m.note.empty())
+        return {Outcome::falsified, fmt::format("{} = {:.6g} ({}) violates {} {:.6g}", m.name, m.value, m.note,
+                                                to_string(m.comparator), *m.threshold)};
       return {Outcome::falsified, fmt::format("{} = {:.6g} violates {} {:.6g}", m.name, m.value,
                                               to_string(m.comparator), *m.threshold)};
+    }
   }
   if (judged == 0) return {Outcome::falsified, "no thresholded measurement: nothing was checked"};
   std::string reason = "measured";

@@ -33,6 +33,9 @@ struct Measurement {
   std::optional<double> threshold;  // none = recorded only, not judged
   Comparator comparator = Comparator::le;
   std::string unit;                 // "", "ratio", "tok/s", "ms", ...
+  // Set when the check could not measure (value NaN): why, e.g. "not measured: the converted
+  // model does not load: <error>". A NaN value never passes; the note goes into the verdict.
+  std::string note;
   bool passes() const;              // true iff no threshold, or value <cmp> threshold (NaN fails)
 };
 nlohmann::json to_json(const Measurement& m);

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 
@@ -18,6 +19,7 @@ const char* to_string(NodeKind k) noexcept {
   switch (k) {
     case NodeKind::resolve: return "resolve";
     case NodeKind::convert: return "convert";
+    case NodeKind::infer: return "infer";
     case NodeKind::check: return "check";
   }
   return "check";
@@ -58,7 +60,10 @@ std::string Plan::dot() const {
       for (std::size_t i = 0; i < n.gates.size(); ++i) label += (i ? "," : "") + n.gates[i];
     }
     if (!n.artifact.empty()) label += "\\nmodel." + n.format;
-    const char* shape = n.kind == NodeKind::check ? "box" : (n.kind == NodeKind::convert ? "ellipse" : "diamond");
+    const char* shape = n.kind == NodeKind::check     ? "box"
+                        : n.kind == NodeKind::convert ? "ellipse"
+                        : n.kind == NodeKind::infer   ? "hexagon"
+                                                      : "diamond";
     const char* style = n.skip_reason ? ", style=dashed" : "";
     d += fmt::format("  \"{}\" [shape={}, label=\"{}\"{}];\n", n.id, shape, label, style);
     for (const auto& dep : n.deps) d += fmt::format("  \"{}\" -> \"{}\";\n", dep, n.id);
@@ -68,14 +73,15 @@ std::string Plan::dot() const {
 
 std::string Plan::text() const {
   std::string t = fmt::format("plan for {} ({} input: {})\n", playbook_name, input_mode, input.empty() ? "-" : input);
-  std::size_t checks = 0, converts = 0, skipped = 0;
+  std::size_t checks = 0, converts = 0, infers = 0, skipped = 0;
   for (const auto& n : nodes) {
     if (n.kind == NodeKind::check) ++checks;
     if (n.kind == NodeKind::convert) ++converts;
+    if (n.kind == NodeKind::infer) ++infers;
     if (n.skip_reason) ++skipped;
   }
-  t += fmt::format("{} nodes: {} conversions, {} checks, {} planned Skipped; {} gates; timeout {} ms; policy {}\n",
-                   nodes.size(), converts, checks, skipped, gate_ids().size(), timeout_ms, failure_policy);
+  t += fmt::format("{} nodes: {} conversions, {} shared inference runs, {} checks, {} planned Skipped; {} gates; timeout {} ms; policy {}\n",
+                   nodes.size(), converts, infers, checks, skipped, gate_ids().size(), timeout_ms, failure_policy);
   for (const auto& n : nodes) {
     t += fmt::format("  {:<28} {:<8}", n.id, to_string(n.kind));
     if (!n.deps.empty()) {
@@ -174,8 +180,38 @@ std::string PlanBuilder::convert(const std::string& parent_id, const std::string
     std::string g = target == "apr" ? "G0-FORMAT-APR-001" : (target == "gguf" ? "G0-FORMAT-GGUF-001" : "");
     if (!g.empty() && cat.find(g) && pb.gates.g1_model_loads) n.gates.push_back(g);
   }
+  n.params["inspect"] = !n.gates.empty() || !opts.shared_runs;
   std::string id = add(std::move(n), "convert-" + target);
   by_key[key] = id;
+  return id;
+}
+
+void PlanBuilder::use_run(nlohmann::json& params, std::vector<std::string>& deps, const std::string& side,
+                          const std::string& artifact_id, const std::string& prompt) {
+  if (!opts.shared_runs) return;
+  std::string id = infer(artifact_id, prompt);
+  params[side + "_run"] = node(id).artifact;
+  deps.push_back(id);
+}
+
+std::string PlanBuilder::infer(const std::string& artifact_id, const std::string& prompt) {
+  const Node& parent = *plan.find(artifact_id);
+  auto mt = infer_tokens.find(prompt);
+  const int max_tokens = mt == infer_tokens.end() ? 8 : mt->second;
+  std::string raw = parent.key + "|infer|" + prompt + "|" + std::to_string(max_tokens);
+  std::string key = sha256_hex(std::as_bytes(std::span(raw.data(), raw.size())));
+  if (auto it = infer_by_key.find(key); it != infer_by_key.end()) return it->second;
+  Node n;
+  n.kind = NodeKind::infer;
+  n.deps = {artifact_id};
+  n.key = key;
+  n.format = "run";
+  n.artifact = (plan.out_dir / "runs" / key.substr(0, 20) / "run.json").string();
+  n.params = {{"model", parent.artifact}, {"format", parent.format}, {"prompt", prompt},
+              {"max_tokens", max_tokens}, {"output", n.artifact}};
+  n.scenario = scenario("run", "cpu", parent.format, prompt, 0);
+  std::string id = add(std::move(n), "infer-" + parent.format);
+  infer_by_key[key] = id;
   return id;
 }
 
@@ -274,6 +310,18 @@ Result<Plan> build_plan(const Playbook& pb, const GateCatalogue& cat, const Plan
     r.scenario = b.scenario("run", "cpu", b.source_format, "Resolve model input", 0);
     b.resolve_id = b.add(std::move(r), "resolve");
 
+    // Shared inference runs: one per (artifact, prompt), long enough for every gate using it.
+    const auto& ct = pb.conversion_tests;
+    auto want = [&](const std::string& prompt, int tokens) {
+      int& t = b.infer_tokens[prompt];
+      t = std::max(t, tokens);
+    };
+    if (b.directory_mode && ct.enabled) {
+      want(ct.prompt, ct.max_tokens);
+      want(ct.prompt, kGoldenRuleTokens);
+    }
+    const auto& ic = pb.differential_tests.inference_compare;
+    if (ic.present && ic.enabled) want(ic.prompt, ic.max_tokens);
     plan_preflight(b);
     plan_matrix(b);
     if (b.directory_mode && pb.conversion_tests.enabled) {

@@ -1,6 +1,8 @@
 // apr-qa qa: planning a playbook into a scenario DAG.
 //
 // Nodes: resolve (the user's input → concrete files) → convert (artifact, target format) →
+// infer (one artifact's teacher-forced run on one prompt: its greedy continuation and the logits
+// of every position, computed once and shared by every gate comparing that artifact) →
 // check (a gate's measurement: inference cell, conversion comparison, preflight, ...). A check
 // node carries the gate ids judged from its measurements; the verdict (measurements against
 // thresholds) is taken in the parent when the node's result arrives.
@@ -26,7 +28,7 @@
 
 namespace apr::qa {
 
-enum class NodeKind { resolve, convert, check };
+enum class NodeKind { resolve, convert, infer, check };
 const char* to_string(NodeKind k) noexcept;
 
 struct Node {
@@ -39,9 +41,9 @@ struct Node {
   ScenarioInfo scenario;             // evidence scenario fields
   std::string severity = "P3";       // the most severe of `gates` (P0 first)
   std::optional<std::string> skip_reason;  // planned Skipped (e.g. "no CUDA device")
-  std::string artifact;              // resolve/convert: the file it produces
-  std::string format;                // resolve/convert: format of `artifact`
-  std::string key;                   // resolve/convert: content key
+  std::string artifact;              // resolve/convert/infer: the file it produces
+  std::string format;                // resolve/convert: format of `artifact`; infer: "run"
+  std::string key;                   // resolve/convert/infer: content key
 };
 
 struct PlanOptions {
@@ -49,6 +51,11 @@ struct PlanOptions {
   std::filesystem::path out_dir = "output";
   bool has_cuda = false;
   bool dry_run = false;                   // no hashing of model bytes; a missing model is allowed
+  // Plan shared infer nodes (one teacher-forced run per artifact and prompt) and skip the
+  // re-load of gateless conversions. false: every comparing gate runs both models itself, as
+  // before the sharing (same measurements, more work); for A/B benchmarks
+  // (APR_QA_NO_SHARED_RUNS=1 in `apr-qa run`).
+  bool shared_runs = true;
 };
 
 struct Plan {

@@ -15,6 +15,8 @@ struct PlanBuilder {
   std::string resolve_id, source_format;
   bool directory_mode = false;
   std::map<std::string, std::string> by_key;  // content key -> convert node id
+  std::map<std::string, std::string> infer_by_key;  // content key -> infer node id
+  std::map<std::string, int> infer_tokens;  // prompt -> greedy tokens of its shared runs (max over users)
 
   std::string add(Node n, const std::string& suffix);
   ScenarioInfo scenario(const std::string& modality, const std::string& backend,
@@ -23,6 +25,12 @@ struct PlanBuilder {
   std::string artifact_of(const std::string& format);
   std::string convert(const std::string& parent_id, const std::string& target, int replica, bool workspace);
   std::string chain(const std::vector<std::string>& formats, int replica = 0);
+  // The shared teacher-forced run of an artifact node on `prompt` (an infer node).
+  std::string infer(const std::string& artifact_id, const std::string& prompt);
+  // Makes a check use the shared run of `artifact_id` as its side `side` ("a"/"b"): sets
+  // params "<side>_run" and adds the infer node to deps. No-op when shared runs are off.
+  void use_run(nlohmann::json& params, std::vector<std::string>& deps, const std::string& side,
+               const std::string& artifact_id, const std::string& prompt);
   std::string add_check(const std::string& check, std::vector<std::string> gates,
                         std::vector<std::string> deps, nlohmann::json params, ScenarioInfo sc,
                         const std::string& suffix);
@@ -37,5 +45,6 @@ void plan_conversion_suite(PlanBuilder& b);
 void plan_golden_and_contracts(PlanBuilder& b);
 void plan_optional_blocks(PlanBuilder& b);  // differential_tests, trace_payload, profile_ci
 std::string oracle_for_prompt(const std::string& prompt);
+inline constexpr int kGoldenRuleTokens = 10;  // greedy tokens compared by F-GOLDEN-RULE-001
 
 }  // namespace apr::qa

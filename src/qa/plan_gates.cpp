@@ -92,8 +92,12 @@ void plan_conversion_suite(PlanBuilder& b) {
       p["format_a"] = b.node(a_id).format;
       p["format_b"] = b.node(b_id).format;
       p["backend"] = be;
-      b.add_check(check, {gate}, {a_id, b_id}, p, b.scenario("run", be, fmt_b, prompt_text, 0),
-                  "conv-" + gate.substr(7) + "-" + be);
+      std::vector<std::string> deps{a_id, b_id};
+      if (be == "cpu") {  // the shared runs are cpu runs; a gpu cell measures on its own backend
+        b.use_run(p, deps, "a", a_id, b.pb.conversion_tests.prompt);
+        b.use_run(p, deps, "b", b_id, b.pb.conversion_tests.prompt);
+      }
+      b.add_check(check, {gate}, deps, p, b.scenario("run", be, fmt_b, prompt_text, 0), "conv-" + gate.substr(7) + "-" + be);
     }
   };
   for (const auto& g : b.cat.gates()) {
@@ -145,8 +149,11 @@ void plan_golden_and_contracts(PlanBuilder& b) {
   const auto& c = b.pb.conversion_tests;
   std::string src = b.artifact_of("safetensors");
   std::string apr = b.chain({"safetensors", "apr"});
-  json p = {{"a", b.node(src).artifact}, {"b", b.node(apr).artifact}, {"prompt", c.prompt}, {"max_tokens", 10}};
-  b.add_check("golden_rule", {"F-GOLDEN-RULE-001", "F-GOLDEN-RULE-002", "F-GOLDEN-RULE-003"}, {src, apr}, p,
+  json p = {{"a", b.node(src).artifact}, {"b", b.node(apr).artifact}, {"prompt", c.prompt}, {"max_tokens", kGoldenRuleTokens}};
+  std::vector<std::string> gdeps{src, apr};
+  b.use_run(p, gdeps, "a", src, c.prompt);
+  b.use_run(p, gdeps, "b", apr, c.prompt);
+  b.add_check("golden_rule", {"F-GOLDEN-RULE-001", "F-GOLDEN-RULE-002", "F-GOLDEN-RULE-003"}, gdeps, p,
               b.scenario("run", "cpu", "apr", c.prompt, 0), "golden");
   for (const auto& inv : b.pb.contract_invariants) {
     std::string gate = "F-CONTRACT-" + std::string("I") + inv.substr(2) + "-001";
@@ -177,7 +184,10 @@ void plan_optional_blocks(PlanBuilder& b) {
       std::string other = b.artifact_of(formats[i]);
       json p = {{"a", b.node(ref).artifact}, {"b", b.node(other).artifact}, {"prompt", d.inference_compare.prompt},
                 {"max_tokens", d.inference_compare.max_tokens}, {"tolerance", d.inference_compare.tolerance}};
-      b.add_check("differential_inference", gates, {ref, other}, p,
+      std::vector<std::string> ddeps{ref, other};
+      b.use_run(p, ddeps, "a", ref, d.inference_compare.prompt);
+      b.use_run(p, ddeps, "b", other, d.inference_compare.prompt);
+      b.add_check("differential_inference", gates, ddeps, p,
                   b.scenario("run", "cpu", formats[i], d.inference_compare.prompt, 0), "rosetta-inf-" + formats[i]);
     }
     if (formats.size() < 2)
@@ -208,6 +218,23 @@ void plan_optional_blocks(PlanBuilder& b) {
       }
       if (gs.empty()) continue;
       std::string art = b.artifact_of(f);
+      if (art == ref) {
+        // The reference format's own node: F-ROSETTA-FP-002 would compare the model with itself,
+        // a comparison that cannot fail. It is planned Skipped with the reason; the node's other
+        // gates (finite scan, APR header checks) measure the artifact as usual.
+        auto fp2 = std::find(gs.begin(), gs.end(), "F-ROSETTA-FP-002");
+        if (fp2 != gs.end()) {
+          gs.erase(fp2);
+          json q = {{"model", b.node(art).artifact}, {"format", f}};
+          std::string id = b.add_check("differential_fingerprint", {"F-ROSETTA-FP-002"}, {art}, q,
+                                       b.scenario("run", "cpu", f, "Fingerprint", 0), "fingerprint-ref-" + f);
+          b.plan.nodes[b.plan.index_of(id)].skip_reason = "reference format: nothing to compare";
+        }
+        if (gs.empty()) continue;
+        json p = {{"model", b.node(art).artifact}, {"format", f}};
+        b.add_check("differential_fingerprint", gs, {art}, p, b.scenario("run", "cpu", f, "Fingerprint", 0), "fingerprint-" + f);
+        continue;
+      }
       json p = {{"model", b.node(art).artifact}, {"format", f}, {"reference", b.node(ref).artifact}};
       b.add_check("differential_fingerprint", gs, {art, ref}, p, b.scenario("run", "cpu", f, "Fingerprint", 0), "fingerprint-" + f);
     }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,7 +65,8 @@ ChildProcess::~ChildProcess() {
 std::optional<ProcessEnd> ChildProcess::poll() {
   if (reaped_) return std::nullopt;
   int status = 0;
-  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  struct rusage ru{};
+  pid_t r = ::wait4(pid_, &status, WNOHANG, &ru);
   auto now = std::chrono::steady_clock::now();
   std::int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - start_).count();
   if (r == 0) {
@@ -79,6 +81,9 @@ std::optional<ProcessEnd> ChildProcess::poll() {
   ::kill(-pid_, SIGKILL);  // grandchildren left in the group
   ProcessEnd e;
   e.duration_ms = ms;
+  if (r > 0)
+    e.cpu_seconds = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                    static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
   if (r < 0) {
     e.how = ProcessEnd::How::killed;
     return e;

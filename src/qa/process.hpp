@@ -22,6 +22,7 @@ struct ProcessEnd {
   int exit_code = 0;   // when exited
   int signal = 0;      // when signaled
   std::int64_t duration_ms = 0;
+  double cpu_seconds = 0;  // user + system CPU time of the child itself (wait4 rusage)
 };
 
 class ChildProcess {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <thread>
 
@@ -93,6 +94,7 @@ int run_playbook(const RunOptions& o) {
   po.out_dir = o.out_dir;
   po.has_cuda = o.has_cuda;
   po.dry_run = o.dry_run;
+  if (const char* e = std::getenv("APR_QA_NO_SHARED_RUNS"); e && *e && std::string(e) != "0") po.shared_runs = false;
   auto plan = build_plan(*pb, cat, po);
   if (!plan) throw plan.error();
   if (o.failure_policy) plan->failure_policy = *o.failure_policy;
@@ -117,7 +119,8 @@ int run_playbook(const RunOptions& o) {
   ExecSummary s = execute_plan(*plan, cat, eo);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   nlohmann::json timing{{"wall_s", wall}, {"jobs", eo.jobs}, {"nodes_run", s.nodes_run},
-                        {"nodes_resumed", s.nodes_resumed}, {"worker_seconds_by_kind", s.seconds_by_kind}};
+                        {"nodes_resumed", s.nodes_resumed}, {"worker_seconds_by_kind", s.seconds_by_kind},
+                        {"worker_nodes_by_kind", s.nodes_by_kind}, {"worker_cpu_seconds_by_kind", s.cpu_seconds_by_kind}};
   write_file_atomic(plan->out_dir / "timing.json", timing.dump(2) + "\n");
   if (prog.tty && o.log_format != "json" && o.verbosity >= 0) std::fprintf(stderr, "\n");
 

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "qa/checks/check.hpp"
 #include "qa/checks/convert_step.hpp"
+#include "qa/checks/teacher_forced.hpp"
 
 namespace apr::qa {
 
@@ -19,7 +20,9 @@ static json to_result(const checks::CheckOutput& o) {
   json ms = json::array(), arts = json::array();
   for (const auto& m : o.measurements) ms.push_back(to_json(m));
   for (const auto& a : o.artifacts) arts.push_back(to_json(a));
-  return {{"measurements", ms}, {"artifacts", arts}, {"output", o.output}, {"metrics", o.metrics}};
+  json r = {{"measurements", ms}, {"artifacts", arts}, {"output", o.output}, {"metrics", o.metrics}};
+  if (!o.note.empty()) r["note"] = o.note;
+  return r;
 }
 
 int run_node(const std::filesystem::path& spec_path, const std::filesystem::path& result_path) {
@@ -34,6 +37,8 @@ int run_node(const std::filesystem::path& spec_path, const std::filesystem::path
     out = checks::resolve_step(params);
   } else if (kind == "convert") {
     out = checks::convert_step(params);
+  } else if (kind == "infer") {
+    out = checks::infer_step(params);
   } else if (kind == "check") {
     const std::string check = spec.value("check", "");
     auto it = checks::check_table().find(check);

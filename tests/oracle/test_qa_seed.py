@@ -3,7 +3,11 @@ snapshot directory runs the conversion suite; every conversion gate is Corrobora
 a measured diff of exactly 0 (tolerance 1e-6), every artifact is a file, gpu cells are Skipped
 "no CUDA device"; evidence.json validates against schemas/evidence.schema.json. Then corrupted
 artifacts planted in the artifact cache (transposed weight, dropped bias, wrong rope theta, lost
-tokenizer) make F-CONV-G-S Falsified. Independent pieces: the safetensors library (to plant
+tokenizer) make F-CONV-G-S Falsified with a measured value above its tolerance: diff (logits) for
+the transposed weight and the wrong rope theta, tensors_missing (and tensor_max_abs_diff =
+Infinity) for the dropped bias, tokenizer_differences for the lost tokenizer; the last two keep
+the strict-load error in the reason, and diff of the model that cannot run is NaN "not
+measured", never 0. Independent pieces: the safetensors library (to plant
 faults) and jsonschema. Env: APR_QA_BIN, APR_QA_SOURCE_DIR, APR_QA_SHARED_DIR, APR_QA_WORK_DIR;
 APR_QA_SEED_PRESET=qwen2.5-0.5b and APR_QA_SEED_LAYERS=N for the full-size variant."""
 import json, os, shutil, subprocess, sys
@@ -124,6 +128,15 @@ def plant(kind):
         os.remove(os.path.join(art_dir, "tokenizer.json"))
 
 
+# fault -> (measurement that must exceed its tolerance, the tolerance)
+CARRIER = {"transposed weight": ("diff", 1e-6), "wrong rope theta": ("diff", 1e-6),
+           "dropped bias": ("tensors_missing", 0), "lost tokenizer": ("tokenizer_differences", 0)}
+
+
+def above(v, tol):
+    return v == "Infinity" or (not isinstance(v, str) and v > tol)
+
+
 for kind in ["transposed weight", "wrong rope theta", "dropped bias", "lost tokenizer"]:
     plant(kind)
     for f in ["evidence.jsonl", "evidence.json"]:
@@ -133,13 +146,33 @@ for kind in ["transposed weight", "wrong rope theta", "dropped bias", "lost toke
     r = run(["run", PLAYBOOK, "--model-path", fx, "-o", out, "-j", "2", "--failure-policy", "collect-all", "-q"])
     check(r.returncode == 1, "%s: run exits 1 (got %d)" % (kind, r.returncode))
     ev2 = json.load(open(os.path.join(out, "evidence.json")))
+    try:  # the failed measurements (NaN with a note) are in the schema too
+        jsonschema.validate(ev2, schema)
+        check(True, "")
+    except jsonschema.ValidationError as ex:
+        check(False, "%s: evidence schema: %s at %s" % (kind, ex.message, list(ex.absolute_path)))
     e = [x for x in ev2 if x["gate_id"] == "F-CONV-G-S" and x["scenario"]["backend"] == "cpu"]
     check(len(e) == 1 and e[0]["outcome"] == "Falsified", "%s: F-CONV-G-S Falsified (%s)" % (kind, e and e[0]["outcome"]))
     if e:
+        # The measurement that carries each fault, with its threshold: the gate measured it.
+        carrier, tol = CARRIER[kind]
+        m = measure(e[0], carrier)
+        check(m is not None and m["threshold"] == tol and above(m["value"], tol),
+              "%s: measured %s above tolerance %s (%s)" % (kind, carrier, tol, m))
         d = measure(e[0], "diff")
-        detail = "diff=%s" % (d["value"] if d else None)
-        if kind in ("transposed weight", "wrong rope theta"):
-            check(d is not None and (d["value"] == "Infinity" or d["value"] > 1e-6), "%s: measured diff above tolerance (%s)" % (kind, detail))
+        check(d is not None and d["threshold"] == 1e-6, "%s: diff recorded against 1e-6 (%s)" % (kind, d))
+        detail = "%s=%s diff=%s" % (carrier, m and m["value"], d and d["value"])
+        if kind == "dropped bias":
+            # The model does not load (strict) and the engine refuses it: diff is the failed
+            # measurement, NaN with the reason, never 0 and never passing.
+            check(d is not None and d["value"] == "NaN" and d.get("note", "").startswith("not measured"),
+                  "dropped bias: diff recorded as not measured (%s)" % d)
+            t = measure(e[0], "tensor_max_abs_diff")
+            check(t is not None and t["value"] == "Infinity", "dropped bias: missing tensor is an infinite tensor diff (%s)" % t)
+        if kind in ("dropped bias", "lost tokenizer"):
+            check("strict load" in e[0]["reason"], "%s: the load error is kept in the reason: %s" % (kind, e[0]["reason"]))
+            le = measure(e[0], "load_errors")
+            check(le is not None and le["value"] == 1, "%s: load_errors = 1 (%s)" % (kind, le))
         print("planted %-18s -> F-CONV-G-S %s: %s [%s]" % (kind, e[0]["outcome"], e[0]["reason"][:120], detail))
     # gates that do not use the planted artifact stay Corroborated
     s = [x for x in ev2 if x["gate_id"] == "F-CONV-S-A" and x["scenario"]["backend"] == "cpu"]

@@ -2,6 +2,7 @@
 // shared, content-keyed artifacts; gpu cells are planned Skipped.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -69,6 +70,41 @@ TEST_CASE("seed playbook + directory input: conversion suite DAG") {
   // and one IDEM replica; far fewer than one per gate.
   CHECK(converts >= 8);
   CHECK(converts <= 16);
+  // Shared inference runs: one infer node per (artifact, prompt); every logit-comparing gate
+  // names the runs of both its artifacts and depends on them.
+  std::set<std::string> run_keys;
+  int infers = 0;
+  for (const auto& n : plan->nodes) {
+    if (n.kind == NodeKind::infer) {
+      ++infers;
+      CHECK(run_keys.insert(n.params["model"].get<std::string>() + "|" + n.params["prompt"].get<std::string>()).second);
+      CHECK(n.params["max_tokens"] == 10);  // the golden rule's 10 > the conversion gates' 8
+      CHECK(fs::path(n.artifact).filename() == "run.json");
+    }
+    if ((n.check == "conversion_pair" || n.check == "roundtrip_chain" || n.check == "commutativity" || n.check == "golden_rule") &&
+        n.scenario.backend == "cpu") {
+      CAPTURE(n.id);
+      for (const char* side : {"a", "b"}) {
+        REQUIRE(n.params.contains(std::string(side) + "_run"));
+        const std::string run = n.params[std::string(side) + "_run"];
+        bool dep = false;
+        for (const auto& d : n.deps) {
+          const Node* dn = plan->find(d);
+          dep = dep || (dn->kind == NodeKind::infer && dn->artifact == run && dn->params["model"] == n.params[side]);
+        }
+        CHECK(dep);
+      }
+    }
+  }
+  CHECK(infers >= 6);
+  CHECK(infers <= converts + 1);  // at most one per artifact (the conversions and the source)
+  // Without sharing (APR_QA_NO_SHARED_RUNS) the same gates are planned, with no infer node.
+  PlanOptions po2 = po;
+  po2.shared_runs = false;
+  auto unshared = build_plan(*pb, *cat, po2);
+  REQUIRE(unshared.ok());
+  CHECK(unshared->gate_ids() == plan->gate_ids());
+  for (const auto& n : unshared->nodes) CHECK(n.kind != NodeKind::infer);
   // Deterministic: the same inputs give the same node ids and signature.
   auto again = build_plan(*pb, *cat, po);
   REQUIRE(again.ok());
@@ -103,4 +139,45 @@ TEST_CASE("a missing model is an environment error naming the path") {
   REQUIRE_FALSE(plan.ok());
   CHECK(plan.error().category() == apr::ErrorCategory::io);
   CHECK(std::string(plan.error().what()).find("/nonexistent/model.gguf") != std::string::npos);
+}
+
+TEST_CASE("F-ROSETTA-FP-002 never compares an artifact with itself") {
+  // Both playbooks with a fingerprint block: the anchor's and ours. On the reference format's own
+  // node FP-002 would be a self-comparison (which cannot fail): it is planned Skipped with the
+  // reason, and every FP-002 node that runs names a reference that is a different artifact.
+  auto cat = GateCatalogue::builtin();
+  REQUIRE(cat.ok());
+  for (fs::path file : {fs::path(APR_QA_SHARED_DIR) / "anchor/playbooks/qwen2.5-coder-0.5b.playbook.yaml",
+                        fs::path(APR_QA_SOURCE_DIR) / "playbooks/qwen2.5-coder-0.5b-full.playbook.yaml"}) {
+    CAPTURE(file);
+    auto pb = load_playbook(file);
+    REQUIRE(pb.ok());
+    PlanOptions po;
+    po.model_path = fake_snapshot().string();
+    po.out_dir = fs::path(APR_QA_BINARY_DIR) / "tests/qa_work/out-fp";
+    auto plan = build_plan(*pb, *cat, po);
+    REQUIRE_MESSAGE(plan.ok(), std::string(plan.ok() ? "" : plan.error().what()));
+    int run = 0, skipped = 0;
+    for (const auto& n : plan->nodes) {
+      if (std::find(n.gates.begin(), n.gates.end(), "F-ROSETTA-FP-002") == n.gates.end()) continue;
+      CAPTURE(n.id);
+      if (n.skip_reason) {
+        ++skipped;
+        CHECK(*n.skip_reason == "reference format: nothing to compare");
+        CHECK(n.gates.size() == 1);  // the node's other gates still run
+        continue;
+      }
+      ++run;
+      REQUIRE(n.params.contains("reference"));
+      CHECK(n.params["reference"] != n.params["model"]);
+      CHECK(n.deps.size() == 2);
+    }
+    CHECK(skipped == 1);
+    CHECK(run == 2);  // apr and gguf against the safetensors reference
+    // FP-001 still runs on all three formats.
+    int fp1 = 0;
+    for (const auto& n : plan->nodes)
+      if (!n.skip_reason && std::find(n.gates.begin(), n.gates.end(), "F-ROSETTA-FP-001") != n.gates.end()) ++fp1;
+    CHECK(fp1 == 3);
+  }
 }

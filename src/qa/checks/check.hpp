@@ -6,6 +6,7 @@
 // reason or throws apr::Error — it never returns an empty "pass".
 #pragma once
 
+#include <cmath>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,10 +25,18 @@ struct CheckOutput {
   std::string output;
   nlohmann::json metrics = nlohmann::json::object();
   std::optional<std::string> skip;
+  // A fact the verdict's reason must carry when a gate of the node fails (e.g. "the converted
+  // model fails the strict load: <error>"); the executor appends it to a failing reason.
+  std::string note;
 
   void add(std::string name, double value, std::optional<double> threshold = std::nullopt,
            Comparator cmp = Comparator::le, std::string unit = "") {
-    measurements.push_back({std::move(name), value, threshold, cmp, std::move(unit)});
+    measurements.push_back({std::move(name), value, threshold, cmp, std::move(unit), ""});
+  }
+  // A measurement the check could not take: value NaN (never passes) with the reason why.
+  void not_measured(std::string name, std::optional<double> threshold, Comparator cmp, std::string why,
+                    std::string unit = "") {
+    measurements.push_back({std::move(name), std::nan(""), threshold, cmp, std::move(unit), "not measured: " + std::move(why)});
   }
 };
 

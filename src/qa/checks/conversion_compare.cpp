@@ -1,12 +1,23 @@
 // Check kinds conversion_pair, roundtrip_chain and commutativity: artifact b against artifact a.
-// (a) every tensor (bytes where the dtype is kept, max |Δ| otherwise) → tensor_max_abs_diff;
-// (b) teacher-forced logits of a and b on the gate's prompt plus a's greedy continuation →
+// (a) every tensor (bytes where the dtype is kept, max |Δ| otherwise; a tensor missing on one
+//     side is an infinite difference) → tensor_max_abs_diff, tensors_missing;
+// (b) the tokenizer, entry by entry → tokenizer_differences;
+// (c) teacher-forced logits of a and b on the gate's prompt plus a's greedy continuation →
 //     diff = max over positions of max|Δlogit| / max|logit_a|, with greedy token equality,
-//     KL and top-1 agreement recorded beside it.
+//     KL and top-1 agreement recorded beside it;
+// (d) load_errors: 1 when b fails the strict load (the architecture manifest check).
+// A converted artifact that fails the strict load is reloaded without the manifest check (and
+// with a's tokenizer borrowed when it has none) so that (a) and (b) are still measured; the
+// load error goes into the verdict's reason. Logits that cannot be computed (the engine refuses
+// the model) are recorded as `diff` = NaN with a note saying why — never as 0, never passing.
 #include "qa/checks/check.hpp"
+#include "qa/checks/teacher_forced.hpp"
 #include "qa/checks/tensor_compare.hpp"
+#include "qa/checks/tokenizer_compare.hpp"
 
 #include <fmt/format.h>
+
+#include "core/error.hpp"
 
 namespace apr::qa::checks {
 
@@ -23,42 +34,75 @@ CheckOutput conversion_compare(const json& p) {
     return s;
   }
   CheckOutput o;
-  auto a = load(p.at("a").get<std::string>());
-  auto b = load(p.at("b").get<std::string>());
+  const std::string path_a = p.at("a").get<std::string>(), path_b = p.at("b").get<std::string>();
+  auto a = load(path_a);  // the reference side passed its own gates; failing to load it is an error
+  LoadedArtifact lb = load_for_measurement(path_b, tokenizer_source_of(path_a));
   const double tol = p.value("tolerance", 1e-6), ttol = p.value("tensor_tolerance", 0.0);
+  const std::string prompt = p.value("prompt", "What is 2+2?");
+  const int max_tokens = p.value("max_tokens", 8);
+  if (!lb.strict_error.empty()) o.note = "the converted model fails the strict load: " + lb.strict_error;
+  o.output = fmt::format("a: {}\nb: {}\n", path_a, path_b);
+
+  if (!lb.model) {
+    const std::string why = "the converted model does not load: " + lb.lenient_error;
+    o.add("tensors_compared", 0.0, 1.0, Comparator::ge);
+    o.not_measured("tensors_missing", 0.0, Comparator::le, why);
+    o.not_measured("tensor_max_abs_diff", ttol, Comparator::le, why);
+    o.not_measured("tokenizer_differences", 0.0, Comparator::le, why);
+    o.add("positions_compared", 0.0, 1.0, Comparator::ge);
+    o.not_measured("diff", tol, Comparator::le, why, "ratio");
+    o.not_measured("token_mismatches", 0.0, Comparator::le, why);
+    o.add("load_errors", 1.0, 0.0, Comparator::le);
+    return o;
+  }
+  const auto& b = lb.model;
   auto tc = compare_tensors(*a, *b);
   o.add("tensors_compared", static_cast<double>(tc.compared), 1.0, Comparator::ge);
   o.add("tensors_missing", static_cast<double>(tc.missing_in_a + tc.missing_in_b + tc.shape_mismatches), 0.0, Comparator::le);
   o.add("tensor_max_abs_diff", tc.max_abs, ttol, Comparator::le);
   o.add("tensors_differing_bytes", static_cast<double>(tc.differing_bytes));
   o.add("config_equal", a->config == b->config ? 1.0 : 0.0);
-
-  auto ea = make_engine(a);
-  auto eb = make_engine(b);
-  const std::string prompt = p.value("prompt", "What is 2+2?");
-  engine::SamplingOptions so;
-  so.max_tokens = p.value("max_tokens", 8);
-  auto ids_a = encode_prompt(*ea, prompt);
-  auto ids_b = encode_prompt(*eb, prompt);
-  auto ga = ea->generate(ids_a, so);
-  auto gb = eb->generate(ids_b, so);
-  std::size_t mism = ids_a == ids_b ? 0 : 1;
-  std::size_t n = std::max(ga.tokens.size(), gb.tokens.size());
-  for (std::size_t i = 0; i < n; ++i)
-    mism += (i >= ga.tokens.size() || i >= gb.tokens.size() || ga.tokens[i] != gb.tokens[i]) ? 1 : 0;
-  std::vector<std::int32_t> seq = ids_a;
-  seq.insert(seq.end(), ga.tokens.begin(), ga.tokens.end());
-  auto lc = compare_logits(*ea, *eb, seq);
-  o.add("positions_compared", static_cast<double>(lc.positions), 1.0, Comparator::ge);
-  o.add("diff", lc.diff, tol, Comparator::le, "ratio");
-  o.add("token_mismatches", static_cast<double>(mism), 0.0, Comparator::le);
-  o.add("logit_max_abs_diff", lc.max_abs);
-  o.add("kl_max", lc.kl_max);
-  o.add("top1_agreement", lc.top1_agreement, std::nullopt, Comparator::ge, "ratio");
-  o.output = fmt::format("a: {}\nb: {}\nprompt tokens {}, continuation a '{}' ({} tokens), b '{}' ({} tokens)\n", p["a"].get<std::string>(),
-                         p["b"].get<std::string>(), ids_a.size(), ga.text, ga.tokens.size(), gb.text, gb.tokens.size());
+  std::vector<std::string> tok_notes;
+  static const model::TokenizerData kNone{};
+  std::size_t tokdiff = tokenizer_differences(a->tokenizer, lb.tokenizer_absent ? kNone : b->tokenizer, &tok_notes);
+  if (lb.tokenizer_absent) tok_notes.insert(tok_notes.begin(), "the converted model has no loadable tokenizer");
+  o.add("tokenizer_differences", static_cast<double>(tokdiff), 0.0, Comparator::le);
   for (const auto& nt : tc.notes) o.output += nt + "\n";
-  o.metrics["total_tokens"] = static_cast<std::int64_t>(ga.tokens.size());
+  for (const auto& nt : tok_notes) o.output += nt + "\n";
+
+  // (c) logits: a's run is shared with every other gate on the same artifact and prompt.
+  TeacherForced ta = teacher_forced(p, "a", path_a, prompt, max_tokens, a);
+  std::optional<TeacherForced> tb;
+  std::string engine_error;
+  try {
+    tb = teacher_forced(p, "b", path_b, prompt, max_tokens, b);
+  } catch (const Error& e) {
+    engine_error = e.what();
+  }
+  if (!tb) {
+    const std::string why = "the converted model does not run: " + engine_error;
+    o.add("positions_compared", 0.0, 1.0, Comparator::ge);
+    o.not_measured("diff", tol, Comparator::le, why, "ratio");
+    o.not_measured("token_mismatches", 0.0, Comparator::le, why);
+    o.output += why + "\n";
+  } else {
+    std::size_t mism = ta.prompt_ids == tb->prompt_ids ? 0 : 1;
+    std::size_t n = std::max(ta.greedy.size(), tb->greedy.size());
+    for (std::size_t i = 0; i < n; ++i)
+      mism += (i >= ta.greedy.size() || i >= tb->greedy.size() || ta.greedy[i] != tb->greedy[i]) ? 1 : 0;
+    auto lc = compare_teacher_forced(ta, *tb, path_b, b);
+    o.add("positions_compared", static_cast<double>(lc.positions), 1.0, Comparator::ge);
+    o.add("diff", lc.diff, tol, Comparator::le, "ratio");
+    o.add("token_mismatches", static_cast<double>(mism), 0.0, Comparator::le);
+    o.add("logit_max_abs_diff", lc.max_abs);
+    o.add("kl_max", lc.kl_max);
+    o.add("top1_agreement", lc.top1_agreement, std::nullopt, Comparator::ge, "ratio");
+    o.output += fmt::format("prompt tokens {}, continuation a '{}' ({} tokens), b '{}' ({} tokens)\n", ta.prompt_ids.size(),
+                            ta.text, ta.greedy.size(), tb->text, tb->greedy.size());
+    o.metrics["total_tokens"] = static_cast<std::int64_t>(ta.greedy.size());
+  }
+  o.add("load_errors", lb.strict_error.empty() ? 0.0 : 1.0, 0.0, Comparator::le);
+  if (!lb.strict_error.empty()) o.output += "strict load: " + lb.strict_error + "\n";
   return o;
 #endif
 }

@@ -5,7 +5,9 @@
 // convert_step: writes `output` (<out>/artifacts/<key>/model.<ext>) from `source`. An existing
 //   non-empty output is reused (the artifact cache). A new conversion is written to a temporary
 //   name in the same directory and renamed, so a killed worker never leaves a partial artifact.
-//   Measures converted_tensors and missing_tensors (source tensors absent from the output).
+//   Measures converted_tensors and missing_tensors (source tensors absent from the output) —
+//   unless params "inspect" is false (a conversion that carries no gate of its own: the gates
+//   comparing its artifact load and measure it themselves).
 #pragma once
 
 #include "qa/checks/check.hpp"

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "qa/checks/check.hpp"
+#include "qa/checks/teacher_forced.hpp"
 #include "qa/checks/tensor_compare.hpp"
 
 namespace apr::qa::checks {
@@ -13,34 +14,31 @@ CheckOutput differential_inference(const nlohmann::json& p) {
   return needs("apr_convert and apr_engine");
 #else
   CheckOutput o;
-  auto a = load(p.at("a").get<std::string>());
-  auto b = load(p.at("b").get<std::string>());
-  auto ea = make_engine(a), eb = make_engine(b);
+  const std::string path_a = p.at("a").get<std::string>(), path_b = p.at("b").get<std::string>();
+  auto b = load(path_b);
   const std::string prompt = p.value("prompt", "What is 2+2?");
-  engine::SamplingOptions so;
-  so.max_tokens = p.value("max_tokens", 10);
-  auto ids = encode_prompt(*ea, prompt);
-  auto ga = ea->generate(ids, so);
-  auto gb = eb->generate(encode_prompt(*eb, prompt), so);
-  std::size_t n = std::max(ga.tokens.size(), gb.tokens.size()), mism = 0, pad = 0;
+  const int max_tokens = p.value("max_tokens", 10);
+  // The greedy runs and logits come from the plan's shared inference runs when present.
+  TeacherForced ga = teacher_forced(p, "a", path_a, prompt, max_tokens);
+  TeacherForced gb = teacher_forced(p, "b", path_b, prompt, max_tokens, b);
+  std::size_t n = std::max(ga.greedy.size(), gb.greedy.size()), mism = 0, pad = 0;
   for (std::size_t i = 0; i < n; ++i)
-    mism += (i >= ga.tokens.size() || i >= gb.tokens.size() || ga.tokens[i] != gb.tokens[i]) ? 1 : 0;
-  const tok::Tokenizer* tb = eb->tokenizer();
-  for (std::size_t i = 0; i + 1 < gb.tokens.size() || (i < gb.tokens.size() && gb.stop_reason != "eos"); ++i) {
-    auto id = gb.tokens[i];
-    std::string t = tb ? tb->token_text(id) : "";
+    mism += (i >= ga.greedy.size() || i >= gb.greedy.size() || ga.greedy[i] != gb.greedy[i]) ? 1 : 0;
+  auto tb = tok::Tokenizer::from_data(b->tokenizer);
+  if (!tb) throw tb.error();
+  for (std::size_t i = 0; i + 1 < gb.greedy.size() || (i < gb.greedy.size() && gb.stop_reason != "eos"); ++i) {
+    auto id = gb.greedy[i];
+    std::string t = tb->token_text(id);
     if ((b->tokenizer.pad_id && *b->tokenizer.pad_id == id) || t == "<pad>" || t == "<|endoftext|>") ++pad;
   }
-  std::vector<std::int32_t> seq = ids;
-  seq.insert(seq.end(), ga.tokens.begin(), ga.tokens.end());
-  auto lc = compare_logits(*ea, *eb, seq);
+  auto lc = compare_teacher_forced(ga, gb, path_b, b);
   o.add("positions_compared", static_cast<double>(lc.positions), 1.0, Comparator::ge);
   o.add("token_mismatches", static_cast<double>(mism), 0.0, Comparator::le);
   o.add("diff", lc.diff, p.value("tolerance", 1e-5), Comparator::le, "ratio");
-  o.add("pad_fraction", gb.tokens.empty() ? 1.0 : static_cast<double>(pad) / gb.tokens.size(), 0.5, Comparator::le, "ratio");
+  o.add("pad_fraction", gb.greedy.empty() ? 1.0 : static_cast<double>(pad) / gb.greedy.size(), 0.5, Comparator::le, "ratio");
   o.add("kl_max", lc.kl_max);
   o.add("top1_agreement", lc.top1_agreement);
-  o.output = fmt::format("reference '{}'\nother '{}'\n", ga.text, gb.text);
+  o.output = fmt::format("reference '{}' ({})\nother '{}' ({})\n", ga.text, ga.source, gb.text, gb.source);
   return o;
 #endif
 }

@@ -3,6 +3,9 @@
 #ifdef APR_QA_CHECKS_REAL
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+
+#include <fmt/format.h>
 
 #include "core/error.hpp"
 
@@ -12,6 +15,42 @@ std::shared_ptr<const model::CanonicalModel> load(const std::string& path) {
   auto m = convert::load_model(path);
   if (!m) throw m.error();
   return std::make_shared<const model::CanonicalModel>(std::move(*m));
+}
+
+std::string tokenizer_source_of(const std::string& model_path) {
+  std::filesystem::path p(model_path);
+  const std::string name = p.filename().string();
+  if (name.ends_with(".safetensors") || name.ends_with(".safetensors.index.json")) return p.parent_path().string();
+  return model_path;
+}
+
+LoadedArtifact load_for_measurement(const std::string& path, const std::string& reference_tokenizer) {
+  LoadedArtifact r;
+  auto strict = convert::load_model(path);
+  if (strict) {
+    r.model = std::make_shared<const model::CanonicalModel>(std::move(*strict));
+    return r;
+  }
+  r.strict_error = strict.error().what();
+  convert::LoadOptions lo;
+  lo.validate = false;
+  auto lenient = convert::load_model(path, lo);
+  if (!lenient && !reference_tokenizer.empty()) {
+    // The artifact's own tokenizer is missing or unreadable: borrow the reference's to reach the
+    // tensors, and remember that the artifact has none.
+    lo.tokenizer = reference_tokenizer;
+    auto borrowed = convert::load_model(path, lo);
+    if (borrowed) {
+      r.tokenizer_absent = true;
+      lenient = std::move(borrowed);
+    }
+  }
+  if (!lenient) {
+    r.lenient_error = lenient.error().what();
+    return r;
+  }
+  r.model = std::make_shared<const model::CanonicalModel>(std::move(*lenient));
+  return r;
 }
 
 std::unique_ptr<engine::Engine> make_engine(std::shared_ptr<const model::CanonicalModel> m) {
@@ -32,15 +71,22 @@ std::vector<std::int32_t> encode_prompt(const engine::Engine& e, const std::stri
 }
 
 LogitCompare compare_logits(engine::Engine& ref, engine::Engine& other, const std::vector<std::int32_t>& ids) {
-  LogitCompare c;
   if (ref.vocab() != other.vocab())
     throw validation_error("vocabulary sizes differ: " + std::to_string(ref.vocab()) + " vs " + std::to_string(other.vocab()));
   auto a = ref.logits_all(ids);
   auto b = other.logits_all(ids);
   auto V = static_cast<std::size_t>(ref.vocab());
-  c.positions = V == 0 ? 0 : a.size() / V;
-  if (a.size() != b.size() || c.positions != ids.size())
+  if (a.size() != b.size() || a.size() != ids.size() * V)
     throw internal_error("logits_all returned " + std::to_string(a.size()) + " and " + std::to_string(b.size()) + " values");
+  return compare_logit_rows(a, b, ids.size(), V);
+}
+
+LogitCompare compare_logit_rows(const std::vector<float>& a, const std::vector<float>& b, std::size_t positions, std::size_t V) {
+  LogitCompare c;
+  if (a.size() < positions * V || b.size() < positions * V)
+    throw internal_error(fmt::format("logit comparison of {} positions x {} needs {} values, has {} and {}", positions, V,
+                                     positions * V, a.size(), b.size()));
+  c.positions = V == 0 ? 0 : positions;
   std::size_t agree = 0;
   for (std::size_t p = 0; p < c.positions; ++p) {
     const float* x = a.data() + p * V;

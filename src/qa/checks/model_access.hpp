@@ -15,6 +15,22 @@ namespace apr::qa::checks {
 
 // Loads a model file (throws apr::Error naming it on failure).
 std::shared_ptr<const model::CanonicalModel> load(const std::string& path);
+
+// A converted artifact loaded for measurement. `strict_error` is empty when the strict load
+// succeeded. Otherwise the artifact was reloaded without the architecture manifest check
+// (convert::LoadOptions::validate = false) so that its tensors can still be compared; when it
+// has no loadable tokenizer, `reference_tokenizer` is borrowed to get at its tensors and
+// `tokenizer_absent` says so (the tokenizer comparison then counts every entry as missing).
+// `model` is null when even that lenient load fails (`lenient_error` says why).
+struct LoadedArtifact {
+  std::shared_ptr<const model::CanonicalModel> model;
+  std::string strict_error, lenient_error;
+  bool tokenizer_absent = false;
+};
+LoadedArtifact load_for_measurement(const std::string& path, const std::string& reference_tokenizer);
+// What convert::LoadOptions::tokenizer accepts for a model file's tokenizer: the snapshot
+// directory of a SafeTensors file, the file itself for GGUF and APR.
+std::string tokenizer_source_of(const std::string& model_path);
 std::unique_ptr<engine::Engine> make_engine(std::shared_ptr<const model::CanonicalModel> m);
 // Prompt ids with the model's own tokenizer (throws when the model has none).
 std::vector<std::int32_t> encode_prompt(const engine::Engine& e, const std::string& prompt);
@@ -29,6 +45,10 @@ struct LogitCompare {
   std::size_t nonfinite = 0;  // non-finite logits on either side
 };
 LogitCompare compare_logits(engine::Engine& ref, engine::Engine& other, const std::vector<std::int32_t>& ids);
+// The same comparison on logits already computed: `positions` rows of `vocab` values each (the
+// first positions × vocab values of both vectors are used; shorter vectors are an internal error).
+LogitCompare compare_logit_rows(const std::vector<float>& ref, const std::vector<float>& other, std::size_t positions,
+                                std::size_t vocab);
 
 }  // namespace apr::qa::checks
 #endif

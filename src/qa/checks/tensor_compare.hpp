@@ -18,7 +18,8 @@ struct TensorCompare {
   std::size_t differing_bytes = 0;  // compared tensors whose bytes (same dtype) differ
   std::size_t dtype_changes = 0;
   std::size_t missing_in_b = 0, missing_in_a = 0, shape_mismatches = 0, transposed = 0;
-  double max_abs = 0;               // over every compared value (inf for shape mismatches)
+  double max_abs = 0;               // over every compared value (inf for shape mismatches and
+                                    // for a tensor present on one side only)
   double max_stat_diff = 0;         // max over tensors of |Δmean|,|Δstd|,|Δmin|,|Δmax|
   std::vector<std::string> notes;   // first few differences, for the evidence output
 };

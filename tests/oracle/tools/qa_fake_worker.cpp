@@ -6,7 +6,7 @@
 //   FAKE_FAIL=S          a node whose gates include S measures a failing value
 //   FAKE_CRASH=S         a node whose id contains S aborts (SIGABRT)
 //   FAKE_HANG=S          a node whose id contains S sleeps forever
-// convert nodes write a small file at params.output; checks answer every required measurement
+// convert and infer nodes write a small file at params.output; checks answer every required measurement
 // with value 1 against threshold ">= 1" (or value 0 when failing).
 #include <signal.h>
 #include <unistd.h>
@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     r = {{"skip", "fake skip reason"}};
   } else {
     json ms = json::array(), arts = json::array();
-    if (spec["kind"] == "convert") {
+    if (spec["kind"] == "convert" || spec["kind"] == "infer") {  // both produce params.output
       std::string out = p["output"];
       std::string dir = out.substr(0, out.rfind('/'));
       std::system(("mkdir -p '" + dir + "'").c_str());

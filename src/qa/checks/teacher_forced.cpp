@@ -1,0 +1,149 @@
+#include "qa/checks/teacher_forced.hpp"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+
+namespace apr::qa::checks {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+static fs::path logits_path(const fs::path& run_json) {
+  fs::path p = run_json;
+  return p.replace_extension(".logits.f32");
+}
+
+#ifdef APR_QA_CHECKS_REAL
+
+std::vector<std::int32_t> TeacherForced::sequence() const {
+  std::vector<std::int32_t> s = prompt_ids;
+  s.insert(s.end(), greedy.begin(), greedy.end());
+  return s;
+}
+
+TeacherForced compute_teacher_forced(std::shared_ptr<const model::CanonicalModel> m, const std::string& prompt, int max_tokens) {
+  auto e = make_engine(std::move(m));
+  return compute_teacher_forced(*e, prompt, max_tokens);
+}
+
+TeacherForced compute_teacher_forced(engine::Engine& eng, const std::string& prompt, int max_tokens) {
+  auto* e = &eng;
+  TeacherForced t;
+  t.prompt_ids = encode_prompt(*e, prompt);
+  engine::SamplingOptions so;
+  so.max_tokens = max_tokens;
+  auto g = e->generate(t.prompt_ids, so);
+  t.greedy = g.tokens;
+  t.text = g.text;
+  t.stop_reason = g.stop_reason;
+  t.vocab = e->vocab();
+  t.logits = e->logits_all(t.sequence());
+  if (t.logits.size() != t.sequence().size() * static_cast<std::size_t>(t.vocab))
+    throw internal_error(fmt::format("logits_all returned {} values for {} positions of vocabulary {}", t.logits.size(),
+                                     t.sequence().size(), t.vocab));
+  t.source = "computed in this check";
+  return t;
+}
+
+// Reads a shared run; nullopt when it recorded an error (the caller computes its own).
+static std::optional<TeacherForced> read_run(const std::string& path, const std::string& prompt, int max_tokens) {
+  std::ifstream in(path);
+  if (!in) throw io_error("shared inference run is missing").at_path(path);
+  json j = json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw parse_error("shared inference run is not a JSON object").at_path(path);
+  if (j.contains("error")) return std::nullopt;
+  if (j.value("prompt", "") != prompt || j.value("max_tokens", 0) < max_tokens)
+    throw internal_error(fmt::format("shared inference run is for prompt '{}' / {} tokens, the check wants '{}' / {}",
+                                     j.value("prompt", ""), j.value("max_tokens", 0), prompt, max_tokens))
+        .at_path(path);
+  TeacherForced t;
+  t.prompt_ids = j.at("prompt_ids").get<std::vector<std::int32_t>>();
+  auto greedy = j.at("greedy").get<std::vector<std::int32_t>>();
+  t.vocab = j.at("vocab").get<std::int64_t>();
+  const std::size_t keep = std::min(greedy.size(), static_cast<std::size_t>(std::max(0, max_tokens)));
+  t.greedy.assign(greedy.begin(), greedy.begin() + static_cast<std::ptrdiff_t>(keep));
+  t.stop_reason = keep < greedy.size() ? "max_tokens" : j.value("stop_reason", "");
+  auto texts = j.value("prefix_texts", std::vector<std::string>{});
+  t.text = keep < texts.size() ? texts[keep] : j.value("text", "");
+  const std::size_t V = static_cast<std::size_t>(t.vocab);
+  const std::size_t rows = t.prompt_ids.size() + t.greedy.size(), all_rows = t.prompt_ids.size() + greedy.size();
+  fs::path lp = logits_path(path);
+  std::error_code ec;
+  if (fs::file_size(lp, ec) != all_rows * V * sizeof(float))
+    throw io_error(fmt::format("expected {} x {} float32 logits", all_rows, V)).at_path(lp.string());
+  std::ifstream lf(lp, std::ios::binary);
+  t.logits.resize(rows * V);
+  lf.read(reinterpret_cast<char*>(t.logits.data()), static_cast<std::streamsize>(t.logits.size() * sizeof(float)));
+  if (!lf) throw io_error("cannot read logits").at_path(lp.string());
+  t.source = "shared run " + path;
+  return t;
+}
+
+TeacherForced teacher_forced(const json& p, const std::string& side, const std::string& path, const std::string& prompt,
+                             int max_tokens, std::shared_ptr<const model::CanonicalModel> model) {
+  const std::string key = side + "_run";
+  if (p.contains(key) && p[key].is_string())
+    if (auto t = read_run(p[key].get<std::string>(), prompt, max_tokens)) return std::move(*t);
+  if (!model) model = load(path);
+  return compute_teacher_forced(std::move(model), prompt, max_tokens);
+}
+
+LogitCompare compare_teacher_forced(const TeacherForced& ref, const TeacherForced& other, const std::string& other_path,
+                                    std::shared_ptr<const model::CanonicalModel> other_model) {
+  if (ref.vocab != other.vocab)
+    throw validation_error(fmt::format("vocabulary sizes differ: {} vs {}", ref.vocab, other.vocab));
+  auto seq = ref.sequence();
+  if (other.sequence() == seq) return compare_logit_rows(ref.logits, other.logits, seq.size(), static_cast<std::size_t>(ref.vocab));
+  if (!other_model) other_model = load(other_path);
+  auto e = make_engine(std::move(other_model));
+  auto l = e->logits_all(seq);
+  return compare_logit_rows(ref.logits, l, seq.size(), static_cast<std::size_t>(ref.vocab));
+}
+
+#endif
+
+CheckOutput infer_step(const json& p) {
+  CheckOutput o;
+  const fs::path out = p.at("output").get<std::string>();
+  const std::string path = p.at("model").get<std::string>(), prompt = p.at("prompt").get<std::string>();
+  const int max_tokens = p.value("max_tokens", 8);
+  fs::create_directories(out.parent_path());
+  std::error_code ec;
+  fs::remove(out, ec);
+  fs::remove(logits_path(out), ec);
+  json j = {{"model", path}, {"prompt", prompt}, {"max_tokens", max_tokens}};
+#ifndef APR_QA_CHECKS_REAL
+  j["error"] = "requires apr_convert and apr_engine, which this build of apr-qa does not include";
+#else
+  try {
+    auto e = make_engine(load(path));
+    TeacherForced t = compute_teacher_forced(*e, prompt, max_tokens);
+    // Texts of every greedy prefix, so that a gate using k tokens reports the text of those k.
+    std::vector<std::string> prefix_texts;
+    for (std::size_t k = 0; k <= t.greedy.size(); ++k)
+      prefix_texts.push_back(e->decode(std::span<const std::int32_t>(t.greedy.data(), k)));
+    write_file_atomic(logits_path(out), std::string_view(reinterpret_cast<const char*>(t.logits.data()), t.logits.size() * sizeof(float)));
+    j["prompt_ids"] = t.prompt_ids;
+    j["greedy"] = t.greedy;
+    j["text"] = t.text;
+    j["prefix_texts"] = prefix_texts;
+    j["stop_reason"] = t.stop_reason;
+    j["vocab"] = t.vocab;
+    j["positions"] = t.prompt_ids.size() + t.greedy.size();
+    o.output = fmt::format("{}: prompt {} tokens, greedy [{}] '{}'\n", path, t.prompt_ids.size(), fmt::join(t.greedy, ","), t.text);
+  } catch (const Error& err) {
+    j["error"] = err.what();
+    o.output = std::string("not run (the gates using it measure the artifact themselves): ") + err.what() + "\n";
+  }
+#endif
+  write_file_atomic(out, j.dump(1, ' ', false, json::error_handler_t::replace));
+  return o;
+}
+
+}  // namespace apr::qa::checks
