@@ -7,9 +7,22 @@ against the model file + KV cache budget (goal: <= 1.2x).
 Models: SmolLM2-135M-Instruct Q4_1 (real), and a synthetic Qwen2.5-0.5B-shaped model (fixture
 preset qwen2.5-0.5b) quantized to Q8_0 and Q4_K_M by our converter.
 llama.cpp runs with its defaults (F16 KV cache, flash attention auto) as users run it; ours runs
-the deterministic reference mode (the only mode).
+the deterministic reference mode (the only mode). The sides run in rotation (ours, llama.cpp,
+then --baseline if given) --repeat times; medians and ratios come from the same rotation.
+Goals: decode >= 0.7x, prefill >= 0.3x llama.cpp, peak RSS <= 1.2x (file + f32 KV cache for
+prompt + decode positions).
+
+Last measured 2026-11-26 on the shared 2-core AVX-512 development machine (other jobs running;
+absolute numbers move with the load, ratios much less), 1 thread, ratios ours/llama.cpp:
+  SmolLM2-135M Q4_1 (5 rotations): prefill 0.80, decode 0.77, peak RSS 1.16x
+      (previous build in the same rotation: 0.66, 0.47, 1.26x)
+  Qwen2.5-0.5B-shaped Q8_0 (2):   prefill 0.61, decode 0.98, peak RSS 1.09x
+  Qwen2.5-0.5B-shaped Q4_K_M (2): prefill 0.60, decode 0.85, peak RSS 1.12x
+With --threads 2 both engines fight other jobs for the 2 cores and the numbers are noise.
+See docs/engine.md for the table.
 
   python bench/engine.py [--threads 2] [--prompt 512] [--decode 128] [--repeat 1] [--skip-qwen]
+                         [--only-qwen] [--verbose] [--baseline OTHER_bench_engine_run]
 Env: APR_QA_BIN (apr-qa), APR_QA_BENCH_RUN (bench_engine_run), APR_QA_TOOLS_DIR (oracle tools),
 APR_QA_MODELS_DIR, APR_QA_WORK_DIR.
 """
@@ -61,20 +74,34 @@ def median_of(runs, key):
 
 
 def bench(label, path, a, ours_bin):
-    ours = [run_json([ours_bin, path, str(a.prompt), str(a.decode), str(a.threads)]) for _ in range(a.repeat)]
-    theirs = [run_json([sys.executable, "-c", LLAMA_CHILD, path, str(a.prompt), str(a.decode), str(a.threads)])
-              for _ in range(a.repeat)]
+    ours, theirs, base = [], [], []
+    for _ in range(a.repeat):  # alternate the sides so that load changes hit them alike
+        ours.append(run_json([ours_bin, path, str(a.prompt), str(a.decode), str(a.threads)]))
+        theirs.append(run_json([sys.executable, "-c", LLAMA_CHILD, path, str(a.prompt), str(a.decode),
+                                str(a.threads)]))
+        if a.baseline:
+            base.append(run_json([a.baseline, path, str(a.prompt), str(a.decode), str(a.threads)]))
     size = os.path.getsize(path)
     kv = ours[0]["kv_cache_bytes"]
     op, tp = median_of(ours, "prefill_tps"), median_of(theirs, "prefill_tps")
     od, td = median_of(ours, "decode_tps"), median_of(theirs, "decode_tps")
     orss, trss = median_of(ours, "peak_rss_bytes"), median_of(theirs, "peak_rss_bytes")
     mib = 1024 * 1024
+    if a.verbose:
+        for k in ("prefill_tps", "decode_tps", "peak_rss_bytes"):
+            print(f"  runs {k}: ours {[round(r[k], 1) for r in ours]} llama.cpp {[round(r[k], 1) for r in theirs]}")
     print(f"{label}: file {size / mib:.1f} MiB, KV(f32) {kv / mib:.1f} MiB, threads {a.threads}")
     print(f"  prefill {a.prompt} tok: ours {op:8.1f} tok/s  llama.cpp {tp:8.1f} tok/s  ratio {op / tp:.2f} (goal >= 0.3)")
     print(f"  decode {a.decode} tok:  ours {od:8.1f} tok/s  llama.cpp {td:8.1f} tok/s  ratio {od / td:.2f} (goal >= 0.7)")
     print(f"  peak RSS: ours {orss / mib:.1f} MiB = {orss / (size + kv):.2f}x (file + KV) (goal <= 1.2); "
           f"llama.cpp {trss / mib:.1f} MiB")
+    if base:
+        bp, bd, brss = (median_of(base, k) for k in ("prefill_tps", "decode_tps", "peak_rss_bytes"))
+        print(f"  baseline {os.path.basename(a.baseline)}: prefill {bp:.1f} tok/s ({bp / tp:.2f}x llama.cpp), "
+              f"decode {bd:.1f} tok/s ({bd / td:.2f}x), peak RSS {brss / mib:.1f} MiB = {brss / (size + kv):.2f}x")
+        if a.verbose:
+            for k in ("prefill_tps", "decode_tps", "peak_rss_bytes"):
+                print(f"  runs {k}: baseline {[round(r[k], 1) for r in base]}")
     sys.stdout.flush()
 
 
@@ -85,6 +112,10 @@ def main():
     ap.add_argument("--decode", type=int, default=128)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--skip-qwen", action="store_true", help="only SmolLM2")
+    ap.add_argument("--only-qwen", action="store_true", help="skip SmolLM2")
+    ap.add_argument("--verbose", action="store_true", help="also print every run's numbers")
+    ap.add_argument("--baseline", metavar="BIN",
+                    help="another bench_engine_run build (e.g. before a change) run in the same rotation")
     a = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     build = os.path.join(root, "build", "release")
@@ -92,7 +123,8 @@ def main():
     tools = os.environ.get("APR_QA_TOOLS_DIR", os.path.join(build, "tests", "oracle", "tools"))
     models = os.environ.get("APR_QA_MODELS_DIR", os.path.expanduser("~/.cache/apr-qa/models"))
     work = os.environ.get("APR_QA_WORK_DIR") or tempfile.mkdtemp(prefix="engine_bench_")
-    bench("SmolLM2-135M-Instruct Q4_1", os.path.join(models, "SmolLM2-135M-Instruct.Q4_1.gguf"), a, ours_bin)
+    if not a.only_qwen:
+        bench("SmolLM2-135M-Instruct Q4_1", os.path.join(models, "SmolLM2-135M-Instruct.Q4_1.gguf"), a, ours_bin)
     if a.skip_qwen:
         return
     tool = os.path.join(tools, "oracle_engine_models")

@@ -15,6 +15,34 @@ namespace apr::engine {
 
 Engine::~Engine() = default;
 
+namespace {
+
+// Drops from RSS the pages of the model's mapped files that no tensor uses (GGUF header, metadata,
+// tokenizer arrays: parsed into owned structures by now). The mappings are private and
+// read-only, so a later read of such a page just faults it in again from the file.
+void release_non_tensor_pages(const model::CanonicalModel& m) {
+  for (const auto& f : m.keep_alive) {
+    if (!f) continue;
+    const std::byte* base = f->data();
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> used;  // [begin, end) offsets
+    for (const auto& t : m.tensors) {
+      const std::byte* p = t.source.data.data();
+      if (p < base || p >= base + f->size()) continue;
+      const auto b = static_cast<std::uint64_t>(p - base);
+      used.emplace_back(b, b + t.source.data.size());
+    }
+    std::sort(used.begin(), used.end());
+    std::uint64_t pos = 0;
+    for (const auto& [b, e] : used) {
+      if (b > pos) f->release(pos, b - pos);
+      pos = std::max(pos, e);
+    }
+    if (pos < f->size()) f->release(pos, f->size() - pos);
+  }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const model::CanonicalModel> m,
                                                const EngineOptions& o) {
   return capture([&]() -> std::unique_ptr<Engine> {
@@ -43,6 +71,7 @@ Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const model::Cano
       for (std::int64_t id = 0; id < static_cast<std::int64_t>(td.tokens.size()); ++id)
         if (e->tok_->is_end_of_generation(static_cast<std::int32_t>(id))) add_stop(id);
     }
+    release_non_tensor_pages(*m);
     return e;
   });
 }

@@ -1,8 +1,12 @@
 #include "engine/forward.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <string>
+
+#include <sys/mman.h>
 
 #include "engine/kernels.hpp"
 
@@ -17,49 +21,101 @@ Forward::Forward(const model::ModelConfig& c, ModelWeights w, ThreadPool& pool, 
   for (std::int64_t i = 0; i < half; ++i)
     inv_freq_[static_cast<std::size_t>(i)] =
         std::pow(c_.rope_theta, -2.0 * static_cast<double>(i) / static_cast<double>(c_.head_dim));
-  kc_.resize(static_cast<std::size_t>(c_.layers));
-  vc_.resize(static_cast<std::size_t>(c_.layers));
+  // The whole cache (max_context positions) as one anonymous private mapping: the kernel backs a
+  // page only when it is first written, so the resident size follows the positions used, and
+  // the cache never moves or is copied as it fills.
+  const auto kd = static_cast<std::uint64_t>(c_.kv_heads * c_.head_dim);
+  const std::uint64_t per_position = 2ull * static_cast<std::uint64_t>(c_.layers) * kd * sizeof(float);
+  if (static_cast<std::uint64_t>(max_ctx_) > (std::uint64_t{1} << 46) / per_position)
+    throw validation_error("engine: max_context " + std::to_string(max_ctx_) + " needs a KV cache of more than 64 TiB");
+  cache_bytes_ = static_cast<std::size_t>(per_position * static_cast<std::uint64_t>(max_ctx_));
+  void* p = ::mmap(nullptr, cache_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED)
+    throw validation_error("engine: cannot reserve a KV cache of " + std::to_string(cache_bytes_) +
+                           " bytes for max_context " + std::to_string(max_ctx_) + ": " + std::strerror(errno));
+  cache_ = static_cast<float*>(p);
 }
 
-void Forward::ensure_cache(std::int64_t positions) {
-  if (positions <= cache_cap_) return;
-  std::int64_t cap = std::max<std::int64_t>(positions, std::min<std::int64_t>(max_ctx_, cache_cap_ * 2));
-  const auto kd = static_cast<std::size_t>(c_.kv_heads * c_.head_dim);
-  for (std::size_t l = 0; l < kc_.size(); ++l) {
-    kc_[l].resize(static_cast<std::size_t>(cap) * kd);
-    vc_[l].resize(static_cast<std::size_t>(cap) * kd);
-  }
-  cache_cap_ = cap;
+Forward::~Forward() {
+  if (cache_) ::munmap(cache_, cache_bytes_);
 }
 
-void Forward::matmul(const Matrix& W, const float* X, std::int64_t T, float* Y, const std::vector<float>* bias) {
+float* Forward::k_cache(std::size_t layer) const {
+  return cache_ + (2 * layer) * static_cast<std::size_t>(max_ctx_ * c_.kv_heads * c_.head_dim);
+}
+
+float* Forward::v_cache(std::size_t layer) const {
+  return cache_ + (2 * layer + 1) * static_cast<std::size_t>(max_ctx_ * c_.kv_heads * c_.head_dim);
+}
+
+void Forward::matmul_rows(const MatJob& j, std::int64_t T, std::int64_t r0, std::int64_t r1) {
+  const Matrix& W = *j.W;
+  const float* X = j.X;
+  float* Y = j.Y;
   const std::int64_t rows = W.rows(), cols = W.cols();
-  const float* b = (bias && !bias->empty()) ? bias->data() : nullptr;
-  pool_.parallel_for(rows, [&](std::int64_t r0, std::int64_t r1) {
-    std::vector<float> scratch(static_cast<std::size_t>(cols));
-    for (std::int64_t o = r0; o < r1; ++o) {
-      if (T == 1) {  // decode: fused dequantize+dot where the dtype has one (same bits as below)
-        float y;
-        if (W.fused_dot(o, X, &y)) {
-          Y[o] = b ? y + b[o] : y;
-          continue;
-        }
-      }
-      const float* wr = W.row(o, scratch.data());
-      std::int64_t t = 0;
-      for (; t + 4 <= T; t += 4) {  // same bits as dot() per token; w loaded once for four
-        const float* xs[4] = {X + t * cols, X + (t + 1) * cols, X + (t + 2) * cols, X + (t + 3) * cols};
-        float y[4];
-        dot4(wr, xs, cols, y);
-        for (int k = 0; k < 4; ++k) Y[(t + k) * rows + o] = b ? y[k] + b[o] : y[k];
-      }
-      for (; t < T; ++t) {
-        float y = dot(wr, X + t * cols, cols);
-        if (b) y += b[o];
-        Y[t * rows + o] = y;
+  const float* b = (j.bias && !j.bias->empty()) ? j.bias->data() : nullptr;
+  // One token: fused dequantize+dot over the whole row range where the dtype has a kernel
+  // (same bits as dequantize-then-dot below).
+  if (T == 1 && W.fused_dot_rows(r0, r1, X, Y + r0)) {
+    if (b)
+      for (std::int64_t o = r0; o < r1; ++o) Y[o] = Y[o] + b[o];
+    return;
+  }
+  std::vector<float> scratch(static_cast<std::size_t>(cols));
+  for (std::int64_t o = r0; o < r1; ++o) {
+    if (T == 1) {
+      float y;
+      if (W.fused_dot(o, X, &y)) {
+        Y[o] = b ? y + b[o] : y;
+        continue;
       }
     }
+    const float* wr = W.row(o, scratch.data());
+    std::int64_t t = 0;
+    for (; t + 4 <= T; t += 4) {  // same bits as dot() per token; w loaded once for four
+      const float* xs[4] = {X + t * cols, X + (t + 1) * cols, X + (t + 2) * cols, X + (t + 3) * cols};
+      float y[4];
+      dot4(wr, xs, cols, y);
+      for (int k = 0; k < 4; ++k) Y[(t + k) * rows + o] = b ? y[k] + b[o] : y[k];
+    }
+    for (; t < T; ++t) {
+      float y = dot(wr, X + t * cols, cols);
+      if (b) y += b[o];
+      Y[t * rows + o] = y;
+    }
+  }
+}
+
+void Forward::matmul(std::initializer_list<MatJob> jobs, std::int64_t T) {
+  // One parallel loop over the concatenated output rows of all jobs (one synchronisation for,
+  // e.g., q, k and v); each row is computed exactly as in a loop of its own.
+  std::int64_t total = 0;
+  for (const auto& j : jobs) total += j.W->rows();
+  pool_.parallel_for(total, [&](std::int64_t r0, std::int64_t r1) {
+    std::int64_t base = 0;
+    for (const auto& j : jobs) {
+      const std::int64_t rows = j.W->rows();
+      const std::int64_t b0 = std::max(r0, base), b1 = std::min(r1, base + rows);
+      if (b0 < b1) matmul_rows(j, T, b0 - base, b1 - base);
+      base += rows;
+    }
   });
+}
+
+void Forward::ensure_scratch(std::int64_t T) {
+  if (T <= scratch_tokens_) return;
+  const auto n = [T](std::int64_t per) { return static_cast<std::size_t>(T * per); };
+  const std::int64_t qd = c_.heads * c_.head_dim, kd = c_.kv_heads * c_.head_dim;
+  s_h_.resize(n(c_.hidden));
+  s_xn_.resize(n(c_.hidden));
+  s_y_.resize(n(c_.hidden));
+  s_q_.resize(n(qd));
+  s_att_.resize(n(qd));
+  s_k_.resize(n(kd));
+  s_v_.resize(n(kd));
+  s_g_.resize(n(c_.ffn));
+  s_u_.resize(n(c_.ffn));
+  scratch_tokens_ = T;
 }
 
 void Forward::run(std::span<const std::int32_t> tokens, bool all_logits, std::vector<float>& out) {
@@ -76,18 +132,30 @@ void Forward::run(std::span<const std::int32_t> tokens, bool all_logits, std::ve
   if (n_past_ + T > max_ctx_)
     throw validation_error("engine: sequence of " + std::to_string(n_past_ + T) +
                            " positions exceeds max_context " + std::to_string(max_ctx_));
-  ensure_cache(n_past_ + T);
+  out.resize(static_cast<std::size_t>((all_logits ? T : 1) * c_.vocab));
+  // Chunks of at most kPrefillChunk tokens: the activations stay small (peak RSS) and the
+  // results are the same bits as one batch (every value is computed per token).
+  for (std::int64_t c0 = 0; c0 < T; c0 += kPrefillChunk) {
+    const std::int64_t tc = std::min(kPrefillChunk, T - c0);
+    const bool last = c0 + tc == T;
+    float* dst = all_logits ? out.data() + c0 * c_.vocab : (last ? out.data() : nullptr);
+    step(tokens.subspan(static_cast<std::size_t>(c0), static_cast<std::size_t>(tc)), all_logits, dst);
+  }
+}
 
+void Forward::step(std::span<const std::int32_t> tokens, bool all_logits, float* logits) {
+  const std::int64_t T = static_cast<std::int64_t>(tokens.size());
+  ensure_scratch(T);
   const std::int64_t H = c_.hidden, hd = c_.head_dim, nh = c_.heads, nkv = c_.kv_heads;
   const std::int64_t qd = nh * hd, kd = nkv * hd, F = c_.ffn, group = nh / nkv;
   const auto sz = [](std::int64_t n) { return static_cast<std::size_t>(n); };
-  std::vector<float> h(sz(T * H)), xn(sz(T * H)), q(sz(T * qd)), k(sz(T * kd)), v(sz(T * kd));
-  std::vector<float> att(sz(T * qd)), y(sz(T * H)), g(sz(T * F)), u(sz(T * F));
+  float *h = s_h_.data(), *xn = s_xn_.data(), *q = s_q_.data(), *k = s_k_.data(), *v = s_v_.data();
+  float *att = s_att_.data(), *y = s_y_.data(), *g = s_g_.data(), *u = s_u_.data();
 
   // Embeddings: exact rows of the embedding table.
   pool_.parallel_for(T, [&](std::int64_t t0, std::int64_t t1) {
     for (std::int64_t t = t0; t < t1; ++t) {
-      float* dst = h.data() + t * H;
+      float* dst = h + t * H;
       const float* src = w_.embed.row(tokens[sz(t)], dst);
       if (src != dst) std::copy(src, src + H, dst);
     }
@@ -96,45 +164,40 @@ void Forward::run(std::span<const std::int32_t> tokens, bool all_logits, std::ve
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
   for (std::size_t l = 0; l < w_.layers.size(); ++l) {
     const LayerWeights& L = w_.layers[l];
-    for (std::int64_t t = 0; t < T; ++t)
-      rmsnorm(h.data() + t * H, L.attn_norm.data(), xn.data() + t * H, H, c_.rms_eps);
-    matmul(L.q, xn.data(), T, q.data(), &L.bq);
-    matmul(L.k, xn.data(), T, k.data(), &L.bk);
-    matmul(L.v, xn.data(), T, v.data(), &L.bv);
-    float* kc = kc_[l].data();
-    float* vc = vc_[l].data();
+    for (std::int64_t t = 0; t < T; ++t) rmsnorm(h + t * H, L.attn_norm.data(), xn + t * H, H, c_.rms_eps);
+    matmul({{&L.q, xn, q, &L.bq}, {&L.k, xn, k, &L.bk}, {&L.v, xn, v, &L.bv}}, T);
+    float* kc = k_cache(l);
+    float* vc = v_cache(l);
     for (std::int64_t t = 0; t < T; ++t) {
       const std::int64_t pos = n_past_ + t;
-      for (std::int64_t hh = 0; hh < nh; ++hh) rope_neox(q.data() + t * qd + hh * hd, hd, pos, inv_freq_.data());
-      for (std::int64_t hh = 0; hh < nkv; ++hh) rope_neox(k.data() + t * kd + hh * hd, hd, pos, inv_freq_.data());
-      std::copy(k.data() + t * kd, k.data() + (t + 1) * kd, kc + pos * kd);
-      std::copy(v.data() + t * kd, v.data() + (t + 1) * kd, vc + pos * kd);
+      for (std::int64_t hh = 0; hh < nh; ++hh) rope_neox(q + t * qd + hh * hd, hd, pos, inv_freq_.data());
+      for (std::int64_t hh = 0; hh < nkv; ++hh) rope_neox(k + t * kd + hh * hd, hd, pos, inv_freq_.data());
+      std::copy(k + t * kd, k + (t + 1) * kd, kc + pos * kd);
+      std::copy(v + t * kd, v + (t + 1) * kd, vc + pos * kd);
     }
     pool_.parallel_for(T * nh, [&](std::int64_t u0, std::int64_t u1) {
       std::vector<float> scores(sz(n_past_ + T));
       for (std::int64_t unit = u0; unit < u1; ++unit) {
         const std::int64_t t = unit / nh, hh = unit % nh, kvh = hh / group;
-        attend_head(q.data() + t * qd + hh * hd, kc + kvh * hd, vc + kvh * hd, kd, hd, n_past_ + t, scale,
-                    scores.data(), att.data() + t * qd + hh * hd);
+        attend_head(q + t * qd + hh * hd, kc + kvh * hd, vc + kvh * hd, kd, hd, n_past_ + t, scale,
+                    scores.data(), att + t * qd + hh * hd);
       }
     });
-    matmul(L.o, att.data(), T, y.data(), &L.bo);
-    for (std::int64_t i = 0; i < T * H; ++i) h[sz(i)] += y[sz(i)];
-    for (std::int64_t t = 0; t < T; ++t)
-      rmsnorm(h.data() + t * H, L.ffn_norm.data(), xn.data() + t * H, H, c_.rms_eps);
-    matmul(L.gate, xn.data(), T, g.data(), nullptr);
-    matmul(L.up, xn.data(), T, u.data(), nullptr);
-    swiglu(g.data(), u.data(), g.data(), T * F);
-    matmul(L.down, g.data(), T, y.data(), nullptr);
-    for (std::int64_t i = 0; i < T * H; ++i) h[sz(i)] += y[sz(i)];
+    matmul({{&L.o, att, y, &L.bo}}, T);
+    for (std::int64_t i = 0; i < T * H; ++i) h[i] += y[i];
+    for (std::int64_t t = 0; t < T; ++t) rmsnorm(h + t * H, L.ffn_norm.data(), xn + t * H, H, c_.rms_eps);
+    matmul({{&L.gate, xn, g, nullptr}, {&L.up, xn, u, nullptr}}, T);
+    swiglu(g, u, g, T * F);
+    matmul({{&L.down, g, y, nullptr}}, T);
+    for (std::int64_t i = 0; i < T * H; ++i) h[i] += y[i];
   }
   n_past_ += T;
+  if (!logits) return;
 
   const std::int64_t first = all_logits ? 0 : T - 1, n_out = T - first;
   for (std::int64_t t = 0; t < n_out; ++t)
-    rmsnorm(h.data() + (first + t) * H, w_.final_norm.data(), xn.data() + t * H, H, c_.rms_eps);
-  out.resize(sz(n_out * c_.vocab));
-  matmul(w_.lm_head, xn.data(), n_out, out.data(), nullptr);
+    rmsnorm(h + (first + t) * H, w_.final_norm.data(), xn + t * H, H, c_.rms_eps);
+  matmul({{&w_.lm_head, xn, logits, nullptr}}, n_out);
 }
 
 }  // namespace apr::engine

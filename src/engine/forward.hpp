@@ -1,16 +1,21 @@
 // apr-qa engine: the llama-family forward pass (formats.md §5) with an f32 KV cache.
+// The cache is reserved for max_context positions as one anonymous mapping; pages become resident
+// only as positions are written (peak RSS follows the tokens actually used).
 //
 // run() processes a batch of tokens at positions n_past() .. n_past()+T-1, appends their K/V to
-// the cache and returns logits for every position or for the last one only. Each weight row is
-// dequantized once per matmul and dotted with all T activations, four tokens per pass over the
-// row (prefill is batched over tokens); a one-token step uses a fused dequantize+dot kernel where
-// the dtype has one (Q4_0/Q4_1/Q8_0 on AVX2) with the same bits as dequantize-then-dot. Threads split
-// output rows and (token, head) attention units only, so every value is
-// computed by the same sequence of operations whatever T, the thread count or the chunking:
-// batched prefill and one-token decoding produce bitwise identical logits.
+// the cache and returns logits for every position or for the last one only. A long batch runs in
+// chunks of kPrefillChunk tokens (activation buffers, reused across calls, stay small). Each weight
+// row is dequantized once per matmul and chunk and dotted with the chunk's activations, four tokens
+// per pass over the row (prefill is batched over tokens); a one-token step uses a fused
+// dequantize+dot kernel where the dtype has one (dequant_fast.hpp) with the same bits as
+// dequantize-then-dot. Threads split output rows (q/k/v, and gate/up, in one loop each) and
+// (token, head) attention units only, so every value is computed by the same sequence of
+// operations whatever T, the thread count or the chunking: batched prefill and one-token
+// decoding produce bitwise identical logits.
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <vector>
 
@@ -22,6 +27,9 @@ namespace apr::engine {
 class Forward {
  public:
   Forward(const model::ModelConfig& c, ModelWeights w, ThreadPool& pool, std::int64_t max_context);
+  ~Forward();
+  Forward(const Forward&) = delete;
+  Forward& operator=(const Forward&) = delete;
 
   void reset() { n_past_ = 0; }
   std::int64_t n_past() const { return n_past_; }
@@ -34,17 +42,34 @@ class Forward {
 
  private:
   // Y[t*W.rows + o] = W.row(o) . X[t*W.cols ..] (+ bias[o]) for t < T.
-  void matmul(const Matrix& W, const float* X, std::int64_t T, float* Y, const std::vector<float>* bias);
-  void ensure_cache(std::int64_t positions);
+  struct MatJob {
+    const Matrix* W;
+    const float* X;
+    float* Y;
+    const std::vector<float>* bias;  // null or empty: none
+  };
+  void matmul_rows(const MatJob& j, std::int64_t T, std::int64_t r0, std::int64_t r1);
+  // All jobs in one parallel loop over their output rows.
+  void matmul(std::initializer_list<MatJob> jobs, std::int64_t T);
+  // One chunk of tokens at n_past(); writes logits (all tokens or the last) when logits != null.
+  void step(std::span<const std::int32_t> tokens, bool all_logits, float* logits);
+  float* k_cache(std::size_t layer) const;  // [max_context, kv_heads*head_dim]
+  float* v_cache(std::size_t layer) const;
+  void ensure_scratch(std::int64_t tokens);
+
+  static constexpr std::int64_t kPrefillChunk = 64;  // tokens per batch of a long prompt
 
   model::ModelConfig c_;
   ModelWeights w_;
   ThreadPool& pool_;
   std::int64_t max_ctx_;
   std::int64_t n_past_ = 0;
-  std::int64_t cache_cap_ = 0;
   std::vector<double> inv_freq_;
-  std::vector<std::vector<float>> kc_, vc_;  // per layer [cap, kv_heads*head_dim]
+  float* cache_ = nullptr;  // K and V of every layer, reserved for max_context positions
+  std::size_t cache_bytes_ = 0;
+  // Activations of one chunk (reused across calls): [tokens, width] each.
+  std::int64_t scratch_tokens_ = 0;
+  std::vector<float> s_h_, s_xn_, s_y_, s_q_, s_att_, s_k_, s_v_, s_g_, s_u_;
 };
 
 }  // namespace apr::engine

@@ -143,6 +143,13 @@ bool Matrix::fused_dot(std::int64_t r, const float* x, float* out) const {
   return dot_fast(t_->type(), t_->row(r).data(), x, cols_, out);
 }
 
+bool Matrix::fused_dot_rows(std::int64_t r0, std::int64_t r1, const float* x, float* out) const {
+  if (direct_f32_ || !t_->is_identity_order() || r1 <= r0) return false;
+  const auto stride = static_cast<std::size_t>(t_->source.row_stride());
+  return dot_fast_rows(t_->type(), t_->source.data.data() + static_cast<std::size_t>(r0) * stride, stride, r1 - r0,
+                       x, cols_, out);
+}
+
 ModelWeights bind_weights(const model::CanonicalModel& m) {
   const auto& c = m.config;
   const auto& traits = model::arch_traits(c.arch);  // unsupported Error for unknown archs

@@ -30,6 +30,9 @@ class Matrix {
   // row(r) . x via a fused kernel when one exists for the dtype (bit-identical to dot(row, x));
   // false when none does.
   bool fused_dot(std::int64_t r, const float* x, float* out) const;
+  // out[r - r0] = row(r) . x for r in [r0, r1) via the fused kernel (same bits as fused_dot);
+  // false when the dtype has none or the rows are not stored in canonical order.
+  bool fused_dot_rows(std::int64_t r0, std::int64_t r1, const float* x, float* out) const;
 
  private:
   const model::CanonicalTensor* t_ = nullptr;

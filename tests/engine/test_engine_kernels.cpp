@@ -20,7 +20,7 @@ std::vector<float> randv(std::size_t n, unsigned seed, float sc = 1.0f) {
 }  // namespace
 
 TEST_CASE("dot: close to the exact sum and follows the documented lane order bit for bit") {
-  for (std::size_t n : {1u, 7u, 31u, 32u, 33u, 100u, 576u, 4864u}) {
+  for (std::size_t n : {1u, 7u, 16u, 31u, 32u, 33u, 48u, 64u, 80u, 100u, 128u, 576u, 4864u}) {
     auto a = randv(n, 1 + n), b = randv(n, 2 + n);
     double exact = 0, mag = 0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -145,4 +145,54 @@ TEST_CASE("fused Q4_0/Q4_1/Q8_0 dequantize+dot equals dot(dequantized row, x) bi
       else MESSAGE("no fused kernel on this CPU for " << apr::dtype_name(t));
     }
   }
+}
+
+TEST_CASE("fused dots (Q4_0/Q4_1/Q5_0/Q5_1/Q8_0/Q4_K/Q6_K) at every ISA level the CPU has equal dot(dequantized row, x), also on raw bytes") {
+  using apr::engine::FusedIsa;
+  int levels_run = 0;
+  for (auto isa : {FusedIsa::avx2, FusedIsa::avx512}) {
+    for (auto t : {apr::GgmlType::Q4_0, apr::GgmlType::Q4_1, apr::GgmlType::Q5_0, apr::GgmlType::Q5_1,
+                   apr::GgmlType::Q8_0, apr::GgmlType::Q4_K, apr::GgmlType::Q6_K}) {
+      const std::int64_t n = 1536;
+      auto w = randv(static_cast<std::size_t>(n), 61, 2.5f);
+      w[7] = 0.0f;
+      w[40] = -300.0f;
+      auto x = randv(static_cast<std::size_t>(n), 62);
+      auto q = apr::quantize(t, w, n);
+      // Random bytes too: arbitrary scales, including subnormal halves; NaN/inf halves are
+      // replaced by a finite value so that the comparison of the two paths is meaningful.
+      std::mt19937 r(63);
+      std::vector<std::byte> raw(q.size());
+      for (auto& b : raw) b = static_cast<std::byte>(r() & 0xFF);
+      const bool k = t == apr::GgmlType::Q4_K || t == apr::GgmlType::Q6_K;
+      const std::size_t bb = apr::row_bytes(t, k ? 256 : 32);
+      std::vector<std::size_t> halves{0};  // offsets of the fp16 scales in a block
+      if (t == apr::GgmlType::Q4_1 || t == apr::GgmlType::Q5_1 || t == apr::GgmlType::Q4_K) halves.push_back(2);
+      if (t == apr::GgmlType::Q6_K) halves = {208};
+      for (std::size_t blk = 0; blk < raw.size() / bb; ++blk)
+        for (auto off : halves) {
+          auto* hb = reinterpret_cast<std::uint8_t*>(raw.data() + blk * bb + off);
+          if ((hb[1] & 0x7C) == 0x7C) hb[1] &= 0x3F;  // exponent all ones -> finite
+        }
+      for (const auto* src : {&q, &raw}) {
+        std::vector<float> deq(static_cast<std::size_t>(n));
+        apr::dequantize_row(t, src->data(), deq.data(), n);
+        float fused = 0;
+        if (!dot_fast(t, src->data(), x.data(), n, &fused, isa)) continue;
+        ++levels_run;
+        const float ref = dot(deq.data(), x.data(), n);
+        CHECK(std::memcmp(&fused, &ref, 4) == 0);
+        // The row-range entry point (rows processed four at a time, then one by one) gives the
+        // same bits per row: 6 rows alternating this source and the quantized row.
+        std::vector<std::byte> six(src->size() * 6);
+        for (int r = 0; r < 6; ++r) std::memcpy(six.data() + r * src->size(), (r % 2 ? q : *src).data(), src->size());
+        float many[6];
+        REQUIRE(dot_fast_rows(t, six.data(), src->size(), 6, x.data(), n, many));
+        float second = 0;
+        REQUIRE(dot_fast(t, q.data(), x.data(), n, &second, isa));
+        for (int r = 0; r < 6; ++r) CHECK(std::memcmp(&many[r], r % 2 ? &second : &fused, 4) == 0);
+      }
+    }
+  }
+  if (levels_run == 0) MESSAGE("no fused kernel on this CPU");
 }

@@ -1,0 +1,225 @@
+#include "engine/dot_avx512.hpp"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "tensor/quant_common.hpp"
+
+// Everything below is compiled for AVX-512F + F16C; the dispatcher (dequant_fast.cpp) calls it
+// only on CPUs that have both. GCC 12 reports the intrinsics' internal undefined vectors as
+// (maybe-)uninitialized.
+#pragma GCC push_options
+#pragma GCC target("avx512f,f16c")
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+namespace apr::engine {
+
+namespace {
+
+using u8 = std::uint8_t;
+using namespace apr::quant;  // K-quant block layouts and scale unpacking (tensor layer)
+
+// F16C converts every half exactly as fp16_to_fp32 does (NaNs quieted, payload kept).
+inline float f16(const u8* p) noexcept {
+  std::uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+inline __m512i u8x16(const u8* p) noexcept {
+  return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// dot()'s halving tree (lane l += lane l + w, w = 16, 8, 4, 2, 1) on the 32 lanes held as
+// a0 = lanes 0-15, a1 = lanes 16-31: the same additions of the same pairs, done as vectors.
+inline float tree32(__m512 a0, __m512 a1) noexcept {
+  const __m512 s16 = _mm512_add_ps(a0, a1);
+  const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(s16),
+                                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s16), 1)));
+  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  const __m128 s1 = _mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1));
+  return _mm_cvtss_f32(s1);
+}
+
+// Each kernel K: kBytes / kElems per block and block(b, v, a0, a1), which adds the block's
+// products w * v to the lanes of its elements (element e of the block to lane e % 32, in order).
+// Weights use the tensor layer's formula and rounding (mul and add separate, no FMA).
+
+// Q4_0 / Q4_1: the 16 weights a block can hold, (float)(q [- 8]) * d [+ m], computed once as a
+// table; each element takes its entry by a lane permute (vpermps reads the low 4 bits of the index,
+// so the high nibble only needs a shift).
+template <bool kMin>
+struct Q4 {
+  static constexpr int kBytes = kMin ? 20 : 18, kElems = 32;
+  static void block(const u8* x, const float* v, __m512& a0, __m512& a1) noexcept {
+    const __m512 iota = kMin ? _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                             : _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+    __m512 tab = _mm512_mul_ps(iota, _mm512_set1_ps(f16(x)));
+    if (kMin) tab = _mm512_add_ps(tab, _mm512_set1_ps(f16(x + 2)));
+    const __m512i q = u8x16(x + (kMin ? 4 : 2));
+    a0 = _mm512_add_ps(a0, _mm512_mul_ps(_mm512_permutexvar_ps(q, tab), _mm512_loadu_ps(v)));
+    a1 = _mm512_add_ps(a1, _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), tab),
+                                         _mm512_loadu_ps(v + 16)));
+  }
+};
+
+// Q5_0 / Q5_1: q = nibble | (bit e of qh) << 4; the 32 weights (float)(q [- 16]) * d [+ m] as two
+// tables, picked with a two-register permute (5 index bits).
+template <bool kMin>
+struct Q5 {
+  static constexpr int kBytes = kMin ? 24 : 22, kElems = 32;
+  static void block(const u8* x, const float* v, __m512& a0, __m512& a1) noexcept {
+    const __m512 lo = kMin ? _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                           : _mm512_setr_ps(-16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1);
+    const __m512 hi = kMin ? _mm512_setr_ps(16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31)
+                           : _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512 d = _mm512_set1_ps(f16(x));
+    __m512 tlo = _mm512_mul_ps(lo, d), thi = _mm512_mul_ps(hi, d);
+    if (kMin) {
+      const __m512 m = _mm512_set1_ps(f16(x + 2));
+      tlo = _mm512_add_ps(tlo, m);
+      thi = _mm512_add_ps(thi, m);
+    }
+    std::uint32_t qh;
+    std::memcpy(&qh, x + (kMin ? 4 : 2), 4);
+    const __m512i q = u8x16(x + (kMin ? 8 : 6)), b4 = _mm512_set1_epi32(16);
+    const __m512i nlo = _mm512_and_si512(q, _mm512_set1_epi32(0xF)), nhi = _mm512_srli_epi32(q, 4);
+    const __m512i ilo = _mm512_mask_or_epi32(nlo, static_cast<__mmask16>(qh & 0xFFFF), nlo, b4);
+    const __m512i ihi = _mm512_mask_or_epi32(nhi, static_cast<__mmask16>(qh >> 16), nhi, b4);
+    a0 = _mm512_add_ps(a0, _mm512_mul_ps(_mm512_permutex2var_ps(tlo, ilo, thi), _mm512_loadu_ps(v)));
+    a1 = _mm512_add_ps(a1, _mm512_mul_ps(_mm512_permutex2var_ps(tlo, ihi, thi), _mm512_loadu_ps(v + 16)));
+  }
+};
+
+// Q8_0: w = (float)q * d.
+struct Q8 {
+  static constexpr int kBytes = 34, kElems = 32;
+  static void block(const u8* x, const float* v, __m512& a0, __m512& a1) noexcept {
+    const __m512 d = _mm512_set1_ps(f16(x));
+    const __m512i q0 = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 2)));
+    const __m512i q1 = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 18)));
+    a0 = _mm512_add_ps(a0, _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(q0), d), _mm512_loadu_ps(v)));
+    a1 = _mm512_add_ps(a1, _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(q1), d), _mm512_loadu_ps(v + 16)));
+  }
+};
+
+// Q4_K: per 64 elements, sub-block A (low nibbles of 32 bytes) then B (high nibbles); each
+// sub-block's 16 weights d_s * q - m_s (d_s = d * sc, m_s = dmin * m in float) as a table.
+struct Q4K {
+  static constexpr int kBytes = kQ4_KBytes, kElems = 256;
+  static void block(const u8* x, const float* v, __m512& a0, __m512& a1) noexcept {
+    const __m512 iota = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const float d = f16(x + kQ4_KD), dmin = f16(x + kQ4_KDmin);
+    const u8* scales = x + kQ4_KScales;
+    const u8* q = x + kQ4_KQs;
+    for (int p = 0; p < 4; ++p, q += 32, v += 64) {
+      u8 sc, m;
+      get_scale_min_k4(2 * p, scales, sc, m);
+      const float d1 = d * static_cast<float>(sc), m1 = dmin * static_cast<float>(m);
+      get_scale_min_k4(2 * p + 1, scales, sc, m);
+      const float d2 = d * static_cast<float>(sc), m2 = dmin * static_cast<float>(m);
+      const __m512 ta = _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(d1), iota), _mm512_set1_ps(m1));
+      const __m512 tb = _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(d2), iota), _mm512_set1_ps(m2));
+      const __m512i q0 = u8x16(q), q1 = u8x16(q + 16);
+      a0 = _mm512_add_ps(a0, _mm512_mul_ps(_mm512_permutexvar_ps(q0, ta), _mm512_loadu_ps(v)));
+      a1 = _mm512_add_ps(a1, _mm512_mul_ps(_mm512_permutexvar_ps(q1, ta), _mm512_loadu_ps(v + 16)));
+      a0 = _mm512_add_ps(a0, _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(q0, 4), tb),
+                                           _mm512_loadu_ps(v + 32)));
+      a1 = _mm512_add_ps(a1, _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(q1, 4), tb),
+                                           _mm512_loadu_ps(v + 48)));
+    }
+  }
+};
+
+// Q6_K: per half of 128 elements, sub-blocks k = 0..3 of 32 (element 32k + l):
+// q = (low 4 bits of ql[l + 32(k&1)], high 4 when k >= 2) | ((qh[l] >> 2k) & 3) << 4,
+// weight = (d * sc[l / 16 + 2k]) * (float)(q - 32).
+struct Q6K {
+  static constexpr int kBytes = kQ6_KBytes, kElems = 256;
+  static void block(const u8* x, const float* v, __m512& a0, __m512& a1) noexcept {
+    const __m512i m4 = _mm512_set1_epi32(0xF), m2 = _mm512_set1_epi32(3), k32 = _mm512_set1_epi32(32);
+    const float d = f16(x + kQ6_KD);
+    const u8* ql = x + kQ6_KQl;
+    const u8* qh = x + kQ6_KQh;
+    const auto* sc = reinterpret_cast<const std::int8_t*>(x + kQ6_KScales);
+    for (int h = 0; h < 2; ++h, ql += 64, qh += 32, sc += 8) {
+      const __m512i hb[2] = {u8x16(qh), u8x16(qh + 16)};
+      const __m512i lb[2][2] = {{u8x16(ql), u8x16(ql + 16)}, {u8x16(ql + 32), u8x16(ql + 48)}};
+      for (int k = 0; k < 4; ++k, v += 32) {
+        for (int j = 0; j < 2; ++j) {
+          const __m512i lo = k < 2 ? _mm512_and_si512(lb[k & 1][j], m4) : _mm512_srli_epi32(lb[k & 1][j], 4);
+          const __m512i hi = _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(hb[j], 2 * k), m2), 4);
+          const __m512 qf = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_or_si512(lo, hi), k32));
+          const __m512 w = _mm512_mul_ps(_mm512_set1_ps(d * static_cast<float>(sc[j + 2 * k])), qf);
+          __m512& a = j == 0 ? a0 : a1;
+          a = _mm512_add_ps(a, _mm512_mul_ps(w, _mm512_loadu_ps(v + 16 * j)));
+        }
+      }
+    }
+  }
+};
+
+template <class K, int R>
+inline void rows_r(const u8* w, std::size_t stride, const float* x, std::int64_t nb, float* out) noexcept {
+  __m512 a0[R], a1[R];
+  for (int r = 0; r < R; ++r) a0[r] = a1[r] = _mm512_setzero_ps();
+  for (std::int64_t i = 0; i < nb; ++i) {
+    const float* v = x + i * K::kElems;
+    const u8* b = w + static_cast<std::size_t>(i) * K::kBytes;
+    for (int r = 0; r < R; ++r) K::block(b + static_cast<std::size_t>(r) * stride, v, a0[r], a1[r]);
+  }
+  for (int r = 0; r < R; ++r) out[r] = tree32(a0[r], a1[r]);
+}
+
+// Asks for the cache lines of [p, p + n) ahead of use: the hardware prefetcher stops at 4 KiB
+// page boundaries, and decode streams every weight byte once per token.
+inline void prefetch_range(const u8* p, std::size_t n) noexcept {
+  for (std::size_t o = 0; o < n; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + o), _MM_HINT_T0);
+}
+
+template <class K>
+void rows(const u8* w, std::size_t stride, std::int64_t n_rows, const float* x, std::int64_t nb,
+          float* out) noexcept {
+  std::int64_t r = 0;
+  constexpr std::int64_t kAhead = 8;  // rows prefetched ahead of the group being computed
+  const std::size_t group = 4 * stride;
+  if (n_rows >= 4) prefetch_range(w, std::min<std::int64_t>(n_rows, kAhead) * stride);
+  for (; r + 4 <= n_rows; r += 4) {
+    if (r + kAhead + 4 <= n_rows) prefetch_range(w + static_cast<std::size_t>(r + kAhead) * stride, group);
+    rows_r<K, 4>(w + static_cast<std::size_t>(r) * stride, stride, x, nb, out + r);
+  }
+  for (; r < n_rows; ++r) rows_r<K, 1>(w + static_cast<std::size_t>(r) * stride, stride, x, nb, out + r);
+}
+
+}  // namespace
+
+RowsDot avx512_rows_dot(GgmlType t) noexcept {
+  switch (t) {
+    case GgmlType::Q4_0: return &rows<Q4<false>>;
+    case GgmlType::Q4_1: return &rows<Q4<true>>;
+    case GgmlType::Q5_0: return &rows<Q5<false>>;
+    case GgmlType::Q5_1: return &rows<Q5<true>>;
+    case GgmlType::Q8_0: return &rows<Q8>;
+    case GgmlType::Q4_K: return &rows<Q4K>;
+    case GgmlType::Q6_K: return &rows<Q6K>;
+    default: return nullptr;
+  }
+}
+
+}  // namespace apr::engine
+
+#pragma GCC pop_options
+
+#else
+
+namespace apr::engine {
+RowsDot avx512_rows_dot(GgmlType) noexcept { return nullptr; }
+}  // namespace apr::engine
+
+#endif
