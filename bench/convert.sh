@@ -4,11 +4,11 @@
 # Model: the full-size Qwen2.5-0.5B-shaped fixture, BF16, untied (about 1.26 GB of tensors),
 # converted once to GGUF (setup, not timed). Runs alternate cp / convert, medians of RUNS.
 # Goals (issue 3): convert wall time <= 1.5x cp; peak RSS <= 256 MB.
-# Last measured (2026-11-26 05:05 UTC, shared 2-core machine, loaded: load average ~3.7;
-# copy_file_range passthrough + PCLMULQDQ CRC-32; see docs/convert.md):
-#   cp median 0.984 s, convert median 1.614 s -> ratio 1.64 (goal NOT met under this load;
-#   1.56-2.12x over three series), peak RSS 92.2 MB (goal met). The previous build, alternating
-#   in the same sessions: 2.44-3.49x (cp uses copy_file_range).
+# Last measured (2026-11-26, the 2-core build machine; copy_file_range passthrough + PCLMULQDQ
+# CRC-32; see docs/convert.md):
+#   quiet (05:25 UTC, nothing else running): cp 0.791 s / 0.819 s, convert 1.172 s / 1.182 s
+#   -> ratio 1.48 / 1.44 (5 / 7 runs; goal met, narrowly); loaded (load ~3.7): 1.56-2.12x;
+#   peak RSS 92.2 MB (goal met). The previous build, same sessions: 2.44-3.49x.
 #
 #   bench/convert.sh [BUILD_DIR] [RUNS]
 #     BUILD_DIR  a configured build tree with runner/apr-qa (default: build/release)
