@@ -12,11 +12,11 @@ struct PlanBuilder {
   const Playbook& pb;
   const GateCatalogue& cat;
   const PlanOptions& opts;
-  std::string resolve_id, source_format;
+  std::string resolve_id{}, source_format{};
   bool directory_mode = false;
-  std::map<std::string, std::string> by_key;  // content key -> convert node id
-  std::map<std::string, std::string> infer_by_key;  // content key -> infer node id
-  std::map<std::string, int> infer_tokens;  // prompt -> greedy tokens of its shared runs (max over users)
+  std::map<std::string, std::string> by_key{};  // content key -> convert node id
+  std::map<std::string, std::string> infer_by_key{};  // content key -> infer node id
+  std::map<std::string, int> infer_tokens{};  // prompt -> greedy tokens of its shared runs (max over users)
 
   std::string add(Node n, const std::string& suffix);
   ScenarioInfo scenario(const std::string& modality, const std::string& backend,

@@ -11,34 +11,32 @@ constexpr std::size_t kCacheMaxEntries = 1 << 16;
 constexpr std::size_t kCacheMaxPiece = 256;  // longer pieces are not cached
 }  // namespace
 
-BpeModel::BpeModel(const TokenizerData& d, const std::unordered_map<std::string, std::int32_t>& token_ids,
-                   bool ignore_merges)
+BpeModel::BpeModel(const TokenizerData& d, const TokenIndex& token_ids, bool ignore_merges)
     : token_ids_(&token_ids), ignore_merges_(ignore_merges) {
   // A byte whose symbol is not a token (SmolLM2 lacks 21, e.g. 0x04 and 0xF5-0xFF) stays in the
   // piece as a barrier that nothing merges with and is dropped from the output, as llama.cpp
   // does (HF drops it before merging; see docs/tokenizer.md).
-  for (int b = 0; b < 256; ++b) {
-    auto it = token_ids.find(byte_symbol(static_cast<std::uint8_t>(b)));
-    byte_id_[b] = it == token_ids.end() ? -1 : it->second;
-  }
+  for (int b = 0; b < 256; ++b) byte_id_[b] = token_ids.find(byte_symbol(static_cast<std::uint8_t>(b)));
   merges_.reserve(d.merges.size());
+  std::string joined;
   for (std::size_t r = 0; r < d.merges.size(); ++r) {
-    const auto& m = d.merges[r];
+    const std::string_view m = d.merges[r];
     const auto sp = m.find(' ');
     if (sp == std::string::npos || sp == 0 || sp + 1 >= m.size() || m.find(' ', sp + 1) != std::string::npos)
-      throw validation_error("merge " + std::to_string(r) + ": expected \"left right\", found \"" + m + "\"").at_key("merges");
-    const std::string a = m.substr(0, sp), b = m.substr(sp + 1);
-    auto ia = token_ids.find(a), ib = token_ids.find(b), iab = token_ids.find(a + b);
-    if (ia == token_ids.end() || ib == token_ids.end() || iab == token_ids.end()) {
-      const std::string& missing = ia == token_ids.end() ? a : ib == token_ids.end() ? b : a + b;
-      throw validation_error("merge " + std::to_string(r) + " \"" + m + "\": expected known tokens, found unknown token \"" +
-                             missing + "\"")
+      throw validation_error("merge " + std::to_string(r) + ": expected \"left right\", found \"" + std::string(m) + "\"")
+          .at_key("merges");
+    const std::string_view a = m.substr(0, sp), b = m.substr(sp + 1);
+    joined.assign(a).append(b);
+    const auto ia = token_ids.find(a), ib = token_ids.find(b), iab = token_ids.find(joined);
+    if (ia < 0 || ib < 0 || iab < 0) {
+      const std::string missing = ia < 0 ? std::string(a) : ib < 0 ? std::string(b) : joined;
+      throw validation_error("merge " + std::to_string(r) + " \"" + std::string(m) +
+                             "\": expected known tokens, found unknown token \"" + missing + "\"")
           .at_key("merges");
     }
-    auto [it, inserted] = merges_.emplace(key(ia->second, ib->second), Merge{static_cast<std::int32_t>(r), iab->second});
-    if (!inserted)
-      throw validation_error("merge " + std::to_string(r) + " \"" + m + "\" repeats merge " +
-                             std::to_string(it->second.rank))
+    if (!merges_.insert(ia, ib, pack({static_cast<std::int32_t>(r), iab})))
+      throw validation_error("merge " + std::to_string(r) + " \"" + std::string(m) + "\" repeats merge " +
+                             std::to_string(unpack(*merges_.find(ia, ib)).rank))
           .at_key("merges");
   }
 }
@@ -73,9 +71,9 @@ void BpeModel::encode_piece_uncached(std::string_view raw, std::vector<std::int3
     return;
   }
   if (ignore_merges_) {
-    auto it = token_ids_->find(bytes_to_byte_level(raw));
-    if (it != token_ids_->end()) {
-      out.push_back(it->second);
+    const auto id = token_ids_->find(bytes_to_byte_level(raw));
+    if (id >= 0) {
+      out.push_back(id);
       return;
     }
   }
@@ -96,8 +94,7 @@ void BpeModel::encode_piece_uncached(std::string_view raw, std::vector<std::int3
     if (l < 0) return;
     const auto r = sym[l].next;
     if (r < 0) return;
-    auto it = merges_.find(key(sym[l].id, sym[r].id));
-    if (it != merges_.end()) pq.push({it->second.rank, l, sym[l].id, sym[r].id});
+    if (const auto* v = merges_.find(sym[l].id, sym[r].id)) pq.push({unpack(*v).rank, l, sym[l].id, sym[r].id});
   };
   for (std::int32_t i = 0; i + 1 < n; ++i) push(i);
   while (!pq.empty()) {
@@ -107,7 +104,7 @@ void BpeModel::encode_piece_uncached(std::string_view raw, std::vector<std::int3
     if (l.id != c.left_id || l.next < 0) continue;  // stale: left symbol changed or was absorbed
     Sym& r = sym[l.next];
     if (r.id != c.right_id) continue;
-    l.id = merges_.find(key(c.left_id, c.right_id))->second.id;
+    l.id = unpack(*merges_.find(c.left_id, c.right_id)).id;
     const auto rn = r.next;
     r.id = -1;  // absorbed
     l.next = rn;

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tokenizer/token_index.hpp"
 #include "tokenizer/tokenizer_data.hpp"
 
 namespace apr::tok {
@@ -22,8 +23,7 @@ namespace apr::tok {
 class BpeModel {
  public:
   // token_ids: text -> id of every token. Throws apr::Error (validation) on bad merges.
-  BpeModel(const TokenizerData& d, const std::unordered_map<std::string, std::int32_t>& token_ids,
-           bool ignore_merges);
+  BpeModel(const TokenizerData& d, const TokenIndex& token_ids, bool ignore_merges);
   void encode_piece(std::string_view raw, std::vector<std::int32_t>& out) const;
   // Without the cache (for tests/benchmarks of the merge loop itself).
   void encode_piece_uncached(std::string_view raw, std::vector<std::int32_t>& out) const;
@@ -32,12 +32,15 @@ class BpeModel {
   struct Merge {
     std::int32_t rank, id;
   };
-  static std::uint64_t key(std::int32_t a, std::int32_t b) {
-    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a)) << 32) | static_cast<std::uint32_t>(b);
+  static std::uint64_t pack(Merge m) {
+    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(m.rank)) << 32) | static_cast<std::uint32_t>(m.id);
+  }
+  static Merge unpack(std::uint64_t v) {
+    return {static_cast<std::int32_t>(v >> 32), static_cast<std::int32_t>(v & 0xFFFFFFFFu)};
   }
   std::array<std::int32_t, 256> byte_id_{};
-  std::unordered_map<std::uint64_t, Merge> merges_;
-  const std::unordered_map<std::string, std::int32_t>* token_ids_;
+  PairTable merges_;  // (left id, right id) -> pack({rank, merged id})
+  const TokenIndex* token_ids_;
   bool ignore_merges_;
   mutable std::mutex cache_mu_;
   mutable std::unordered_map<std::string, std::vector<std::int32_t>> cache_;

@@ -22,7 +22,7 @@ int parse_byte_token(std::string_view t) {
   return v;
 }
 
-SpmModel::SpmModel(const TokenizerData& d, const std::unordered_map<std::string, std::int32_t>& token_ids)
+SpmModel::SpmModel(const TokenizerData& d, const TokenIndex& token_ids)
     : d_(&d), token_ids_(&token_ids) {
   if (d.scores.size() != d.tokens.size())
     throw validation_error("SentencePiece tokenizer: expected " + std::to_string(d.tokens.size()) +
@@ -32,12 +32,12 @@ SpmModel::SpmModel(const TokenizerData& d, const std::unordered_map<std::string,
   char buf[8];
   for (int b = 0; b < 256; ++b) {
     std::snprintf(buf, sizeof buf, "<0x%02X>", b);
-    auto it = token_ids.find(buf);
-    if (it == token_ids.end())
+    const auto id = token_ids.find(buf);
+    if (id < 0)
       throw validation_error(std::string("SentencePiece tokenizer: expected byte-fallback token ") + buf +
                              ", found none")
           .at_key("tokens");
-    byte_id_[b] = it->second;
+    byte_id_[b] = id;
   }
 }
 
@@ -66,9 +66,9 @@ void SpmModel::encode_escaped(std::string_view text, std::vector<std::int32_t>& 
   auto try_add = [&](std::int32_t l, std::int32_t r) {
     if (l < 0 || r < 0) return;
     const std::string_view piece = text.substr(sym[l].off, sym[l].n + sym[r].n);
-    auto it = token_ids_->find(std::string(piece));
-    if (it == token_ids_->end()) return;
-    pq.push({l, r, d_->scores[static_cast<std::size_t>(it->second)], piece.size()});
+    const auto id = token_ids_->find(piece);
+    if (id < 0) return;
+    pq.push({l, r, d_->scores[static_cast<std::size_t>(id)], piece.size()});
   };
   for (std::int32_t i = 1; i < static_cast<std::int32_t>(sym.size()); ++i) try_add(i - 1, i);
   while (!pq.empty()) {
@@ -87,10 +87,10 @@ void SpmModel::encode_escaped(std::string_view text, std::vector<std::int32_t>& 
   // Every merged symbol is a token by construction; a single character that is not a token
   // becomes its <0xXX> byte tokens (llama.cpp's resegment reduces to exactly this).
   for (std::int32_t i = 0; i >= 0; i = sym[i].next) {
-    const std::string piece(text.substr(sym[i].off, sym[i].n));
-    auto it = token_ids_->find(piece);
-    if (it != token_ids_->end()) {
-      out.push_back(it->second);
+    const std::string_view piece = text.substr(sym[i].off, sym[i].n);
+    const auto id = token_ids_->find(piece);
+    if (id >= 0) {
+      out.push_back(id);
       continue;
     }
     for (unsigned char c : piece) {

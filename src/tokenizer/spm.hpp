@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tokenizer/token_index.hpp"
 #include "tokenizer/tokenizer_data.hpp"
 
 namespace apr::tok {
@@ -19,14 +20,14 @@ namespace apr::tok {
 class SpmModel {
  public:
   // Throws apr::Error (validation) if scores do not match tokens.
-  SpmModel(const TokenizerData& d, const std::unordered_map<std::string, std::int32_t>& token_ids);
+  SpmModel(const TokenizerData& d, const TokenIndex& token_ids);
   void encode_escaped(std::string_view text, std::vector<std::int32_t>& out) const;
   // id of the <0xXX> token for byte b, or -1.
   std::int32_t byte_token(std::uint8_t b) const { return byte_id_[b]; }
 
  private:
   const TokenizerData* d_;
-  const std::unordered_map<std::string, std::int32_t>* token_ids_;
+  const TokenIndex* token_ids_;
   std::array<std::int32_t, 256> byte_id_{};
 };
 

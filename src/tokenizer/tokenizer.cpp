@@ -52,14 +52,10 @@ std::shared_ptr<TokenizerImpl> build(const TokenizerData& d) {
     throw unsupported_error("normalizer: expected none or NFC, found " + D.normalizer).at_key("normalizer");
   impl->nfc = D.normalizer == "NFC";
 
-  impl->token_ids.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    auto [it, inserted] = impl->token_ids.emplace(D.tokens[i], static_cast<std::int32_t>(i));
-    if (!inserted)
-      throw validation_error("token " + std::to_string(i) + " \"" + D.tokens[i] + "\" duplicates token " +
-                             std::to_string(it->second))
-          .at_key("tokens");
-  }
+  if (const auto dup = impl->token_ids.build(D.tokens))
+    throw validation_error("token " + std::to_string(dup->first) + " \"" + D.tokens[static_cast<std::size_t>(dup->first)] +
+                           "\" duplicates token " + std::to_string(dup->second))
+        .at_key("tokens");
 
   impl->special.assign(n, 0);
   impl->raw_text.assign(n, 0);
@@ -103,8 +99,8 @@ std::shared_ptr<TokenizerImpl> build(const TokenizerData& d) {
   if (D.eos_id) impl->eog.insert(static_cast<std::int32_t>(*D.eos_id));
   if (D.eot_id) impl->eog.insert(static_cast<std::int32_t>(*D.eot_id));
   for (const char* t : kEogTexts) {
-    auto it = impl->token_ids.find(t);
-    if (it != impl->token_ids.end() && impl->raw_text[static_cast<std::size_t>(it->second)]) impl->eog.insert(it->second);
+    const auto id = impl->token_ids.find(t);
+    if (id >= 0 && impl->raw_text[static_cast<std::size_t>(id)]) impl->eog.insert(id);
   }
   return impl;
 }

@@ -12,6 +12,7 @@
 #include "tokenizer/bpe.hpp"
 #include "tokenizer/pretokenizer.hpp"
 #include "tokenizer/spm.hpp"
+#include "tokenizer/token_index.hpp"
 #include "tokenizer/tokenizer_data.hpp"
 
 namespace apr::tok {
@@ -23,8 +24,12 @@ struct AddedToken {
 };
 
 struct TokenizerImpl {
+  TokenizerImpl() = default;
+  TokenizerImpl(const TokenizerImpl&) = delete;  // token_ids refers to data.tokens in place
+  TokenizerImpl& operator=(const TokenizerImpl&) = delete;
+
   TokenizerData data;
-  std::unordered_map<std::string, std::int32_t> token_ids;
+  TokenIndex token_ids;  // text -> id over data.tokens
   std::optional<PreTokenizer> pre;
   std::unique_ptr<BpeModel> bpe;
   std::unique_ptr<SpmModel> spm;
