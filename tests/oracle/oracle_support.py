@@ -89,8 +89,13 @@ def apr(*args):
 def run(cmd, check=True):
     p = subprocess.run(cmd, capture_output=True, text=True)
     if check and p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} -> {p.returncode}\n{p.stderr}")
+        raise RuntimeError(f"{' '.join(map(str, cmd))} -> {p.returncode}\n{p.stderr[-4000:]}")
     return p
+
+
+def stdout_of(cmd):
+    """Runs CMD; returns its stdout, raises RuntimeError (with the stderr tail) on a non-zero exit."""
+    return run(cmd).stdout
 
 
 def inspect_json(path):

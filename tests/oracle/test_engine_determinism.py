@@ -9,11 +9,11 @@ Prints "N passed, N failed"; exits non-zero on any failure.
 """
 import hashlib
 import os
-import subprocess
-import sys
 import tempfile
 
 import numpy as np
+
+from oracle_support import Checks, stdout_of as run
 
 BIN = os.environ.get("APR_QA_BIN", "")
 TOOLS = os.environ.get("APR_QA_TOOLS_DIR", "")
@@ -21,25 +21,7 @@ MODELS = os.environ.get("APR_QA_MODELS_DIR", os.path.expanduser("~/.cache/apr-qa
 WORK = os.environ.get("APR_QA_WORK_DIR") or tempfile.mkdtemp(prefix="engine_det_")
 os.makedirs(WORK, exist_ok=True)
 
-passed = 0
-failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {what}")
-    else:
-        failed += 1
-        print(f"FAIL {what}")
-
-
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} -> {r.returncode}: {r.stderr.strip()[-2000:]}")
-    return r.stdout
+C = Checks()
 
 
 def logits_bytes(model, tokens, threads):
@@ -53,19 +35,19 @@ def family(label, files, tokens, vocab_check=True):
     ref = logits_bytes(files[0][1], tokens, 1)
     arr = np.frombuffer(ref, dtype="<f4")
     n_tok = len(tokens.split(","))
-    check(arr.size > 0 and arr.size % n_tok == 0 and np.all(np.isfinite(arr)) and np.abs(arr).max() > 0,
-          f"{label}: {files[0][0]} logits non-empty and finite ({arr.size // max(n_tok, 1)} per position)")
+    C.check(f"{label}: {files[0][0]} logits non-empty and finite ({arr.size // max(n_tok, 1)} per position)",
+          arr.size > 0 and arr.size % n_tok == 0 and np.all(np.isfinite(arr)) and np.abs(arr).max() > 0)
     print(f"INFO {label}: sha256 of logits {hashlib.sha256(ref).hexdigest()[:16]}")
-    check(logits_bytes(files[0][1], tokens, 2) == ref, f"{label}: {files[0][0]} threads 1 vs 2 bitwise identical")
+    C.check(f"{label}: {files[0][0]} threads 1 vs 2 bitwise identical", logits_bytes(files[0][1], tokens, 2) == ref)
     for name, path in files[1:]:
         got = logits_bytes(path, tokens, 2)
-        check(got == ref, f"{label}: {name} logits bitwise identical to {files[0][0]}")
+        C.check(f"{label}: {name} logits bitwise identical to {files[0][0]}", got == ref)
     return ref
 
 
 def main():
     if not BIN or not os.path.exists(BIN):
-        check(False, f"APR_QA_BIN is set to an existing binary ({BIN!r})")
+        C.check(f"APR_QA_BIN is set to an existing binary ({BIN!r})", False)
         return
     tool = os.path.join(TOOLS, "oracle_engine_models")
     tokens = ",".join(str(t) for t in [1, 17, 42, 99, 7, 250, 3, 64, 128, 31, 200, 5])
@@ -81,11 +63,11 @@ def main():
         run([tool, "convert", st, apr, "-"])
         run([tool, "convert", snap, q8, "q8_0"])
         ref = family(f"{arch} Q4_K_M", [("GGUF", q4), ("SafeTensors export", st), ("APR copy", apr)], tokens)
-        check(logits_bytes(q8, tokens, 1) != ref, f"{arch}: control: the Q8_0 quantization gives different logits")
+        C.check(f"{arch}: control: the Q8_0 quantization gives different logits", logits_bytes(q8, tokens, 1) != ref)
 
     smol = os.path.join(MODELS, "SmolLM2-135M-Instruct.Q4_1.gguf")
     if not os.path.exists(smol):
-        check(False, f"real model present at {smol}")
+        C.check(f"real model present at {smol}", False)
         return
     st = os.path.join(WORK, "smol_st")
     apr = os.path.join(WORK, "smol.apr")
@@ -99,6 +81,5 @@ if __name__ == "__main__":
     try:
         main()
     except Exception as e:
-        check(False, f"unexpected error: {e!r}")
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+        C.check(f"unexpected error: {e!r}", False)
+    C.finish()

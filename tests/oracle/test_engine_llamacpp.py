@@ -11,11 +11,11 @@ Prints "N passed, N failed"; exits non-zero on any failure. A missing oracle is 
 """
 import json
 import os
-import subprocess
-import sys
 import tempfile
 
 import numpy as np
+
+from oracle_support import Checks, stdout_of as run
 
 BIN = os.environ.get("APR_QA_BIN", "")
 TOOLS = os.environ.get("APR_QA_TOOLS_DIR", "")
@@ -24,25 +24,7 @@ WORK = os.environ.get("APR_QA_WORK_DIR") or tempfile.mkdtemp(prefix="engine_llam
 THREADS = int(os.environ.get("APR_QA_ENGINE_THREADS", "2"))
 os.makedirs(WORK, exist_ok=True)
 
-passed = 0
-failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {what}")
-    else:
-        failed += 1
-        print(f"FAIL {what}")
-
-
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} -> {r.returncode}: {r.stderr.strip()[-2000:]}")
-    return r.stdout
+C = Checks()
 
 
 def our_logits(model, ids):
@@ -96,7 +78,7 @@ def compare(label, model, ll, prompts, kl_bound, min_top1):
         a = our_logits(model, ids)
         b = ll.logits(ids)
         if a.shape != b.shape:
-            check(False, f"{label}: logits shape ours {a.shape} vs llama.cpp {b.shape}")
+            C.check(f"{label}: logits shape ours {a.shape} vs llama.cpp {b.shape}", False)
             return
         pairs.append((a, b))
         worst = max(worst, float(np.abs(a - b).max()))
@@ -116,12 +98,12 @@ def compare(label, model, ll, prompts, kl_bound, min_top1):
     mean_kl = float(np.mean(kls))
     print(f"INFO {label}: max|dlogit| {worst:.3e}, mean KL {mean_kl:.3e} (max {max(kls):.3e}), "
           f"top-1 checked on {checked} positions with margin > {10 * worst:.3e}")
-    check(np.isfinite(worst) and worst > 0, f"{label}: logits finite and produced by both engines")
+    C.check(f"{label}: logits finite and produced by both engines", np.isfinite(worst) and worst > 0)
     # The issue's criterion (vacuous when no position has such a margin; the count is reported).
-    check(agree == checked, f"{label}: top-1 agreement {agree}/{checked} where margin > 10x max|d|")
+    C.check(f"{label}: top-1 agreement {agree}/{checked} where margin > 10x max|d|", agree == checked)
     rate = same_top1 / max(total, 1)
-    check(total > 0 and rate >= min_top1, f"{label}: top-1 agreement on all positions {same_top1}/{total} >= {min_top1:.0%}")
-    check(mean_kl <= kl_bound, f"{label}: mean KL {mean_kl:.3e} <= {kl_bound:g}")
+    C.check(f"{label}: top-1 agreement on all positions {same_top1}/{total} >= {min_top1:.0%}", total > 0 and rate >= min_top1)
+    C.check(f"{label}: mean KL {mean_kl:.3e} <= {kl_bound:g}", mean_kl <= kl_bound)
     return worst
 
 
@@ -149,19 +131,19 @@ def tiny_models():
 
 def main():
     if not BIN or not os.path.exists(BIN):
-        check(False, f"APR_QA_BIN is set to an existing binary ({BIN!r})")
+        C.check(f"APR_QA_BIN is set to an existing binary ({BIN!r})", False)
         return
     try:
         import llama_cpp  # noqa: F401
     except Exception as e:  # missing oracle is a failure
-        check(False, f"llama_cpp importable: {e}")
+        C.check(f"llama_cpp importable: {e}", False)
         return
 
     # Tiny fixtures in F32, Q8_0, Q4_K_M.
     try:
         models = tiny_models()
     except Exception as e:
-        check(False, f"tiny fixture GGUFs written: {e}")
+        C.check(f"tiny fixture GGUFs written: {e}", False)
         models = []
     for label, path, quant, kl_bound, top1 in models:
         ll = LlamaCpp(path)
@@ -176,12 +158,12 @@ def main():
                     same += 1
                 else:
                     print(f"INFO {label} greedy differs on {p!r}: ours {ours['tokens']} llama.cpp {theirs}")
-            check(same >= 5, f"{label}: greedy 32-token continuations identical on {same}/{len(TEXT_PROMPTS)} prompts (>= 5)")
+            C.check(f"{label}: greedy 32-token continuations identical on {same}/{len(TEXT_PROMPTS)} prompts (>= 5)", same >= 5)
 
     # Real model: SmolLM2-135M-Instruct Q4_1.
     smol = os.path.join(MODELS, "SmolLM2-135M-Instruct.Q4_1.gguf")
     if not os.path.exists(smol):
-        check(False, f"real model present at {smol}")
+        C.check(f"real model present at {smol}", False)
     else:
         ll = LlamaCpp(smol)
         prompts = [ll.llm.tokenize(p.encode(), add_bos=False, special=True) for p in TEXT_PROMPTS[:4]]
@@ -190,14 +172,13 @@ def main():
         stops = {ours["tokens"][-1]} if ours["stop_reason"] == "eos" else set()
         theirs = ll.greedy(ours["prompt_tokens"], 32, stops)
         print(f"INFO smollm2 chat 'What is 2+2?': {ours['text']!r} tokens {ours['tokens']}")
-        check(ours["tokens"] == theirs, f"smollm2 chat greedy tokens identical to llama.cpp ({len(theirs)} tokens)")
-        check(len(ours["tokens"]) > 3, "smollm2 chat answer is not empty")
+        C.check(f"smollm2 chat greedy tokens identical to llama.cpp ({len(theirs)} tokens)", ours["tokens"] == theirs)
+        C.check("smollm2 chat answer is not empty", len(ours["tokens"]) > 3)
 
 
 if __name__ == "__main__":
     try:
         main()
     except Exception as e:
-        check(False, f"unexpected error: {e}")
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+        C.check(f"unexpected error: {e}", False)
+    C.finish()

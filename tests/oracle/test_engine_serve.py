@@ -10,26 +10,16 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
+
+from oracle_support import Checks
 
 BIN = os.environ.get("APR_QA_BIN", "")
 MODELS = os.environ.get("APR_QA_MODELS_DIR", os.path.expanduser("~/.cache/apr-qa/models"))
 MODEL = os.path.join(MODELS, "SmolLM2-135M-Instruct.Q4_1.gguf")
 
-passed = 0
-failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {what}")
-    else:
-        failed += 1
-        print(f"FAIL {what}")
+C = Checks()
 
 
 def free_port():
@@ -44,10 +34,10 @@ def main(proc_holder):
     import requests
     import openai
     if not BIN or not os.path.exists(BIN):
-        check(False, f"APR_QA_BIN is set to an existing binary ({BIN!r})")
+        C.check(f"APR_QA_BIN is set to an existing binary ({BIN!r})", False)
         return
     if not os.path.exists(MODEL):
-        check(False, f"real model present at {MODEL}")
+        C.check(f"real model present at {MODEL}", False)
         return
     port = free_port()
     proc = subprocess.Popen([BIN, "serve", MODEL, "--port", str(port), "--max-body", "65536"],
@@ -62,12 +52,12 @@ def main(proc_holder):
             break
         except requests.exceptions.ConnectionError:
             time.sleep(0.3)
-    check(healthy is not None and healthy.status_code == 200 and healthy.json().get("status") == "healthy",
-          "GET /health answers {\"status\":\"healthy\"}")
+    C.check("GET /health answers {\"status\":\"healthy\"}",
+          healthy is not None and healthy.status_code == 200 and healthy.json().get("status") == "healthy")
     if healthy is None:
         return
     m = requests.get(base + "/v1/models", timeout=10).json()
-    check(m.get("object") == "list" and len(m.get("data", [])) == 1, "GET /v1/models lists the served model")
+    C.check("GET /v1/models lists the served model", m.get("object") == "list" and len(m.get("data", [])) == 1)
 
     # /generate equals the CLI's greedy generation.
     g = requests.post(base + "/generate", json={"prompt": "What is 2+2?", "chat": True, "max_tokens": 24},
@@ -75,16 +65,16 @@ def main(proc_holder):
     cli = json.loads(subprocess.run([BIN, "generate", MODEL, "--chat", "-p", "What is 2+2?", "--max-tokens", "24",
                                      "--json"], capture_output=True, text=True, check=True).stdout)
     gj = g.json()
-    check(g.status_code == 200 and gj["tokens"] == cli["tokens"] and gj["text"] == cli["text"] and gj["text"],
-          f"POST /generate matches apr-qa generate ({gj.get('text')!r})")
+    C.check(f"POST /generate matches apr-qa generate ({gj.get('text')!r})",
+          g.status_code == 200 and gj["tokens"] == cli["tokens"] and gj["text"] == cli["text"] and gj["text"])
 
     # OpenAI client, non-streaming and streaming.
     client = openai.OpenAI(base_url=base + "/v1", api_key="unused")
     msgs = [{"role": "user", "content": "What is 2+2?"}]
     r = client.chat.completions.create(model=m["data"][0]["id"], messages=msgs, max_tokens=24, temperature=0)
     text = r.choices[0].message.content
-    check(text == cli["text"] and r.choices[0].finish_reason in ("stop", "length") and r.usage.completion_tokens > 0,
-          f"openai chat.completions non-streaming: {text!r}, finish {r.choices[0].finish_reason}")
+    C.check(f"openai chat.completions non-streaming: {text!r}, finish {r.choices[0].finish_reason}",
+          text == cli["text"] and r.choices[0].finish_reason in ("stop", "length") and r.usage.completion_tokens > 0)
     parts = []
     finish = None
     for chunk in client.chat.completions.create(model=m["data"][0]["id"], messages=msgs, max_tokens=24,
@@ -94,13 +84,13 @@ def main(proc_holder):
             parts.append(d.content)
         if chunk.choices[0].finish_reason:
             finish = chunk.choices[0].finish_reason
-    check("".join(parts) == text and len(parts) > 1 and finish is not None,
-          f"openai streaming: {len(parts)} chunks joined equal the non-streamed text, finish {finish}")
+    C.check(f"openai streaming: {len(parts)} chunks joined equal the non-streamed text, finish {finish}",
+          "".join(parts) == text and len(parts) > 1 and finish is not None)
     raw = requests.post(base + "/v1/chat/completions", json={"messages": msgs, "max_tokens": 4, "stream": True},
                         timeout=300)
     lines = [l for l in raw.text.split("\n") if l.startswith("data: ")]
-    check(raw.headers.get("Content-Type", "").startswith("text/event-stream") and lines and lines[-1] == "data: [DONE]",
-          "SSE stream is text/event-stream and ends with data: [DONE]")
+    C.check("SSE stream is text/event-stream and ends with data: [DONE]",
+          raw.headers.get("Content-Type", "").startswith("text/event-stream") and lines and lines[-1] == "data: [DONE]")
 
     # Concurrent requests: all answered, identical greedy answers.
     results = []
@@ -125,10 +115,10 @@ def main(proc_holder):
         health_during.append(repr(e))
     for t in threads:
         t.join()
-    check(not errors and len(results) == 4 and all(s == 200 for s, _ in results)
-          and len({json.dumps(t) for _, t in results}) == 1,
-          f"4 concurrent /generate requests all answered identically (errors {errors})")
-    check(health_during == [200], f"/health answers while generation requests are queued ({health_during})")
+    C.check(f"4 concurrent /generate requests all answered identically (errors {errors})",
+          not errors and len(results) == 4 and all(s == 200 for s, _ in results)
+          and len({json.dumps(t) for _, t in results}) == 1)
+    C.check(f"/health answers while generation requests are queued ({health_during})", health_during == [200])
 
     # Malformed and oversized bodies -> 4xx JSON errors; server stays up.
     bad = [
@@ -149,9 +139,9 @@ def main(proc_holder):
             ok = ok and "message" in rr.json()["error"]
         except Exception:
             ok = False
-        check(ok, f"{label}: HTTP {rr.status_code} with a JSON error")
-    check(requests.get(base + "/health", timeout=10).status_code == 200 and proc.poll() is None,
-          "server still healthy after bad requests")
+        C.check(f"{label}: HTTP {rr.status_code} with a JSON error", ok)
+    C.check("server still healthy after bad requests",
+          requests.get(base + "/health", timeout=10).status_code == 200 and proc.poll() is None)
 
 
 if __name__ == "__main__":
@@ -159,7 +149,7 @@ if __name__ == "__main__":
     try:
         main(holder)
     except Exception as e:
-        check(False, f"unexpected error: {e!r}")
+        C.check(f"unexpected error: {e!r}", False)
     finally:
         for p in holder:
             if p.poll() is None:
@@ -169,6 +159,5 @@ if __name__ == "__main__":
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
-            check(p.returncode in (0, -15), f"server exited cleanly on SIGTERM (rc {p.returncode})")
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+            C.check(f"server exited cleanly on SIGTERM (rc {p.returncode})", p.returncode in (0, -15))
+    C.finish()

@@ -9,11 +9,11 @@ Prints "N passed, N failed"; exits non-zero on any failure. A missing oracle is 
 """
 import json
 import os
-import subprocess
-import sys
 import tempfile
 
 import numpy as np
+
+from oracle_support import Checks, stdout_of as run
 
 BIN = os.environ.get("APR_QA_BIN", "")
 TOOLS = os.environ.get("APR_QA_TOOLS_DIR", "")
@@ -21,25 +21,7 @@ WORK = os.environ.get("APR_QA_WORK_DIR") or tempfile.mkdtemp(prefix="engine_hf_"
 THREADS = int(os.environ.get("APR_QA_ENGINE_THREADS", "2"))
 os.makedirs(WORK, exist_ok=True)
 
-passed = 0
-failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {what}")
-    else:
-        failed += 1
-        print(f"FAIL {what}")
-
-
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} -> {r.returncode}: {r.stderr.strip()[-2000:]}")
-    return r.stdout
+C = Checks()
 
 
 def our_logits(model, ids):
@@ -57,7 +39,7 @@ def main():
     from transformers import AutoModelForCausalLM
     torch.manual_seed(0)
     if not BIN or not os.path.exists(BIN):
-        check(False, f"APR_QA_BIN is set to an existing binary ({BIN!r})")
+        C.check(f"APR_QA_BIN is set to an existing binary ({BIN!r})", False)
         return
     tool = os.path.join(TOOLS, "oracle_engine_models")
     for arch, seed, tied in (("qwen2", 3, "tied"), ("qwen2", 4, "untied"), ("llama", 5, "tied"), ("llama", 6, "untied")):
@@ -81,22 +63,22 @@ def main():
                     nxt = int(hf(torch.tensor([ids])).logits[0, -1].argmax())
                     theirs.append(nxt)
                     ids.append(nxt)
-            check(g["tokens"] == theirs and (len(theirs) == 32 or g["stop_reason"] == "eos"),
-                  f"{label}: greedy tokens identical for {len(theirs)} steps on {t!r} (stop {g['stop_reason']})")
+            C.check(f"{label}: greedy tokens identical for {len(theirs)} steps on {t!r} (stop {g['stop_reason']})",
+                  g["tokens"] == theirs and (len(theirs) == 32 or g["stop_reason"] == "eos"))
         worst_rel = 0.0
         for ids in prompts:
             a = our_logits(snap, ids)
             with torch.no_grad():
                 b = hf(torch.tensor([ids])).logits[0].double().numpy()
             if a.shape != b.shape:
-                check(False, f"{label}: logits shape ours {a.shape} vs HF {b.shape}")
+                C.check(f"{label}: logits shape ours {a.shape} vs HF {b.shape}", False)
                 continue
             d = np.abs(a - b).max(axis=-1)            # per position
             scale = np.abs(b).max(axis=-1)
             rel = float((d / scale).max())
             worst_rel = max(worst_rel, rel)
-            check(bool(np.all(d <= 1e-4 * scale)) and scale.min() > 0,
-                  f"{label}: T={len(ids)} max|d| <= 1e-4*max|logit| at every position (worst {rel:.2e})")
+            C.check(f"{label}: T={len(ids)} max|d| <= 1e-4*max|logit| at every position (worst {rel:.2e})",
+                  bool(np.all(d <= 1e-4 * scale)) and scale.min() > 0)
         print(f"INFO {label}: worst max|d|/max|logit| {worst_rel:.3e}")
 
 
@@ -104,6 +86,5 @@ if __name__ == "__main__":
     try:
         main()
     except Exception as e:
-        check(False, f"unexpected error: {e!r}")
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+        C.check(f"unexpected error: {e!r}", False)
+    C.finish()

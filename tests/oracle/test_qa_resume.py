@@ -4,7 +4,9 @@ the same verdicts as an uninterrupted run. Uses the fake worker (tests/oracle/to
 qa_fake_worker.cpp, slowed with FAKE_SLEEP_MS) on the seed playbook's full DAG, so it needs no
 model code. Also: Crashed/Timeout through `run` and the exit code. Env: APR_QA_BIN,
 APR_QA_TOOLS_DIR, APR_QA_SHARED_DIR, APR_QA_WORK_DIR."""
-import json, os, shutil, signal, subprocess, sys, time
+import json, os, shutil, signal, subprocess, time
+
+from oracle_support import Checks
 
 BIN = os.environ["APR_QA_BIN"]
 WORKER = os.path.join(os.environ["APR_QA_TOOLS_DIR"], "oracle_qa_fake_worker")
@@ -12,16 +14,7 @@ SHARED = os.environ["APR_QA_SHARED_DIR"]
 WORK = os.environ.get("APR_QA_WORK_DIR", "/tmp/apr-qa-resume")
 PLAYBOOK = os.path.join(SHARED, "anchor/playbooks/qwen2.5-coder-0.5b-quick.playbook.yaml")
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+C = Checks(quiet=True)
 
 
 shutil.rmtree(WORK, ignore_errors=True)
@@ -47,9 +40,9 @@ ref = os.path.join(WORK, "ref")
 t0 = time.time()
 r = subprocess.run(cmd(ref), env=env, capture_output=True, text=True)
 full_s = time.time() - t0
-check(r.returncode == 0, "uninterrupted fake run exits 0: %d %s" % (r.returncode, r.stderr[-500:]))
+C.check("uninterrupted fake run exits 0: %d %s" % (r.returncode, r.stderr[-500:]), r.returncode == 0)
 base = verdicts(ref)
-check(len(base) > 50, "fake run produced %d entries" % len(base))
+C.check("fake run produced %d entries" % len(base), len(base) > 50)
 
 for frac in (0.1, 0.35, 0.6, 0.85):
     out = os.path.join(WORK, "kill%02d" % int(frac * 100))
@@ -61,42 +54,42 @@ for frac in (0.1, 0.35, 0.6, 0.85):
     if os.path.exists(evp):
         try:
             json.load(open(evp))
-            check(True, "")
+            C.check("evidence.json after SIGKILL at %.2f is valid JSON" % frac, True)
         except ValueError:
-            check(False, "evidence.json after SIGKILL at %.2f is not valid JSON" % frac)
+            C.check("evidence.json after SIGKILL at %.2f is not valid JSON" % frac, False)
     else:
-        check(True, "")
+        C.check("evidence.json after SIGKILL at %.2f is absent (allowed)" % frac, True)
     lines = open(os.path.join(out, "evidence.jsonl"), "rb").read().split(b"\n")
     complete = [l for l in lines[:-1] if l]
     ok = all(json.loads(l) is not None for l in complete)
-    check(ok and json.loads(complete[0])["type"] == "header", "journal lines parse after SIGKILL at %.2f" % frac)
+    C.check("journal lines parse after SIGKILL at %.2f" % frac, ok and json.loads(complete[0])["type"] == "header")
     done_nodes = {json.loads(l)["node"] for l in complete[1:]}
     # every node whose result.json exists finished; journaled nodes are a subset of started ones
     started = set(os.listdir(os.path.join(out, "nodes"))) if os.path.isdir(os.path.join(out, "nodes")) else set()
-    check(done_nodes <= started | {n for n in done_nodes if "gpu" in n}, "journaled nodes were started (%.2f)" % frac)
+    C.check("journaled nodes were started (%.2f)" % frac, done_nodes <= started | {n for n in done_nodes if "gpu" in n})
     r = subprocess.run(cmd(out, ["--resume"]), env=env, capture_output=True, text=True)
-    check(r.returncode == 0, "resume after kill at %.2f exits 0: %s" % (frac, r.stderr[-300:]))
-    check(verdicts(out) == base, "resume after kill at %.2f gives the same verdicts" % frac)
+    C.check("resume after kill at %.2f exits 0: %s" % (frac, r.stderr[-300:]), r.returncode == 0)
+    C.check("resume after kill at %.2f gives the same verdicts" % frac, verdicts(out) == base)
     print("kill at %.0f%%: %d nodes journaled before the kill" % (frac * 100, len(done_nodes)))
 
 # Crashed, Timeout, non-zero exit through `run`; exit code 1; G2/G3 ids for matrix cells.
 out = os.path.join(WORK, "faults")
 env2 = dict(os.environ, FAKE_CRASH="run-cpu-safetensors", FAKE_HANG="conv-G-A-cpu")
 r = subprocess.run(cmd(out, ["--timeout", "1500"]), env=env2, capture_output=True, text=True)
-check(r.returncode == 1, "faulty run exits 1 (got %d)" % r.returncode)
+C.check("faulty run exits 1 (got %d)" % r.returncode, r.returncode == 1)
 ev = json.load(open(os.path.join(out, "evidence.json")))
 g3 = [e for e in ev if e["gate_id"] == "G3-STABLE"]
-check(len(g3) == 10 and all(e["outcome"] == "Crashed" and e["metadata"].get("gate") == "F-A1-001" for e in g3), "matrix crashes are G3-STABLE Crashed")
+C.check("matrix crashes are G3-STABLE Crashed", len(g3) == 10 and all(e["outcome"] == "Crashed" and e["metadata"].get("gate") == "F-A1-001" for e in g3))
 ga = [e for e in ev if e["gate_id"] == "F-CONV-G-A" and e["scenario"]["backend"] == "cpu"]
-check(len(ga) == 1 and ga[0]["outcome"] == "Timeout" and ga[0]["reason"] == "Timed out after 1500ms", "hung check is Timeout")
+C.check("hung check is Timeout", len(ga) == 1 and ga[0]["outcome"] == "Timeout" and ga[0]["reason"] == "Timed out after 1500ms")
 mqs = json.load(open(os.path.join(out, "mqs.json")))
-check(mqs["raw_score"] == 0 and not mqs["gateways_passed"], "a crash fails gateway G3")
+C.check("a crash fails gateway G3", mqs["raw_score"] == 0 and not mqs["gateways_passed"])
 # every scheduled node got exactly one journal record
 recs = [json.loads(l) for l in open(os.path.join(out, "evidence.jsonl")) if l.strip()]
 nodes = [x["node"] for x in recs if x["type"] == "node"]
-check(len(nodes) == len(set(nodes)), "one outcome per node")
+C.check("one outcome per node", len(nodes) == len(set(nodes)))
 dry = subprocess.run([BIN, "run", PLAYBOOK, "--model-path", snap, "--dry-run", "-o", out], capture_output=True, text=True)
-check(dry.returncode == 0 and len(nodes) == dry.stdout.count("\n  n"), "journal covers every planned node")
+C.check("journal covers every planned node", dry.returncode == 0 and len(nodes) == dry.stdout.count("\n  n"))
 
 # Ctrl-C: children stopped, completed entries written, the rest Skipped "run interrupted", exit 130.
 out = os.path.join(WORK, "sigint")
@@ -104,12 +97,11 @@ p = subprocess.Popen(cmd(out), env=dict(os.environ, FAKE_SLEEP_MS="200"), stdout
 time.sleep(2)
 p.send_signal(signal.SIGINT)
 rc = p.wait()
-check(rc == 130, "SIGINT exits 130 (got %d)" % rc)
+C.check("SIGINT exits 130 (got %d)" % rc, rc == 130)
 ev = json.load(open(os.path.join(out, "evidence.json")))
-check(any(e["outcome"] == "Corroborated" for e in ev), "completed entries kept after SIGINT")
-check(all(e["outcome"] == "Corroborated" or e["reason"] in ("run interrupted", "no CUDA device") for e in ev), "the rest is Skipped 'run interrupted'")
+C.check("completed entries kept after SIGINT", any(e["outcome"] == "Corroborated" for e in ev))
+C.check("the rest is Skipped 'run interrupted'", all(e["outcome"] == "Corroborated" or e["reason"] in ("run interrupted", "no CUDA device") for e in ev))
 left = subprocess.run(["pgrep", "-f", out], capture_output=True, text=True).stdout.strip()
-check(left == "", "no worker left running after SIGINT: " + left)
+C.check("no worker left running after SIGINT: " + left, left == "")
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+C.finish()

@@ -3,10 +3,12 @@ playbooks/ and ../shared/anchor/{playbooks,templates} validates with jsonschema 
 plus exponent floats such as 1e-5), and on a set of invalid playbooks `apr-qa validate --strict`
 and the schema agree (both reject; the valid controls both accept). gates/*.yaml validate against
 schemas/gate.schema.json. Env: APR_QA_BIN, APR_QA_SOURCE_DIR, APR_QA_SHARED_DIR, APR_QA_WORK_DIR."""
-import glob, json, os, re, subprocess, sys
+import glob, json, os, re, subprocess
 
 import jsonschema
 import yaml
+
+from oracle_support import Checks
 
 BIN = os.environ["APR_QA_BIN"]
 SRC = os.environ["APR_QA_SOURCE_DIR"]
@@ -14,16 +16,7 @@ SHARED = os.environ["APR_QA_SHARED_DIR"]
 WORK = os.environ.get("APR_QA_WORK_DIR", "/tmp/apr-qa-schema")
 os.makedirs(WORK, exist_ok=True)
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+C = Checks(quiet=True)
 
 
 class Loader(yaml.SafeLoader):
@@ -56,13 +49,13 @@ def loader_ok(path):
 
 files = sorted(glob.glob(os.path.join(SRC, "playbooks/*.yaml")) + glob.glob(os.path.join(SHARED, "anchor/playbooks/*.yaml"))
                + glob.glob(os.path.join(SHARED, "anchor/templates/*.yaml")))
-check(len(files) >= 14, "found %d playbooks" % len(files))
+C.check("found %d playbooks" % len(files), len(files) >= 14)
 for f in files:
     text = open(f).read()
     errs = list(pv.iter_errors(yaml.load(text, Loader=Loader)))
-    check(not errs, "%s: schema: %s" % (f, [e.message for e in errs[:2]]))
+    C.check("%s: schema: %s" % (f, [e.message for e in errs[:2]]), not errs)
     ok, err = loader_ok(f)
-    check(ok, "%s: loader: %s" % (f, err))
+    C.check("%s: loader: %s" % (f, err), ok)
 
 HEAD = 'name: t\nversion: "1.0.0"\nmodel:\n  hf_repo: "a/b"\ntest_matrix:\n  scenario_count: 2\n'
 cases = {
@@ -99,19 +92,18 @@ for name, (text, expect) in cases.items():
     open(p, "w").write(text)
     s = schema_ok(text)
     l, err = loader_ok(p)
-    check(s == expect, "%s: schema says %s, expected %s" % (name, s, expect))
-    check(l == expect, "%s: loader says %s, expected %s (%s)" % (name, l, expect, err))
+    C.check("%s: schema says %s, expected %s" % (name, s, expect), s == expect)
+    C.check("%s: loader says %s, expected %s (%s)" % (name, l, expect, err), l == expect)
     if not expect and not l:
-        check(re.search(r"\.yaml(:\d+:\d+)?:", err) is not None, "%s: error names file[:line:col]: %s" % (name, err))
+        C.check("%s: error names file[:line:col]: %s" % (name, err), re.search(r"\.yaml(:\d+:\d+)?:", err) is not None)
 
 gv = jsonschema.Draft202012Validator(gschema)
 gfiles = sorted(glob.glob(os.path.join(SRC, "gates/*.yaml")))
-check(len(gfiles) >= 5, "gate files found")
+C.check("gate files found", len(gfiles) >= 5)
 for f in gfiles:
     errs = list(gv.iter_errors(yaml.load(open(f).read(), Loader=Loader)))
-    check(not errs, "%s: %s" % (f, [e.message for e in errs[:2]]))
+    C.check("%s: %s" % (f, [e.message for e in errs[:2]]), not errs)
 gj = json.loads(subprocess.run([BIN, "gates", "--json"], capture_output=True, text=True).stdout)
-check(len(gj) == sum(len(yaml.load(open(f).read(), Loader=Loader)["gates"]) for f in gfiles), "gates --json lists every catalogue gate")
+C.check("gates --json lists every catalogue gate", len(gj) == sum(len(yaml.load(open(f).read(), Loader=Loader)["gates"]) for f in gfiles))
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+C.finish()

@@ -9,22 +9,15 @@ APR_QA_SERVE_EXE knob: a server that exits at once, one that never answers /heal
 hanging server with it. Env: APR_QA_BIN, APR_QA_MODELS_DIR, APR_QA_WORK_DIR."""
 import json, os, shutil, socket, stat, subprocess, sys, time, urllib.request
 
+from oracle_support import Checks
+
 BIN = os.environ["APR_QA_BIN"]
 MODELS = os.environ.get("APR_QA_MODELS_DIR", "/root/.cache/apr-qa/models")
 WORK = os.environ.get("APR_QA_WORK_DIR", "/tmp/apr-qa-serve-test")
 MODEL = os.path.join(MODELS, "SmolLM2-135M-Instruct.Q4_1.gguf")
 PROMPT = "The capital of France is"
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+C = Checks(quiet=True)
 
 
 def playbook(path, timeout_ms=300000):
@@ -72,7 +65,7 @@ def no_survivor(marker, what):
     while time.time() < deadline and processes_with(marker):
         time.sleep(0.1)
     left = processes_with(marker)
-    check(not left, f"{what}: process(es) {left} with {marker} survived the run")
+    C.check(f"{what}: process(es) {left} with {marker} survived the run", not left)
 
 
 def run_qa(name, env_extra=None, timeout_ms=300000):
@@ -85,7 +78,7 @@ def run_qa(name, env_extra=None, timeout_ms=300000):
                        capture_output=True, text=True, env=env, timeout=600)
     path = os.path.join(out, "evidence.json")
     if not os.path.isfile(path):
-        check(False, f"{name}: no evidence.json (exit {r.returncode}): {r.stderr[-2000:]}")
+        C.check(f"{name}: no evidence.json (exit {r.returncode}): {r.stderr[-2000:]}", False)
         return r, []
     return r, json.load(open(path))
 
@@ -128,25 +121,25 @@ if not os.path.isfile(MODEL):
 
 # --- positive: the real server ---------------------------------------------------------------
 r, ev = run_qa("real")
-check(r.returncode in (0, 1), f"real: exit {r.returncode}: {r.stderr[-2000:]}")  # other gates may fail; the serve cells are judged below
+C.check(f"real: exit {r.returncode}: {r.stderr[-2000:]}", r.returncode in (0, 1))  # other gates may fail; the serve cells are judged below
 a5 = entries(ev, "F-A5-001")
 a6 = entries(ev, "F-A6-001")
-check(len(a5) == 1, f"real: {len(a5)} F-A5-001 entries, expected 1")
-check(len(a6) == 1, f"real: {len(a6)} F-A6-001 entries, expected 1")
+C.check(f"real: {len(a5)} F-A5-001 entries, expected 1", len(a5) == 1)
+C.check(f"real: {len(a6)} F-A6-001 entries, expected 1", len(a6) == 1)
 served_text = None
 for e in a5:
-    check(e["outcome"] == "Corroborated", f"F-A5-001 {e['outcome']}: {e['reason']} / {e['output'][-800:]}")
-    check((measure(e, "generated_tokens") or 0) >= 1, f"F-A5-001 generated_tokens {measure(e, 'generated_tokens')}")
-    check(measure(e, "http_status") == 200, f"F-A5-001 http_status {measure(e, 'http_status')}")
-    check(measure(e, "server_healthy") == 1, f"F-A5-001 server_healthy {measure(e, 'server_healthy')}")
-    check(measure(e, "oracle_pass") == 1, f"F-A5-001 oracle_pass {measure(e, 'oracle_pass')}")
-    check((measure(e, "latency_ms") or 0) > 0, "F-A5-001 latency_ms recorded")
-    check((measure(e, "tokens_per_second") or 0) > 0, "F-A5-001 tokens_per_second recorded")
-    check(e["scenario"]["modality"] == "serve" and e["scenario"]["backend"] == "cpu", f"F-A5-001 scenario {e['scenario']}")
+    C.check(f"F-A5-001 {e['outcome']}: {e['reason']} / {e['output'][-800:]}", e["outcome"] == "Corroborated")
+    C.check(f"F-A5-001 generated_tokens {measure(e, 'generated_tokens')}", (measure(e, "generated_tokens") or 0) >= 1)
+    C.check(f"F-A5-001 http_status {measure(e, 'http_status')}", measure(e, "http_status") == 200)
+    C.check(f"F-A5-001 server_healthy {measure(e, 'server_healthy')}", measure(e, "server_healthy") == 1)
+    C.check(f"F-A5-001 oracle_pass {measure(e, 'oracle_pass')}", measure(e, "oracle_pass") == 1)
+    C.check("F-A5-001 latency_ms recorded", (measure(e, "latency_ms") or 0) > 0)
+    C.check("F-A5-001 tokens_per_second recorded", (measure(e, "tokens_per_second") or 0) > 0)
+    C.check(f"F-A5-001 scenario {e['scenario']}", e["scenario"]["modality"] == "serve" and e["scenario"]["backend"] == "cpu")
     served_text = e["output"].rsplit("\n[", 1)[0]
-    check(len(served_text.strip()) > 0, "F-A5-001 output holds the generated text")
+    C.check("F-A5-001 output holds the generated text", len(served_text.strip()) > 0)
 for e in a6:
-    check(e["outcome"] == "Skipped" and "no CUDA device" in e["reason"], f"F-A6-001 {e['outcome']}: {e['reason']}")
+    C.check(f"F-A6-001 {e['outcome']}: {e['reason']}", e["outcome"] == "Skipped" and "no CUDA device" in e["reason"])
 no_survivor(["serve", MODEL], "real")
 
 # Independent of the worker: our own request to a server this script starts gives the same text.
@@ -167,8 +160,8 @@ try:
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=300) as g:
         body = json.loads(g.read())
-    check(served_text is not None and body["text"] == served_text,
-          f"direct /generate text {body['text']!r} != cell output {served_text!r}")
+    C.check(f"direct /generate text {body['text']!r} != cell output {served_text!r}",
+          served_text is not None and body["text"] == served_text)
 finally:
     srv.terminate()
     srv.wait(10)
@@ -176,30 +169,31 @@ finally:
 # --- negative: a server that exits at once ----------------------------------------------------
 dies = script("fake_dies.sh", "#!/bin/sh\necho 'fake server: cannot load model' >&2\nexit 3\n")
 r, ev = run_qa("dies", {"APR_QA_SERVE_EXE": dies})
-check(r.returncode == 1, f"dies: exit {r.returncode}, expected 1")
+C.check(f"dies: exit {r.returncode}, expected 1", r.returncode == 1)
 for e in entries(ev, "F-A5-001"):
-    check(e["outcome"] == "Falsified", f"dies: F-A5-001 {e['outcome']}")
-    check("server_healthy" in e["reason"], f"dies: reason {e['reason']!r}")
-    check("exited with status 3" in e["output"] and "cannot load model" in e["output"], f"dies: output {e['output']!r}")
-    check(measure(e, "generated_tokens") == 0, "dies: generated_tokens 0")
-check(len(entries(ev, "F-A5-001")) == 1, "dies: one F-A5-001 entry")
+    C.check(f"dies: F-A5-001 {e['outcome']}", e["outcome"] == "Falsified")
+    C.check(f"dies: reason {e['reason']!r}", "server_healthy" in e["reason"])
+    C.check(f"dies: output {e['output']!r}", "exited with status 3" in e["output"] and "cannot load model" in e["output"])
+    C.check("dies: generated_tokens 0", measure(e, "generated_tokens") == 0)
+C.check("dies: one F-A5-001 entry", len(entries(ev, "F-A5-001")) == 1)
 
 # --- negative: announces a port where nothing listens, never healthy --------------------------
 dead = free_port()
 hangs = script("fake_hangs.sh", f"#!/bin/sh\necho 'apr-qa serve: listening on http://127.0.0.1:{dead} (fake)'\nexec sleep 3117\n")
 t0 = time.time()
 r, ev = run_qa("hangs", {"APR_QA_SERVE_EXE": hangs, "APR_QA_SERVE_HEALTH_TIMEOUT_MS": "1500"})
-check(r.returncode == 1, f"hangs: exit {r.returncode}, expected 1")
+C.check(f"hangs: exit {r.returncode}, expected 1", r.returncode == 1)
 for e in entries(ev, "F-A5-001"):
-    check(e["outcome"] == "Falsified", f"hangs: F-A5-001 {e['outcome']}")
-    check("not healthy within 1500 ms" in e["output"] and "Connection refused" in e["output"], f"hangs: output {e['output']!r}")
-check(len(entries(ev, "F-A5-001")) == 1, "hangs: one F-A5-001 entry")
+    C.check(f"hangs: F-A5-001 {e['outcome']}", e["outcome"] == "Falsified")
+    C.check(f"hangs: output {e['output']!r}", "not healthy within 1500 ms" in e["output"] and "Connection refused" in e["output"])
+C.check("hangs: one F-A5-001 entry", len(entries(ev, "F-A5-001")) == 1)
 no_survivor(["sleep", "3117"], "hangs")
 
 # --- negative: healthy, but /generate answers HTTP 500 ----------------------------------------
 py = sys.executable
 err500 = script("fake_500.py", f"""#!{py}
 import http.server, sys
+
 class H(http.server.BaseHTTPRequestHandler):
     def reply(self, code, body):
         b = body.encode()
@@ -219,20 +213,19 @@ print("apr-qa serve: listening on http://127.0.0.1:%d (fake)" % s.server_address
 s.serve_forever()
 """)
 r, ev = run_qa("err500", {"APR_QA_SERVE_EXE": err500})
-check(r.returncode == 1, f"err500: exit {r.returncode}, expected 1")
+C.check(f"err500: exit {r.returncode}, expected 1", r.returncode == 1)
 for e in entries(ev, "F-A5-001"):
-    check(e["outcome"] == "Falsified", f"err500: F-A5-001 {e['outcome']}")
-    check(measure(e, "server_healthy") == 1 and measure(e, "http_status") == 500, f"err500: measurements {e['measurements']}")
-    check("http_status" in e["reason"] and "engine exploded" in e["output"], f"err500: reason {e['reason']!r} output {e['output']!r}")
+    C.check(f"err500: F-A5-001 {e['outcome']}", e["outcome"] == "Falsified")
+    C.check(f"err500: measurements {e['measurements']}", measure(e, "server_healthy") == 1 and measure(e, "http_status") == 500)
+    C.check(f"err500: reason {e['reason']!r} output {e['output']!r}", "http_status" in e["reason"] and "engine exploded" in e["output"])
 no_survivor([err500], "err500")
 
 # --- the worker is killed on node timeout: its hanging server dies with it ---------------------
 r, ev = run_qa("timeout", {"APR_QA_SERVE_EXE": hangs, "APR_QA_SERVE_HEALTH_TIMEOUT_MS": "60000"}, timeout_ms=2000)
 outs = [e["outcome"] for e in ev if e["scenario"]["modality"] == "serve" and e["scenario"]["backend"] == "cpu"]
-check(outs == ["Timeout"], f"timeout: serve cell outcomes {outs}, expected ['Timeout']")
+C.check(f"timeout: serve cell outcomes {outs}, expected ['Timeout']", outs == ["Timeout"])
 no_survivor(["sleep", "3117"], "timeout")
 
-check(os.listdir(TMP) == [], f"scratch files left in TMPDIR: {os.listdir(TMP)}")
+C.check(f"scratch files left in TMPDIR: {os.listdir(TMP)}", os.listdir(TMP) == [])
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+C.finish()
