@@ -6,8 +6,9 @@
 # Goals (issue 3): convert wall time <= 1.5x cp; peak RSS <= 256 MB.
 # Last measured (2026-11-26, the 2-core build machine; copy_file_range passthrough + PCLMULQDQ
 # CRC-32; see docs/convert.md):
-#   quiet (05:25 UTC, nothing else running): cp 0.791 s / 0.819 s, convert 1.172 s / 1.182 s
-#   -> ratio 1.48 / 1.44 (5 / 7 runs; goal met, narrowly); loaded (load ~3.7): 1.56-2.12x;
+#   quiet (05:50 UTC, nothing else running, flat tokenizer tables): cp 0.845 s / 0.855 s,
+#   convert 1.202 s / 1.203 s -> ratio 1.42 / 1.41 (7 runs each; goal met; 1.48 / 1.44 before the
+#   tokenizer change); loaded (load ~3.7): 1.56-2.12x;
 #   peak RSS 92.2 MB (goal met). The previous build, same sessions: 2.44-3.49x.
 #
 #   bench/convert.sh [BUILD_DIR] [RUNS]
