@@ -51,25 +51,41 @@ void q4_1(const u8* __restrict x, float* __restrict y, std::int64_t nb) noexcept
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 // AVX2: 16 bytes of nibbles -> 32 floats. Same per-element operations as the scalar loops:
 // (float)(q [- 8]) * d [+ m], rounded once per operation (mul and add separate, no FMA).
+// One 32-element block (stride 18: Q4_0, 20: Q4_1) -> four vectors of 8 weights, in order.
+template <bool kMin>
+__attribute__((target("avx2"))) inline void q4_block_avx2(const u8* x, __m256 w[4]) noexcept {
+  constexpr int qoff = kMin ? 4 : 2;
+  const __m128i lo_mask = _mm_set1_epi8(0x0F);
+  const __m256 d = _mm256_set1_ps(f16_at(x));
+  const __m256 m = _mm256_set1_ps(kMin ? f16_at(x + 2) : 0.0f);
+  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + qoff));
+  const __m128i lo = _mm_and_si128(q, lo_mask);
+  const __m128i hi = _mm_and_si128(_mm_srli_epi16(q, 4), lo_mask);
+  const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+  for (int k = 0; k < 4; ++k) {
+    __m256i qi = _mm256_cvtepu8_epi32(parts[k]);
+    if (!kMin) qi = _mm256_sub_epi32(qi, _mm256_set1_epi32(8));
+    w[k] = _mm256_mul_ps(_mm256_cvtepi32_ps(qi), d);
+    if (kMin) w[k] = _mm256_add_ps(w[k], m);
+  }
+}
+
+// dot()'s reduction: the 32 lanes (acc[k] holds lanes 8k..8k+7) summed by the same halving tree.
+__attribute__((target("avx2"))) inline float reduce_lanes_avx2(const __m256 acc[4]) noexcept {
+  alignas(32) float lanes[32];
+  for (int k = 0; k < 4; ++k) _mm256_store_ps(lanes + 8 * k, acc[k]);
+  for (int w = 16; w >= 1; w /= 2)
+    for (int l = 0; l < w; ++l) lanes[l] += lanes[l + w];
+  return lanes[0];
+}
+
 template <bool kMin>
 __attribute__((target("avx2"))) void q4_avx2(const u8* x, float* y, std::int64_t nb) noexcept {
-  constexpr int stride = kMin ? 20 : 18, qoff = kMin ? 4 : 2;
-  const __m128i lo_mask = _mm_set1_epi8(0x0F);
-  const __m256i eight = _mm256_set1_epi32(8);
+  constexpr int stride = kMin ? 20 : 18;
   for (std::int64_t i = 0; i < nb; ++i, x += stride, y += 32) {
-    const __m256 d = _mm256_set1_ps(f16_at(x));
-    const __m256 m = _mm256_set1_ps(kMin ? f16_at(x + 2) : 0.0f);
-    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + qoff));
-    const __m128i lo = _mm_and_si128(q, lo_mask);
-    const __m128i hi = _mm_and_si128(_mm_srli_epi16(q, 4), lo_mask);
-    const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
-    for (int k = 0; k < 4; ++k) {
-      __m256i qi = _mm256_cvtepu8_epi32(parts[k]);
-      if (!kMin) qi = _mm256_sub_epi32(qi, eight);
-      __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(qi), d);
-      if (kMin) v = _mm256_add_ps(v, m);
-      _mm256_storeu_ps(y + 8 * k, v);
-    }
+    __m256 w[4];
+    q4_block_avx2<kMin>(x, w);
+    for (int k = 0; k < 4; ++k) _mm256_storeu_ps(y + 8 * k, w[k]);
   }
 }
 
@@ -78,30 +94,14 @@ __attribute__((target("avx2"))) void q4_avx2(const u8* x, float* y, std::int64_t
 // halving tree. Equal to dot(dequantized row, x, n) bit for bit.
 template <bool kMin>
 __attribute__((target("avx2"))) float q4_dot_avx2(const u8* x, const float* v, std::int64_t nb) noexcept {
-  constexpr int stride = kMin ? 20 : 18, qoff = kMin ? 4 : 2;
-  const __m128i lo_mask = _mm_set1_epi8(0x0F);
-  const __m256i eight = _mm256_set1_epi32(8);
+  constexpr int stride = kMin ? 20 : 18;
   __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
   for (std::int64_t i = 0; i < nb; ++i, x += stride, v += 32) {
-    const __m256 d = _mm256_set1_ps(f16_at(x));
-    const __m256 m = _mm256_set1_ps(kMin ? f16_at(x + 2) : 0.0f);
-    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + qoff));
-    const __m128i lo = _mm_and_si128(q, lo_mask);
-    const __m128i hi = _mm_and_si128(_mm_srli_epi16(q, 4), lo_mask);
-    const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
-    for (int k = 0; k < 4; ++k) {
-      __m256i qi = _mm256_cvtepu8_epi32(parts[k]);
-      if (!kMin) qi = _mm256_sub_epi32(qi, eight);
-      __m256 w = _mm256_mul_ps(_mm256_cvtepi32_ps(qi), d);
-      if (kMin) w = _mm256_add_ps(w, m);
-      acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(w, _mm256_loadu_ps(v + 8 * k)));
-    }
+    __m256 w[4];
+    q4_block_avx2<kMin>(x, w);
+    for (int k = 0; k < 4; ++k) acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(w[k], _mm256_loadu_ps(v + 8 * k)));
   }
-  alignas(32) float lanes[32];
-  for (int k = 0; k < 4; ++k) _mm256_store_ps(lanes + 8 * k, acc[k]);
-  for (int w = 16; w >= 1; w /= 2)
-    for (int l = 0; l < w; ++l) lanes[l] += lanes[l + w];
-  return lanes[0];
+  return reduce_lanes_avx2(acc);
 }
 
 // Fused Q8_0 row . x: w = (float)q * d per element (ggml's formula), same lanes and tree as dot().
@@ -115,11 +115,7 @@ __attribute__((target("avx2"))) float q8_0_dot_avx2(const u8* x, const float* v,
       acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(w, _mm256_loadu_ps(v + 8 * k)));
     }
   }
-  alignas(32) float lanes[32];
-  for (int k = 0; k < 4; ++k) _mm256_store_ps(lanes + 8 * k, acc[k]);
-  for (int w = 16; w >= 1; w /= 2)
-    for (int l = 0; l < w; ++l) lanes[l] += lanes[l + w];
-  return lanes[0];
+  return reduce_lanes_avx2(acc);
 }
 
 bool have_avx512() noexcept {
@@ -134,14 +130,6 @@ __attribute__((target("avx2,f16c"))) inline float f16c_at2(const u8* p) noexcept
   std::uint16_t h;
   std::memcpy(&h, p, 2);
   return _cvtsh_ss(h);
-}
-
-__attribute__((target("avx2"))) inline float tree32_avx2(const __m256* acc) noexcept {
-  alignas(32) float lanes[32];
-  for (int k = 0; k < 4; ++k) _mm256_store_ps(lanes + 8 * k, acc[k]);
-  for (int w = 16; w >= 1; w /= 2)
-    for (int l = 0; l < w; ++l) lanes[l] += lanes[l + w];
-  return lanes[0];
 }
 
 __attribute__((target("avx2"))) inline __m256i load8_u8(const u8* p) noexcept {
@@ -171,7 +159,7 @@ __attribute__((target("avx2,f16c"))) float q5_dot_avx2(const u8* x, const float*
       acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(w, _mm256_loadu_ps(v + 8 * k)));
     }
   }
-  return tree32_avx2(acc);
+  return reduce_lanes_avx2(acc);
 }
 
 __attribute__((target("avx2,f16c"))) float q4_k_dot_avx2(const u8* x, const float* v, std::int64_t nb) noexcept {
@@ -196,7 +184,7 @@ __attribute__((target("avx2,f16c"))) float q4_k_dot_avx2(const u8* x, const floa
       }
     }
   }
-  return tree32_avx2(acc);
+  return reduce_lanes_avx2(acc);
 }
 
 __attribute__((target("avx2,f16c"))) float q6_k_dot_avx2(const u8* x, const float* v, std::int64_t nb) noexcept {
@@ -220,7 +208,7 @@ __attribute__((target("avx2,f16c"))) float q6_k_dot_avx2(const u8* x, const floa
       }
     }
   }
-  return tree32_avx2(acc);
+  return reduce_lanes_avx2(acc);
 }
 
 bool have_f16c() noexcept {
