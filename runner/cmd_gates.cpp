@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "command.hpp"
+#include "qa/check_kinds.hpp"
 #include "qa/gate.hpp"
 #include "qa/run.hpp"
 
@@ -14,10 +15,17 @@ const bool registered = apr::cli::register_command({
       auto json = std::make_shared<bool>(false);
       auto md = std::make_shared<bool>(false);
       auto dir = std::make_shared<std::string>();
+      auto kinds = std::make_shared<bool>(false);
       sub.add_flag("--json", *json, "Print the catalogue as a JSON array (every field of every gate)");
       sub.add_flag("--markdown", *md, "Print the catalogue as Markdown (this is docs/gates.md)");
+      sub.add_flag("--kinds", *kinds, "List the check kinds a gate can use (kind, what it measures, the inputs it takes)");
       sub.add_option("--gates-dir", *dir, "Read gates/*.yaml from this directory instead of the built-in catalogue");
-      return [json, md, dir]() {
+      return [json, md, dir, kinds]() {
+        if (*kinds) {
+          for (const auto& k : apr::qa::check_kinds())
+            std::printf("%-26s %-12s %s%s\n", k.name, k.shape, k.what, k.shared_runs ? " (shared runs)" : "");
+          return apr::cli::kExitOk;
+        }
         auto cat = apr::qa::load_catalogue(dir->empty() ? std::nullopt : std::optional<std::string>(*dir));
         if (*json) {
           nlohmann::json arr = nlohmann::json::array();
@@ -28,7 +36,7 @@ const bool registered = apr::cli::register_command({
         } else {
           for (const auto& g : cat.gates())
             std::printf("%-24s %s %s %-24s %s\n", g.id.c_str(), g.severity.c_str(), g.category.c_str(),
-                        apr::qa::to_string(g.kind), g.title.c_str());
+                        g.kind.c_str(), g.title.c_str());
           std::printf("%zu gates\n", cat.gates().size());
         }
         return apr::cli::kExitOk;

@@ -31,6 +31,9 @@ const bool registered = apr::cli::register_command({
       sub.add_flag("--dry-run", a->o.dry_run, "Print the DAG (nodes, dependencies, gates, artifact paths) and exit; runs nothing");
       sub.add_option("--dot", a->dot, "Write the DAG as Graphviz to this file");
       sub.add_flag("--resume", a->o.resume, "Continue from <output>/evidence.jsonl: journaled nodes are not rerun");
+      sub.add_flag("--reuse-artifacts", a->o.reuse_artifacts,
+                   "Reuse artifact files already at their content-keyed paths under <output>/artifacts instead of converting "
+                   "again (default: every run converts; tests use this to plant a corrupted artifact)");
       sub.add_option("--failure-policy", a->policy,
                      "stop-on-first | stop-on-p0 (stop after a failing P0 gate) | collect-all | fail-fast "
                      "(default: the playbook's failure_policy, else stop-on-p0). Nodes not run are Skipped with the reason");

@@ -17,12 +17,14 @@ const bool registered = apr::cli::register_command({
       auto strict = std::make_shared<bool>(false);
       auto model = std::make_shared<std::string>();
       auto keys = std::make_shared<bool>(false);
+      auto gates_dir = std::make_shared<std::string>();
       sub.add_option("playbooks", *files, "Playbook YAML files")->required();
       sub.add_flag("--strict", *strict, "Unknown keys are errors (as schemas/playbook.schema.json states)");
       sub.add_option("--model-path", *model, "Expand as `run --model-path` would (a directory adds the conversion suite)");
       sub.add_flag("--keys", *keys, "List every accepted key with its effect (ignored keys are always listed)");
-      return [files, strict, model, keys]() {
-        auto cat = apr::qa::load_catalogue(std::nullopt);
+      sub.add_option("--gates-dir", *gates_dir, "Plan with the gate catalogue in this directory instead of the built-in one");
+      return [files, strict, model, keys, gates_dir]() {
+        auto cat = apr::qa::load_catalogue(gates_dir->empty() ? std::nullopt : std::optional<std::string>(*gates_dir));
         int rc = apr::cli::kExitOk;
         for (const auto& f : *files) {
           apr::qa::LoadOptions lo;
@@ -60,6 +62,13 @@ const bool registered = apr::cli::register_command({
             if (k.ignored || *keys)
               std::printf("  %s %s (line %d): %s\n", k.ignored ? "ignored" : "key    ", k.key.c_str(), k.line, k.note.c_str());
           for (const auto& w : pb->warnings) std::printf("  warning: %s\n", w.c_str());
+          // Catalogue gates this playbook does not reach, grouped by the reason.
+          std::map<std::string, std::string> unplanned;
+          for (const auto& [g, why] : plan->unplanned) {
+            std::string& ids = unplanned[why];
+            ids += (ids.empty() ? "" : ", ") + g;
+          }
+          for (const auto& [why, ids] : unplanned) std::printf("  not planned (%s): %s\n", why.c_str(), ids.c_str());
           for (const auto& w : plan->warnings) std::printf("  warning: %s\n", w.c_str());
         }
         return rc;

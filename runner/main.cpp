@@ -1,10 +1,13 @@
 // apr-qa: qualification runner for LLM model files. Thin CLI: parse, dispatch, report errors.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 
 #include "command.hpp"
 #include "core/error.hpp"
+#include "core/switches.hpp"
 #include "version.hpp"
 
 namespace apr::cli {
@@ -30,10 +33,37 @@ int exit_code_for(const apr::Error& e) {
   return 4;
 }
 
+// The only place that reads apr-qa's environment switches (core/switches.hpp); `run` records them.
+static void read_switches() {
+  auto on = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v && *v && std::strcmp(v, "0") != 0;
+  };
+  auto& s = apr::switches();
+  s.engine_no_avx512 = std::getenv("APR_ENGINE_NO_AVX512") != nullptr;  // set at all = AVX2 kernels, as before
+  s.no_copy_file_range = on("APR_QA_NO_COPY_FILE_RANGE");
+  s.no_shared_runs = on("APR_QA_NO_SHARED_RUNS");
+  if (const char* v = std::getenv("APR_QA_SERVE_EXE"); v && *v) s.serve_exe = v;
+  if (const char* v = std::getenv("APR_QA_SERVE_HEALTH_TIMEOUT_MS"); v && *v) {
+    char* end = nullptr;
+    long long x = std::strtoll(v, &end, 10);
+    if (*end != '\0' || x <= 0)
+      throw apr::validation_error(std::string("APR_QA_SERVE_HEALTH_TIMEOUT_MS: expected a positive integer (ms), found '") +
+                                  std::string(v).substr(0, 40) + "'");
+    s.serve_health_timeout_ms = x;
+  }
+}
+
 }  // namespace apr::cli
 
 int main(int argc, char** argv) {
   using namespace apr::cli;
+  try {
+    read_switches();
+  } catch (const apr::Error& e) {
+    std::fprintf(stderr, "apr-qa: %s\n", e.what());
+    return kExitUsage;
+  }
   CLI::App app{
       "apr-qa: qualification runner for LLM model files (GGUF, SafeTensors, APR).\n"
       "Converts between formats losslessly, runs an embedded inference engine, and turns\n"

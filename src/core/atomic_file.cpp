@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/switches.hpp"
 
 namespace apr {
 namespace {
@@ -63,7 +64,7 @@ void AtomicFile::write_zeros(std::uint64_t n) {
 std::uint64_t AtomicFile::copy_from(int src_fd, std::uint64_t src_offset, std::uint64_t len) {
   if (len == 0) return 0;
   // Escape hatch (and the tests' way to exercise the fallback): APR_QA_NO_COPY_FILE_RANGE=1.
-  if (const char* off = std::getenv("APR_QA_NO_COPY_FILE_RANGE"); off && *off && std::strcmp(off, "0") != 0) return 0;
+  if (switches().no_copy_file_range) return 0;
   if (std::fflush(f_) != 0) {
     throw io_error(std::string("write failed: ") + std::strerror(errno)).at_path(tmp_.string());
   }

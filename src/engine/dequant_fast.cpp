@@ -11,6 +11,7 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#include "core/switches.hpp"
 #define APR_ENGINE_X86 1
 #endif
 
@@ -120,7 +121,7 @@ __attribute__((target("avx2"))) float q8_0_dot_avx2(const u8* x, const float* v,
 
 bool have_avx512() noexcept {
   static const bool v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("f16c") &&
-                        std::getenv("APR_ENGINE_NO_AVX512") == nullptr;
+                        !apr::switches().engine_no_avx512;
   return v;
 }
 

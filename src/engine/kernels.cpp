@@ -6,6 +6,7 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#include "core/switches.hpp"
 #endif
 
 namespace apr::engine {
@@ -47,7 +48,7 @@ __attribute__((target("avx512f"))) static float dot16_avx512(const float* a, con
 }
 
 static bool use_dot16_avx512() noexcept {
-  static const bool v = __builtin_cpu_supports("avx512f") && std::getenv("APR_ENGINE_NO_AVX512") == nullptr;
+  static const bool v = __builtin_cpu_supports("avx512f") && !apr::switches().engine_no_avx512;
   return v;
 }
 #endif

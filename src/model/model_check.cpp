@@ -23,6 +23,40 @@ void sort_tensors(CanonicalModel& m) {
             [](const CanonicalTensor& a, const CanonicalTensor& b) { return a.name < b.name; });
 }
 
+std::vector<ManifestViolation> manifest_violations(const CanonicalModel& m) {
+  using K = ManifestViolation::Kind;
+  std::vector<ManifestViolation> out;
+  try {
+    validate_config(m.config, m.provenance.source_file.string());
+  } catch (const Error& e) {
+    out.push_back({K::config, "", e.what()});
+    return out;  // no manifest without a valid config
+  }
+  auto manifest = tensor_manifest(m.config);
+  std::set<std::string> expected;
+  for (const auto& spec : manifest) {
+    expected.insert(spec.hf_name);
+    const CanonicalTensor* t = m.find(spec.hf_name);
+    if (!t) {
+      if (spec.required)
+        out.push_back({K::missing, spec.hf_name, std::string("missing required tensor for ") + to_string(m.config.arch) +
+                                                     ": expected shape " + shape_string(spec.shape) + ", found no tensor"});
+      continue;
+    }
+    if (t->shape() != spec.shape)
+      out.push_back({K::shape, spec.hf_name, "shape mismatch with the config: expected " + shape_string(spec.shape) +
+                                                 ", found " + shape_string(t->shape())});
+  }
+  for (const auto& t : m.tensors)
+    if (!expected.count(t.name)) {
+      std::string hint = hf_to_gguf_name(t.name) ? " (the config does not call for it)" : "";
+      out.push_back({K::unexpected, t.name, std::string("unexpected tensor for ") + to_string(m.config.arch) +
+                                                ": expected only the " + std::to_string(manifest.size()) +
+                                                " manifest tensors, found '" + t.name + "' " + shape_string(t.shape()) + hint});
+    }
+  return out;
+}
+
 void check_model(const CanonicalModel& m) {
   const std::string where = m.provenance.source_file.string();
   validate_config(m.config, where);

@@ -8,7 +8,17 @@
 
 namespace apr::model {
 
-// Validates config, then tensors (names, shapes, row_order lengths). Sorts nothing.
+// One way a model disagrees with its architecture's manifest.
+struct ManifestViolation {
+  enum class Kind { config, missing, shape, unexpected } kind;
+  std::string tensor;   // empty for a config violation
+  std::string message;  // what was expected and what was found
+};
+// Every violation (none when the model is complete and consistent); never throws for a
+// violation, so a broken model can be measured rather than refused.
+std::vector<ManifestViolation> manifest_violations(const CanonicalModel& m);
+// Validates config, then tensors (names, shapes, row_order lengths): throws the first
+// violation as a validation Error naming the file and tensor. Sorts nothing.
 void check_model(const CanonicalModel& m);
 // Sorts tensors by HF name (the CanonicalModel invariant).
 void sort_tensors(CanonicalModel& m);

@@ -1,5 +1,7 @@
 #include "qa/evidence.hpp"
 
+#include "core/build_info.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -29,6 +31,7 @@ HostInfo HostInfo::current() {
   HostInfo h;
   char buf[256] = {0};
   if (gethostname(buf, sizeof buf - 1) == 0) h.hostname = buf;
+  h.apr_version = build_id();
   std::ifstream cpuinfo("/proc/cpuinfo");
   for (std::string line; std::getline(cpuinfo, line);) {
     if (line.rfind("model name", 0) == 0) {
@@ -84,7 +87,8 @@ json to_json(const Evidence& e) {
               {"artifacts", arts},
               {"severity", e.severity},
               {"category", e.category},
-              {"node", e.node}};
+              {"node", e.node},
+              {"provenance", e.provenance}};
 }
 
 template <typename T>
@@ -145,6 +149,7 @@ Evidence evidence_from_json(const json& j) {
     e.severity = j.value("severity", "P1");
     e.category = j.value("category", "");
     e.node = j.value("node", "");
+    if (j.contains("provenance") && j["provenance"].is_object()) e.provenance = j["provenance"];
     return e;
   } catch (const json::exception& ex) {
     throw validation_error(std::string("evidence entry: ") + ex.what());

@@ -75,6 +75,9 @@ struct Evidence {
   std::string severity = "P1";   // P0..P3, from the gate catalogue
   std::string category = "QUAL"; // QUAL PERF STAB COMP EDGE REGR
   std::string node;              // DAG node id that produced it
+  // How this entry was judged: {"gate": {kind, inputs, source, require: {name: {comparator,
+  // threshold, expr}}}, "settings": {APR_* switch: value}} (apr-qa extension; may be empty).
+  nlohmann::json provenance = nlohmann::json::object();
 };
 nlohmann::json to_json(const Evidence& e);
 Evidence evidence_from_json(const nlohmann::json& j);  // throws apr::Error on a wrong field

@@ -12,7 +12,10 @@
 
 #include <fmt/format.h>
 
+#include "core/build_info.hpp"
 #include "core/error.hpp"
+#include "core/switches.hpp"
+#include "qa/judge.hpp"
 #include "qa/process.hpp"
 
 namespace apr::qa {
@@ -78,6 +81,11 @@ struct Runner {
   const ExecOptions& opts;
   std::unique_ptr<Journal> journal;
   HostInfo host = HostInfo::current();
+  json settings = [] {
+    json j = json::object();
+    for (const auto& [k, v] : describe_switches(switches())) j[k] = v;
+    return j;
+  }();
   std::vector<Record> records;
   std::vector<int> state;  // 0 pending, 1 running, 2 done
   std::map<std::size_t, std::unique_ptr<ChildProcess>> running;
@@ -87,6 +95,10 @@ struct Runner {
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
 
   std::filesystem::path node_dir(const Node& n) const { return plan.out_dir / "nodes" / n.id; }
+
+  // The catalogue's process gates (inputs type process), emitted for a worker's exit status.
+  std::string failed_gate() const { return cat.process_gate("failed")->id; }
+  std::string crashed_gate() const { return cat.process_gate("crashed")->id; }
 
   Evidence base_evidence(const Node& n, const std::string& gate) const {
     Evidence e;
@@ -98,9 +110,16 @@ struct Runner {
     e.node = n.id;
     e.metadata["node"] = n.id;
     e.metadata["node_kind"] = n.kind == NodeKind::check ? n.check : to_string(n.kind);
+    e.provenance["settings"] = settings;
     if (const GateDef* g = cat.find(gate)) {
       e.severity = g->severity;
       e.category = g->category;
+      // Provenance: the gate as this run resolved it (catalogue source and bound thresholds).
+      json def = {{"kind", g->kind}, {"inputs", g->inputs.type}, {"source", g->source}};
+      if (auto it = n.require.find(gate); it != n.require.end())
+        for (const auto& r : it->second)
+          def["require"][r.name] = {{"comparator", to_string(r.comparator)}, {"threshold", r.threshold}, {"expr", r.expr}};
+      e.provenance["gate"] = def;
     } else {
       e.category = "QUAL";
     }
@@ -194,10 +213,10 @@ struct Runner {
     std::filesystem::create_directories(dir);
     json spec = {{"node", n.id}, {"kind", to_string(n.kind)}, {"check", n.check}, {"gates", n.gates},
                  {"params", n.params}, {"artifact", n.artifact}, {"format", n.format}, {"key", n.key}};
-    json measures = json::object();
-    for (const auto& g : n.gates)
-      if (const GateDef* gd = cat.find(g)) measures[g] = gd->measures;
-    spec["measures"] = measures;
+    json require = json::object();
+    for (const auto& [g, reqs] : n.require)
+      for (const auto& r : reqs) require[g][r.name] = fmt::format("{} {}", to_string(r.comparator), r.threshold);
+    spec["require"] = require;
     std::filesystem::remove(dir / "result.json");
     write_file_atomic_json(dir / "spec.json", spec);
     std::vector<std::string> argv = opts.worker;
@@ -239,7 +258,7 @@ struct Runner {
       case ProcessEnd::How::signaled:
         return finish_common(uniform(n, Outcome::crashed,
                                      fmt::format("Process crashed with signal {} ({})", end.signal, signal_name(end.signal)),
-                                     "G3-STABLE"),
+                                     crashed_gate()),
                              -end.signal);
       case ProcessEnd::How::killed:
         return uniform(n, Outcome::skipped, "run interrupted");
@@ -247,12 +266,12 @@ struct Runner {
     }
     if (end.exit_code != 0)
       return finish_common(uniform(n, Outcome::falsified,
-                                   fmt::format("Command failed (exit {}): {}", end.exit_code, last_line(err_tail)), "G2-BASIC"),
+                                   fmt::format("Command failed (exit {}): {}", end.exit_code, last_line(err_tail)), failed_gate()),
                            end.exit_code);
     std::ifstream in(dir / "result.json");
     json res = in ? json::parse(in, nullptr, false) : json();
     if (res.is_discarded() || !res.is_object())
-      return finish_common(uniform(n, Outcome::falsified, "worker exited 0 but wrote no valid result.json", "G2-BASIC"), 0);
+      return finish_common(uniform(n, Outcome::falsified, "worker exited 0 but wrote no valid result.json", failed_gate()), 0);
     if (res.contains("skip") && res["skip"].is_string())
       return finish_common(uniform(n, Outcome::skipped, res["skip"].get<std::string>()), 0);
     return finish_common(judged(n, res), 0);
@@ -278,7 +297,7 @@ struct Runner {
       r.outcome = ok ? Outcome::corroborated : Outcome::falsified;
       r.reason = ok ? res.value("reason", "produced " + n.artifact) : "no artifact file at " + n.artifact;
       if (!ok) {
-        Evidence e = base_evidence(n, "G2-BASIC");
+        Evidence e = base_evidence(n, failed_gate());
         e.outcome = Outcome::falsified;
         e.reason = r.reason;
         r.evidence.push_back(e);
@@ -287,19 +306,16 @@ struct Runner {
     }
     Outcome worst = Outcome::corroborated;
     for (const auto& g : n.gates) {
-      const GateDef* gd = cat.find(g);
-      std::vector<std::string> required = gd ? gd->measures : std::vector<std::string>{};
-      std::vector<Measurement> mine;
-      for (const auto& m : ms)
-        if (std::find(required.begin(), required.end(), m.name) != required.end()) mine.push_back(m);
-      Verdict v = gd ? judge(mine, required) : Verdict{Outcome::falsified, "gate not in catalogue"};
+      auto rq = n.require.find(g);
+      Verdict v = rq == n.require.end() ? Verdict{Outcome::falsified, "gate has no bound requirements"}
+                                        : judge_gate(ms, rq->second);
       if (is_failure(v.outcome) && res.contains("note") && res["note"].is_string() && !res["note"].get<std::string>().empty())
         v.reason += "; " + res["note"].get<std::string>();
       Evidence e = base_evidence(n, g);
       e.outcome = v.outcome;
       e.reason = v.reason;
       e.output = res.value("output", "");
-      e.measurements = ms;
+      e.measurements = rq == n.require.end() ? ms : bind_requirements(ms, rq->second);
       e.artifacts = arts;
       if (res.contains("metrics")) {
         const auto& mt = res["metrics"];
@@ -363,7 +379,7 @@ struct Runner {
     if (!fresh) load_resume();
     journal = std::make_unique<Journal>(jpath, fresh);
     if (fresh) journal->append({{"type", "header"}, {"signature", plan.signature()}, {"playbook", plan.playbook_name},
-                                {"nodes", plan.nodes.size()}, {"started", utc_timestamp_now()}});
+                                {"nodes", plan.nodes.size()}, {"started", utc_timestamp_now()}, {"provenance", provenance(plan, cat)}});
     int jobs = std::max(1, opts.jobs);
     while (done < plan.nodes.size()) {
       if (g_interrupt) {
@@ -411,6 +427,19 @@ struct Runner {
 };
 
 }  // namespace
+
+nlohmann::json provenance(const Plan& plan, const GateCatalogue& cat) {
+  json settings = json::object();
+  for (const auto& [k, v] : describe_switches(switches())) settings[k] = v;
+  settings["reuse_artifacts"] = plan.reuse_artifacts;
+  json gates = json::object();
+  for (const auto& id : plan.gate_ids())
+    if (const GateDef* g = cat.find(id)) gates[id] = to_json(*g);
+  for (const auto& [id, why] : plan.unplanned) gates[id] = {{"planned", false}, {"why", why}};
+  return {{"apr_version", build_version()}, {"git_hash", build_git_hash()}, {"build", build_id()},
+          {"settings", settings}, {"failure_policy", plan.failure_policy}, {"timeout_ms", plan.timeout_ms},
+          {"gates", gates}};
+}
 
 ExecSummary execute_plan(const Plan& plan, const GateCatalogue& cat, const ExecOptions& opts) {
   g_interrupt = false;

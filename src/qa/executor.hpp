@@ -57,6 +57,11 @@ struct ExecSummary {
 };
 
 // Runs the plan; writes <out>/evidence.jsonl and <out>/evidence.json, and <out>/nodes/<id>/.
+// What produced a run: apr-qa's version and git hash, every environment switch's effective value,
+// the policy and timeout, and each catalogue gate as resolved (planned, or why not). Written into
+// the journal header and `<out>/provenance.json`.
+nlohmann::json provenance(const Plan& plan, const GateCatalogue& cat);
+
 ExecSummary execute_plan(const Plan& plan, const GateCatalogue& cat, const ExecOptions& opts);
 
 // Asks a running execute_plan to stop (what the SIGINT handler calls).

@@ -1,10 +1,17 @@
-// apr-qa qa: the gate catalogue. Gates are data (gates/*.yaml, schemas/gate.schema.json): id,
-// title, hypothesis, falsified_if, severity P0..P3, MQS category, a check kind from a closed set
-// (each implemented once), its parameters, the measurements a verdict requires, and where the
-// gate applies. The catalogue is compiled into the binary; `--gates-dir` replaces it.
+// apr-qa qa: the gate catalogue. Gates are data (gates/*.yaml, schemas/gate.schema.json).
+//
+// A gate names a check kind from the closed registry (qa/check_kinds.hpp), what it runs on
+// (`inputs`: source, a workspace conversion, a matrix cell, a chain, two paths, two replicas,
+// every artifact, every artifact against the reference, or a worker's process status), when the
+// playbook asks for it (`when`, `skip_unless`), the parameters its check receives (`params`,
+// where "${dotted.path}" names a playbook value) and what its verdict requires (`require`:
+// measurement → "<comparator> <threshold>", the threshold a number or a playbook value).
+// The planner (plan_gates.cpp) is one loop over this data; no gate id appears in C++.
+// The catalogue is compiled into the binary; `--gates-dir` replaces it.
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,43 +23,56 @@
 
 namespace apr::qa {
 
-// The closed set of check kinds.
-enum class CheckKind {
-  preflight_format,     // G0-FORMAT: the workspace conversions into every format succeed
-  preflight_validate,   // G0-VALIDATE: no NaN/Inf, no all-zero tensor
-  preflight_tensor,     // G0-TENSOR: architecture template names present
-  preflight_integrity,  // G0-INTEGRITY-*: config.json agrees with tensor shapes
-  preflight_layout,     // G0-LAYOUT / F-LAYOUT-CONTRACT-*: shapes per the layout contract
-  inference,            // F-A*: run/chat/serve a prompt, judge the output with an oracle
-  process_outcome,      // G2-BASIC / G3-STABLE: emitted for a worker's exit status
-  conversion_pair,      // F-CONV-X-Y: convert once, compare tensors and logits with the source
-  roundtrip_chain,      // F-CONV-RT-*: convert along a chain, compare the end with the start
-  byte_roundtrip,       // F-CONV-RT-BYTE-001: two paths to the same format, byte-identical tensors
-  idempotency,          // F-CONV-IDEM-001: the same conversion twice gives identical files
-  commutativity,        // F-CONV-COM-001: direct vs indirect path, tensors and logits equal
-  tensor_inventory,     // F-CONV-CARD/NAME: tensor count and names preserved
-  golden_rule,          // F-GOLDEN-RULE-*: generated token ids equal before/after conversion
-  format_contract,      // F-CONTRACT-I*: format contract invariants
-  differential_inference,  // F-ROSETTA-INF-*: logits/tokens across formats
-  differential_tensor,     // F-ROSETTA-DIFF-*: tensor names/shapes/values across formats
-  differential_fingerprint,// F-ROSETTA-FP-*: finite values and statistics per tensor
-  trace_payload,        // F-TRACE-PAYLOAD-*: the forward pass of a prompt is finite
-  performance,          // F-PROFILE-CI-*: throughput and latency against assertions
+// What a gate runs on. The closed set of input types (see docs/gates.md):
+//   source          the resolved model input (one node)
+//   conversion      the workspace conversion of the source into `format` (judged on that node)
+//   cell            the inference matrix: every format × scenario of (modality, backend)
+//   chain           the start of `chain` against its end (a = start, b = end)
+//   paths           the end of `path_a` against the end of `path_b`
+//   replicas        two independent conversions along `chain`
+//   artifact        every workspace artifact (`formats` to restrict)
+//   reference_pair  every workspace artifact except the reference, against the reference
+//   process         emitted by the executor for a worker's exit status (`event`: failed | crashed)
+struct GateInputs {
+  std::string type = "source";
+  std::vector<std::string> chain, path_a, path_b;
+  std::vector<std::string> formats;     // artifact: literal formats (empty = the workspace's)
+  std::string formats_from;             // artifact: a playbook value naming the formats
+  std::vector<std::string> backends;    // literal backends (empty = cpu)
+  std::string backends_from;            // a playbook value naming the backends
+  std::string modality, backend;        // cell
+  std::string format;                   // conversion
+  std::string event;                    // process: failed | crashed
 };
-const char* to_string(CheckKind k) noexcept;
-std::optional<CheckKind> check_kind_from_string(std::string_view s) noexcept;
-const std::vector<CheckKind>& all_check_kinds();
+
+// When the playbook plans the gate. All given conditions must hold.
+struct GateWhen {
+  std::string input = "any";  // any | directory | file
+  std::string block;          // a playbook block that must be enabled; its `gates:` list, when given, must name the gate
+  std::string list, contains; // the playbook list `list` must contain `contains`
+};
+
+// One requirement: measurement `name` <comparator> threshold. `threshold` is the expression as
+// written ("<= ${conversion_tests.tolerance}"); `by_backend` holds per-backend expressions.
+struct Requirement {
+  std::string name;
+  std::string expr;                           // used for every backend unless by_backend has it
+  std::map<std::string, std::string> by_backend;
+};
 
 struct GateDef {
   std::string id, title, hypothesis, falsified_if;
   std::string severity = "P1";  // P0..P3
   std::string category = "QUAL";
-  CheckKind kind = CheckKind::inference;
+  std::string kind;             // a check kind from qa/check_kinds.hpp
+  GateInputs inputs;
+  GateWhen when;
+  std::string skip_unless;      // a playbook boolean; false plans the gate Skipped with the reason
   nlohmann::json params = nlohmann::json::object();
-  std::vector<std::string> measures;  // measurements a Corroborated verdict requires
-  std::vector<std::string> formats, backends, modalities;  // applicability; empty = any
-  bool needs_directory = false;  // only when the model input is an HF snapshot (conversion suite)
-  std::string source;            // "gates/conversion.yaml:12"
+  std::vector<Requirement> require;  // empty only for process gates
+  std::string source;           // "gates/conversion.yaml:12"
+
+  std::vector<std::string> required_names() const;
 };
 nlohmann::json to_json(const GateDef& g);
 
@@ -70,6 +90,10 @@ class GateCatalogue {
   const std::vector<GateDef>& gates() const { return gates_; }
   const GateDef* find(std::string_view id) const;
   const GateDef& at(std::string_view id) const;  // throws internal Error when absent
+  // The gate emitted for a worker's process status (`inputs: {type: process, event: EVENT}`), if any.
+  const GateDef* process_gate(std::string_view event) const;
+  // "did you mean 'F-TRACE-PAYLOAD-001'?" for an unknown id, or "" when nothing is close.
+  std::string suggest(std::string_view unknown_id) const;
   std::string markdown() const;                  // docs/gates.md
  private:
   std::vector<GateDef> gates_;

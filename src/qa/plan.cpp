@@ -9,9 +9,11 @@
 
 #include <fmt/format.h>
 
+#include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
 #include "qa/plan_builder.hpp"
+#include "qa/playbook_values.hpp"
 
 namespace apr::qa {
 
@@ -47,7 +49,12 @@ std::vector<std::string> Plan::gate_ids() const {
 }
 std::string Plan::signature() const {
   std::string s;
-  for (const auto& n : nodes) s += n.id + "|" + n.params.dump() + "|" + n.key + "\n";
+  for (const auto& n : nodes) {
+    s += n.id + "|" + n.params.dump() + "|" + n.key;
+    for (const auto& [g, reqs] : n.require)
+      for (const auto& r : reqs) s += fmt::format("|{}:{}{}{}", g, r.name, to_string(r.comparator), r.threshold);
+    s += "\n";
+  }
   return sha256_hex(std::as_bytes(std::span(s.data(), s.size())));
 }
 
@@ -97,6 +104,7 @@ std::string Plan::text() const {
     if (n.skip_reason) t += "  (Skipped: " + *n.skip_reason + ")";
     t += "\n";
   }
+  for (const auto& [g, why] : unplanned) t += "not planned: " + g + " (" + why + ")\n";
   for (const auto& w : warnings) t += "warning: " + w + "\n";
   return t;
 }
@@ -157,13 +165,12 @@ ScenarioInfo PlanBuilder::scenario(const std::string& modality, const std::strin
 
 std::string PlanBuilder::artifact_of(const std::string& format) {
   if (format == source_format) return resolve_id;
-  return convert(resolve_id, format, 0, true);
+  return convert(resolve_id, format, 0);
 }
 
-std::string PlanBuilder::convert(const std::string& parent_id, const std::string& target, int replica,
-                                 bool workspace) {
+std::string PlanBuilder::convert(const std::string& parent_id, const std::string& target, int replica) {
   const Node& parent = *plan.find(parent_id);
-  std::string raw = parent.key + "|" + target + "|" + std::to_string(replica);
+  std::string raw = parent.key + "|" + target + "|" + std::to_string(replica) + "|" + build_id();
   std::string key = sha256_hex(std::as_bytes(std::span(raw.data(), raw.size())));
   if (auto it = by_key.find(key); it != by_key.end()) return it->second;
   Node n;
@@ -176,11 +183,8 @@ std::string PlanBuilder::convert(const std::string& parent_id, const std::string
   n.params = {{"source", parent.artifact}, {"source_format", parent.format}, {"target", target},
               {"output", n.artifact}, {"replica", replica}};
   n.scenario = scenario("run", "cpu", target, fmt::format("Convert {} to {}", parent.format, target), 0);
-  if (workspace && directory_mode && parent_id == resolve_id) {
-    std::string g = target == "apr" ? "G0-FORMAT-APR-001" : (target == "gguf" ? "G0-FORMAT-GGUF-001" : "");
-    if (!g.empty() && cat.find(g) && pb.gates.g1_model_loads) n.gates.push_back(g);
-  }
-  n.params["inspect"] = !n.gates.empty() || !opts.shared_runs;
+  n.params["inspect"] = !opts.shared_runs;
+  n.params["reuse"] = opts.reuse_artifacts;  // a gate judged on this node sets it too (plan_gates.cpp)
   std::string id = add(std::move(n), "convert-" + target);
   by_key[key] = id;
   return id;
@@ -217,39 +221,8 @@ std::string PlanBuilder::infer(const std::string& artifact_id, const std::string
 
 std::string PlanBuilder::chain(const std::vector<std::string>& formats, int replica) {
   std::string cur = artifact_of(formats.at(0));
-  for (std::size_t i = 1; i < formats.size(); ++i) cur = convert(cur, formats[i], i == 1 ? replica : 0, false);
+  for (std::size_t i = 1; i < formats.size(); ++i) cur = convert(cur, formats[i], i == 1 ? replica : 0);
   return cur;
-}
-
-std::string PlanBuilder::add_check(const std::string& check, std::vector<std::string> gates,
-                                   std::vector<std::string> deps, nlohmann::json params,
-                                   ScenarioInfo sc, const std::string& suffix) {
-  Node n;
-  n.kind = NodeKind::check;
-  n.check = check;
-  n.gates = std::move(gates);
-  n.deps = std::move(deps);
-  n.params = std::move(params);
-  n.params["check"] = check;
-  nlohmann::json gp = nlohmann::json::object();
-  for (const auto& g : n.gates)
-    if (const GateDef* gd = cat.find(g)) gp[g] = gd->params;
-  n.params["gate_params"] = gp;
-  n.scenario = std::move(sc);
-  if (n.scenario.backend == "gpu" && !opts.has_cuda) n.skip_reason = "no CUDA device";
-  return add(std::move(n), suffix);
-}
-
-std::vector<std::string> PlanBuilder::listed_or(const std::vector<std::string>& listed,
-                                                const std::vector<std::string>& defaults,
-                                                const std::string& block) {
-  if (listed.empty()) return defaults;
-  std::vector<std::string> out;
-  for (const auto& g : listed) {
-    if (cat.find(g)) out.push_back(g);
-    else plan.warnings.push_back(fmt::format("{}: gate '{}' is not in the catalogue; ignored", block, g));
-  }
-  return out;
 }
 
 Result<Plan> build_plan(const Playbook& pb, const GateCatalogue& cat, const PlanOptions& opts) {
@@ -263,6 +236,7 @@ Result<Plan> build_plan(const Playbook& pb, const GateCatalogue& cat, const Plan
     plan.timeout_ms = pb.test_matrix.timeout_ms;
     plan.failure_policy = pb.failure_policy.value_or("stop-on-p0");
     plan.size_category = pb.model.size_category;
+    plan.reuse_artifacts = opts.reuse_artifacts;
     PlanBuilder b{plan, pb, cat, opts};
 
     std::string input = opts.model_path.value_or(pb.model.local_path.value_or(""));
@@ -310,25 +284,8 @@ Result<Plan> build_plan(const Playbook& pb, const GateCatalogue& cat, const Plan
     r.scenario = b.scenario("run", "cpu", b.source_format, "Resolve model input", 0);
     b.resolve_id = b.add(std::move(r), "resolve");
 
-    // Shared inference runs: one per (artifact, prompt), long enough for every gate using it.
-    const auto& ct = pb.conversion_tests;
-    auto want = [&](const std::string& prompt, int tokens) {
-      int& t = b.infer_tokens[prompt];
-      t = std::max(t, tokens);
-    };
-    if (b.directory_mode && ct.enabled) {
-      want(ct.prompt, ct.max_tokens);
-      want(ct.prompt, kGoldenRuleTokens);
-    }
-    const auto& ic = pb.differential_tests.inference_compare;
-    if (ic.present && ic.enabled) want(ic.prompt, ic.max_tokens);
-    plan_preflight(b);
-    plan_matrix(b);
-    if (b.directory_mode && pb.conversion_tests.enabled) {
-      plan_conversion_suite(b);
-      plan_golden_and_contracts(b);
-    }
-    plan_optional_blocks(b);
+    b.values = playbook_values(pb, plan.input_mode);
+    plan_catalogue(b);
     return plan;
   });
 }

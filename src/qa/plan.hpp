@@ -6,10 +6,13 @@
 // check (a gate's measurement: inference cell, conversion comparison, preflight, ...). A check
 // node carries the gate ids judged from its measurements; the verdict (measurements against
 // thresholds) is taken in the parent when the node's result arrives.
-// Conversions are keyed by content: key(resolve) = sha256 of the model bytes; key(convert) =
-// sha256(parent key, target, replica). The artifact of a node is the concrete file
+// Conversions are keyed by content and code: key(resolve) = sha256 of the model bytes;
+// key(convert) = sha256(parent key, target, replica, build id) — a new build never measures an
+// artifact an older converter wrote. The artifact of a node is the concrete file
 // `<out>/artifacts/<key[0:20]>/model.<ext>`, shared by every gate that needs it; an existing
-// non-empty file there is reused (a cache: planting a file there is how tests corrupt one).
+// file there is reused only with PlanOptions::reuse_artifacts (how tests plant a corrupt one).
+// Which gates are planned, on what, and with which thresholds is read from the catalogue
+// (plan_gates.cpp); a gate the playbook does not ask for is listed in `unplanned` with the reason.
 // Node order is deterministic, so a plan rebuilt for --resume has the same node ids.
 #pragma once
 
@@ -29,6 +32,14 @@
 namespace apr::qa {
 
 enum class NodeKind { resolve, convert, infer, check };
+
+// A gate's requirement bound to this playbook: `name` <comparator> threshold (from `expr`).
+struct BoundRequirement {
+  std::string name;
+  Comparator comparator = Comparator::le;
+  double threshold = 0;
+  std::string expr;  // as the catalogue wrote it, e.g. "<= ${conversion_tests.tolerance}"
+};
 const char* to_string(NodeKind k) noexcept;
 
 struct Node {
@@ -37,6 +48,7 @@ struct Node {
   std::string check;                 // check kind name for check nodes ("conversion_pair", ...)
   std::vector<std::string> deps;     // node ids that must complete first
   std::vector<std::string> gates;    // gate ids judged from this node's measurements
+  std::map<std::string, std::vector<BoundRequirement>> require;  // per gate: what its verdict requires
   nlohmann::json params = nlohmann::json::object();  // what the worker needs (paths, prompt, ...)
   ScenarioInfo scenario;             // evidence scenario fields
   std::string severity = "P3";       // the most severe of `gates` (P0 first)
@@ -56,6 +68,10 @@ struct PlanOptions {
   // before the sharing (same measurements, more work); for A/B benchmarks
   // (APR_QA_NO_SHARED_RUNS=1 in `apr-qa run`).
   bool shared_runs = true;
+  // Reuse an existing artifact file at a conversion's content-keyed path instead of converting
+  // again (`run --reuse-artifacts`). Off by default: every run measures what this build's
+  // converter writes. The tests use it to plant a corrupted artifact.
+  bool reuse_artifacts = false;
 };
 
 struct Plan {
@@ -63,10 +79,12 @@ struct Plan {
   std::string input, input_mode;          // input_mode: "directory" | "file" | "none"
   std::filesystem::path out_dir;
   std::vector<Node> nodes;
-  std::vector<std::string> warnings;      // e.g. unknown gate ids named by the playbook
+  std::vector<std::string> warnings;      // non-fatal findings
+  std::vector<std::pair<std::string, std::string>> unplanned;  // catalogue gates not planned, and why
   std::int64_t timeout_ms = 60000;
   std::string failure_policy = "stop-on-p0";
   std::string size_category = "tiny";
+  bool reuse_artifacts = false;
 
   const Node* find(const std::string& id) const;
   std::size_t index_of(const std::string& id) const;

@@ -12,6 +12,7 @@ struct PlanBuilder {
   const Playbook& pb;
   const GateCatalogue& cat;
   const PlanOptions& opts;
+  nlohmann::json values{};     // playbook_values(pb, input mode): what gates may name
   std::string resolve_id{}, source_format{};
   bool directory_mode = false;
   std::map<std::string, std::string> by_key{};  // content key -> convert node id
@@ -23,7 +24,7 @@ struct PlanBuilder {
                         const std::string& format, const std::string& prompt, std::uint64_t seed) const;
   // The workspace artifact of `format`: the source itself, or one conversion of it.
   std::string artifact_of(const std::string& format);
-  std::string convert(const std::string& parent_id, const std::string& target, int replica, bool workspace);
+  std::string convert(const std::string& parent_id, const std::string& target, int replica);
   std::string chain(const std::vector<std::string>& formats, int replica = 0);
   // The shared teacher-forced run of an artifact node on `prompt` (an infer node).
   std::string infer(const std::string& artifact_id, const std::string& prompt);
@@ -31,20 +32,11 @@ struct PlanBuilder {
   // params "<side>_run" and adds the infer node to deps. No-op when shared runs are off.
   void use_run(nlohmann::json& params, std::vector<std::string>& deps, const std::string& side,
                const std::string& artifact_id, const std::string& prompt);
-  std::string add_check(const std::string& check, std::vector<std::string> gates,
-                        std::vector<std::string> deps, nlohmann::json params, ScenarioInfo sc,
-                        const std::string& suffix);
-  std::vector<std::string> listed_or(const std::vector<std::string>& listed,
-                                     const std::vector<std::string>& defaults, const std::string& block);
   const Node& node(const std::string& id) const { return *plan.find(id); }
 };
 
-void plan_preflight(PlanBuilder& b);
-void plan_matrix(PlanBuilder& b);
-void plan_conversion_suite(PlanBuilder& b);
-void plan_golden_and_contracts(PlanBuilder& b);
-void plan_optional_blocks(PlanBuilder& b);  // differential_tests, trace_payload, profile_ci
+// Plans every catalogue gate the playbook asks for (plan_gates.cpp): one loop over the data.
+void plan_catalogue(PlanBuilder& b);
 std::string oracle_for_prompt(const std::string& prompt);
-inline constexpr int kGoldenRuleTokens = 10;  // greedy tokens compared by F-GOLDEN-RULE-001
 
 }  // namespace apr::qa

@@ -1,9 +1,17 @@
-// Planning of each gate family into check nodes (see plan.hpp).
+// The planner's one loop over the gate catalogue (see plan.hpp, gate.hpp): each gate the
+// playbook asks for is expanded by its input type into concrete instances (which artifacts,
+// which backend), its thresholds are bound from the playbook, and instances that measure the
+// same thing on the same files with the same parameters share one check node.
 #include <algorithm>
 #include <cctype>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "core/error.hpp"
+#include "core/suggest.hpp"
+#include "qa/check_kinds.hpp"
+#include "qa/playbook_values.hpp"
 #include "qa/plan_builder.hpp"
 
 namespace apr::qa {
@@ -20,253 +28,370 @@ std::string oracle_for_prompt(const std::string& p) {
   return "garbage";
 }
 
-static std::string fmt_letter(const std::string& f) {
-  return f == "gguf" ? "G" : (f == "apr" ? "A" : "S");
+namespace {
+
+std::string letters(const std::vector<std::string>& formats) {
+  std::string s;
+  for (const auto& f : formats) s += f == "gguf" ? 'G' : (f == "apr" ? 'A' : 'S');
+  return s;
 }
 
-static json conv_thresholds(const PlanBuilder& b) {
-  const auto& c = b.pb.conversion_tests;
-  return {{"tolerance", c.tolerance}, {"tensor_tolerance", c.tensor_tolerance},
-          {"prompt", c.prompt}, {"max_tokens", c.max_tokens}};
+std::string arrow(const std::vector<std::string>& formats) {
+  std::string s;
+  for (const auto& f : formats) s += (s.empty() ? "" : "->") + std::string(1, f == "gguf" ? 'G' : (f == "apr" ? 'A' : 'S'));
+  return s;
 }
 
-void plan_preflight(PlanBuilder& b) {
-  const Node src = b.node(b.resolve_id);  // a copy: adding nodes reallocates plan.nodes
-  json base = {{"model", src.artifact}, {"format", src.format}, {"expected", b.pb.model.expected}};
-  if (b.pb.model.family) base["family"] = *b.pb.model.family;
-  auto sc = [&](const char* what) { return b.scenario("run", "cpu", src.format, what, 0); };
-  std::optional<std::string> off;
-  if (!b.pb.gates.g1_model_loads) off = "disabled by playbook gates.g1_model_loads";
-  auto add = [&](const char* check, std::vector<std::string> gates, const char* prompt, const char* suffix) {
-    std::string id = b.add_check(check, std::move(gates), {b.resolve_id}, base, sc(prompt), suffix);
-    if (off) b.plan.nodes[b.plan.index_of(id)].skip_reason = off;
-  };
-  add("preflight_validate", {"G0-VALIDATE-001"}, "G0 Validate: NaN/Inf/all-zero tensors", "g0-validate");
-  add("preflight_tensor", {"G0-TENSOR-001"}, "G0 Tensor: architecture template", "g0-tensor");
-  add("preflight_integrity", {"G0-INTEGRITY-CONFIG", "G0-INTEGRITY-LAYERS", "G0-INTEGRITY-HIDDEN", "G0-INTEGRITY-VOCAB"},
-      "G0 Integrity: config.json vs tensors", "g0-integrity");
-  add("preflight_layout", {"G0-LAYOUT-001"}, "G0 Layout: row-major contract", "g0-layout");
-}
+struct Instance {
+  const CheckKindInfo* kind = nullptr;
+  std::vector<std::string> gates;
+  std::map<std::string, std::vector<BoundRequirement>> require;
+  std::string a_id, b_id;     // artifact nodes (b_id empty for single-model kinds)
+  std::string backend = "cpu";
+  json params;                // the check's parameters (gate params resolved + inputs)
+  ScenarioInfo scenario;
+  std::string suffix, key;
+  std::optional<std::string> skip;
+  int phase = 0;
+};
 
-void plan_matrix(PlanBuilder& b) {
-  const auto& tm = b.pb.test_matrix;
-  std::uint64_t seed = tm.seed;
-  std::vector<std::string> enabled;
-  for (const auto& o : b.pb.oracles) enabled.push_back(o.type);
-  json garbage_cfg = json::object();
-  for (const auto& o : b.pb.oracles)
-    if (o.type == "garbage") garbage_cfg = o.config;
-  for (const auto& modality : tm.modalities) {
-    for (const auto& backend : tm.backends) {
-      int cell = (modality == "run" ? 1 : modality == "chat" ? 3 : 5) + (backend == "gpu" ? 1 : 0);
-      std::string gate = fmt::format("F-A{}-001", cell);
-      for (const auto& format : b.pb.model.formats) {
-        std::string art = b.artifact_of(format);
-        for (int i = 0; i < tm.scenario_count; ++i) {
-          const std::string& prompt = tm.prompts[static_cast<std::size_t>(i) % tm.prompts.size()];
-          std::string oracle = oracle_for_prompt(prompt);
-          if (!enabled.empty() && std::find(enabled.begin(), enabled.end(), oracle) == enabled.end()) oracle = "garbage";
-          if (!b.pb.gates.g4_output_quality) oracle = "none";
-          ScenarioInfo sc = b.scenario(modality, backend, format, prompt, seed++);
-          sc.oracle_type = oracle == "none" ? "garbage" : oracle;
-          json p = {{"model", b.node(art).artifact}, {"format", format}, {"modality", modality},
-                    {"backend", backend}, {"prompt", prompt}, {"max_tokens", 32}, {"seed", sc.seed},
-                    {"oracle", oracle}, {"oracle_config", garbage_cfg}};
-          std::string id = b.add_check("inference", {gate}, {art}, p, sc, fmt::format("{}-{}-{}", modality, backend, format));
-          if (!b.pb.gates.g2_basic_inference)
-            b.plan.nodes[b.plan.index_of(id)].skip_reason = "disabled by playbook gates.g2_basic_inference";
+struct Planner {
+  PlanBuilder& b;
+  std::vector<Instance> instances;
+  std::vector<const GateDef*> cell_gates;
+
+  bool flag(const std::string& path, bool fallback) {
+    auto v = lookup_value(b.values, path);
+    if (!v) return fallback;
+    if (!v->is_boolean()) throw validation_error("gate catalogue: playbook value '" + path + "' is not a boolean");
+    return v->get<bool>();
+  }
+  std::vector<std::string> list_value(const std::string& path) {
+    auto v = lookup_value(b.values, path);
+    if (!v || !v->is_array()) throw validation_error("gate catalogue: playbook value '" + path + "' is not a list");
+    return v->get<std::vector<std::string>>();
+  }
+  std::vector<std::string> backends_of(const GateDef& g) {
+    if (!g.inputs.backends_from.empty()) return list_value(g.inputs.backends_from);
+    return g.inputs.backends.empty() ? std::vector<std::string>{"cpu"} : g.inputs.backends;
+  }
+  std::vector<std::string> formats_of(const GateDef& g) {
+    if (!g.inputs.formats_from.empty()) return list_value(g.inputs.formats_from);
+    if (!g.inputs.formats.empty()) return g.inputs.formats;
+    return list_value("workspace.formats");
+  }
+
+  // Why the playbook does not ask for `g`, or "" when it does.
+  std::string not_asked(const GateDef& g) {
+    const std::string& mode = b.plan.input_mode;
+    if (g.when.input == "directory" && mode != "directory") return "needs an HF snapshot directory as model input";
+    if (g.when.input == "file" && mode != "file") return "needs a single model file as input";
+    if (!g.when.block.empty()) {
+      if (!flag(g.when.block + ".enabled", false))
+        return "playbook block " + g.when.block + " is absent or disabled";
+      auto listed = list_value(g.when.block + ".gates");
+      if (!listed.empty() && std::find(listed.begin(), listed.end(), g.id) == listed.end())
+        return g.when.block + ".gates does not list it";
+    }
+    if (!g.when.list.empty()) {
+      auto l = list_value(g.when.list);
+      if (std::find(l.begin(), l.end(), g.when.contains) == l.end()) return g.when.list + " does not contain " + g.when.contains;
+    }
+    return "";
+  }
+
+  // Binds every requirement for `backend`; nullopt (with `why`) when a threshold names an
+  // absent playbook value.
+  std::optional<std::vector<BoundRequirement>> bind(const GateDef& g, const std::string& backend, std::string& why) {
+    std::vector<BoundRequirement> out;
+    for (const auto& r : g.require) {
+      auto it = r.by_backend.find(backend);
+      const std::string& expr = it != r.by_backend.end() ? it->second : r.expr;
+      if (expr.empty()) {
+        why = fmt::format("no threshold for {} on backend {}", r.name, backend);
+        return std::nullopt;
+      }
+      auto t = bind_threshold(b.values, expr);
+      if (!t) {
+        why = fmt::format("{} {} needs playbook value {}", r.name, expr, fmt::join(references_in(expr), " or "));
+        return std::nullopt;
+      }
+      out.push_back({r.name, t->comparator, t->threshold, expr});
+    }
+    return out;
+  }
+
+  void unplanned(const GateDef& g, const std::string& why) {
+    for (const auto& [id, w] : b.plan.unplanned)
+      if (id == g.id && w == why) return;
+    b.plan.unplanned.emplace_back(g.id, why);
+  }
+
+  void add_instance(const GateDef& g, Instance in) {
+    std::string why;
+    auto req = bind(g, in.backend, why);
+    if (!req) return unplanned(g, why);
+    if (!g.skip_unless.empty() && !flag(g.skip_unless, true))
+      in.skip = "disabled by playbook " + g.skip_unless;
+    if (in.backend == "gpu" && !b.opts.has_cuda && !in.skip) in.skip = "no CUDA device";
+    in.key = fmt::format("{}|{}|{}|{}|{}|{}|{}", in.kind->name, in.a_id, in.b_id, in.backend, in.params.dump(),
+                         in.skip.value_or(""), in.scenario.id);
+    for (auto& x : instances) {
+      if (x.key != in.key) continue;
+      x.gates.push_back(g.id);
+      x.require[g.id] = std::move(*req);
+      return;
+    }
+    in.gates = {g.id};
+    in.require[g.id] = std::move(*req);
+    instances.push_back(std::move(in));
+  }
+
+  json gate_params(const GateDef& g) {
+    auto p = resolve_param(b.values, g.params);
+    return p ? *p : json::object();
+  }
+
+  Instance single(const GateDef& g, const std::string& art, const std::string& backend, int phase) {
+    Instance in;
+    in.kind = find_check_kind(g.kind);
+    in.a_id = art;
+    in.backend = backend;
+    in.phase = phase;
+    in.params = gate_params(g);
+    const Node& n = b.node(art);
+    in.params["model"] = n.artifact;
+    in.params["format"] = n.format;
+    in.params["backend"] = backend;
+    in.scenario = b.scenario("run", backend, n.format, in.params.value("prompt", g.title), 0);
+    in.suffix = fmt::format("{}-{}-{}", g.kind, n.format, backend);
+    return in;
+  }
+
+  Instance pair(const GateDef& g, const std::string& a, const std::string& c, const std::string& backend,
+                const std::string& label) {
+    Instance in;
+    in.kind = find_check_kind(g.kind);
+    in.a_id = a;
+    in.b_id = c;
+    in.backend = backend;
+    in.phase = 2;
+    in.params = gate_params(g);
+    const Node& na = b.node(a);
+    const Node& nb = b.node(c);
+    in.params["a"] = na.artifact;
+    in.params["b"] = nb.artifact;
+    in.params["format_a"] = na.format;
+    in.params["format_b"] = nb.format;
+    in.params["backend"] = backend;
+    // Single-or-pair kinds (fingerprint) read the pair as model against reference.
+    in.params["model"] = nb.artifact;
+    in.params["format"] = nb.format;
+    in.params["reference"] = na.artifact;
+    in.scenario = b.scenario("run", backend, nb.format, label, 0);
+    in.suffix = fmt::format("{}-{}-{}", g.kind, label, backend);
+    return in;
+  }
+
+  void expand(const GateDef& g) {
+    const auto& t = g.inputs.type;
+    if (t == "process") return;  // emitted by the executor
+    if (t == "cell") return cell_gates.push_back(&g);
+    if (t == "conversion") return attach_to_conversion(g);
+    for (const auto& be : backends_of(g)) {
+      if (t == "source") {
+        add_instance(g, single(g, b.resolve_id, be, 0));
+      } else if (t == "artifact") {
+        for (const auto& f : formats_of(g)) add_instance(g, single(g, b.artifact_of(f), be, 3));
+      } else if (t == "reference_pair") {
+        auto fs = list_value("workspace.formats");
+        if (fs.size() < 2) {
+          unplanned(g, "needs two formats: give a directory input or list more model.formats");
+          continue;
         }
-      }
-    }
-  }
-}
-
-void plan_conversion_suite(PlanBuilder& b) {
-  static const std::vector<std::string> backends{"cpu", "gpu"};
-  auto compare = [&](const std::string& gate, const std::string& check, const std::string& a_id,
-                     const std::string& b_id, const std::string& fmt_b, const std::string& prompt_text) {
-    for (const auto& be : backends) {
-      json p = conv_thresholds(b);
-      p["a"] = b.node(a_id).artifact;
-      p["b"] = b.node(b_id).artifact;
-      p["format_a"] = b.node(a_id).format;
-      p["format_b"] = b.node(b_id).format;
-      p["backend"] = be;
-      std::vector<std::string> deps{a_id, b_id};
-      if (be == "cpu") {  // the shared runs are cpu runs; a gpu cell measures on its own backend
-        b.use_run(p, deps, "a", a_id, b.pb.conversion_tests.prompt);
-        b.use_run(p, deps, "b", b_id, b.pb.conversion_tests.prompt);
-      }
-      b.add_check(check, {gate}, deps, p, b.scenario("run", be, fmt_b, prompt_text, 0), "conv-" + gate.substr(7) + "-" + be);
-    }
-  };
-  for (const auto& g : b.cat.gates()) {
-    if (g.kind == CheckKind::conversion_pair || g.kind == CheckKind::roundtrip_chain) {
-      std::vector<std::string> ch = g.params["chain"].get<std::vector<std::string>>();
-      std::string start = b.artifact_of(ch.front());
-      std::string end = b.chain(ch);
-      std::string what = g.kind == CheckKind::conversion_pair ? "Convert " : "Round trip ";
-      for (std::size_t i = 0; i < ch.size(); ++i) what += (i ? "->" : "") + fmt_letter(ch[i]);
-      compare(g.id, to_string(g.kind), start, end, ch.back(), what);
-    } else if (g.kind == CheckKind::commutativity || g.kind == CheckKind::byte_roundtrip) {
-      auto pa = g.params["path_a"].get<std::vector<std::string>>();
-      auto pbp = g.params["path_b"].get<std::vector<std::string>>();
-      std::string a = b.chain(pa), c = b.chain(pbp);
-      if (g.kind == CheckKind::commutativity) {
-        compare(g.id, "commutativity", a, c, pa.back(), "Commutativity: direct vs indirect path");
-      } else {
-        json p = conv_thresholds(b);
-        p["a"] = b.node(a).artifact;
-        p["b"] = b.node(c).artifact;
-        b.add_check("byte_roundtrip", {g.id}, {a, c}, p, b.scenario("run", "cpu", pa.back(), "Byte round trip", 0), "conv-rt-byte");
-      }
-    } else if (g.kind == CheckKind::idempotency) {
-      auto ch = g.params["chain"].get<std::vector<std::string>>();
-      std::string a = b.chain(ch, 0), c = b.chain(ch, 1);  // replica 1: a second, independent conversion
-      json p = {{"a", b.node(a).artifact}, {"b", b.node(c).artifact}};
-      b.add_check("idempotency", {g.id}, {a, c}, p, b.scenario("run", "cpu", ch.back(), "Idempotency: convert twice", 0), "conv-idem");
-    } else if (g.kind == CheckKind::tensor_inventory) {
-      auto ch = g.params["chain"].get<std::vector<std::string>>();
-      std::string a = b.artifact_of(ch.front()), c = b.chain(ch);
-      json p = {{"a", b.node(a).artifact}, {"b", b.node(c).artifact}, {"property", g.params["property"]}};
-      b.add_check("tensor_inventory", {g.id}, {a, c}, p, b.scenario("run", "cpu", ch.back(), "Tensor inventory", 0),
-                  "conv-" + g.id.substr(7));
-    }
-  }
-  // Layout contract on every workspace artifact.
-  std::vector<std::string> layout;
-  for (const auto& g : b.cat.gates())
-    if (g.kind == CheckKind::preflight_layout && g.id != "G0-LAYOUT-001") layout.push_back(g.id);
-  for (const char* f : {"safetensors", "apr", "gguf"}) {
-    std::string art = b.artifact_of(f);
-    json p = {{"model", b.node(art).artifact}, {"format", f}};
-    b.add_check("preflight_layout", layout, {art}, p, b.scenario("run", "cpu", f, "Layout contract", 0),
-                std::string("layout-") + f);
-  }
-}
-
-void plan_golden_and_contracts(PlanBuilder& b) {
-  const auto& c = b.pb.conversion_tests;
-  std::string src = b.artifact_of("safetensors");
-  std::string apr = b.chain({"safetensors", "apr"});
-  json p = {{"a", b.node(src).artifact}, {"b", b.node(apr).artifact}, {"prompt", c.prompt}, {"max_tokens", kGoldenRuleTokens}};
-  std::vector<std::string> gdeps{src, apr};
-  b.use_run(p, gdeps, "a", src, c.prompt);
-  b.use_run(p, gdeps, "b", apr, c.prompt);
-  b.add_check("golden_rule", {"F-GOLDEN-RULE-001", "F-GOLDEN-RULE-002", "F-GOLDEN-RULE-003"}, gdeps, p,
-              b.scenario("run", "cpu", "apr", c.prompt, 0), "golden");
-  for (const auto& inv : b.pb.contract_invariants) {
-    std::string gate = "F-CONTRACT-" + std::string("I") + inv.substr(2) + "-001";
-    if (!b.cat.find(gate)) continue;
-    json q = b.cat.at(gate).params;
-    q["a"] = b.node(src).artifact;
-    q["b"] = b.node(apr).artifact;
-    q["tensor_tolerance"] = c.tensor_tolerance;
-    std::vector<std::string> deps{src, apr};
-    if (inv == "I-1") {
-      std::string back = b.chain({"safetensors", "apr", "safetensors"});
-      q["b"] = b.node(back).artifact;
-      deps = {src, back};
-    }
-    b.add_check("format_contract", {gate}, deps, q, b.scenario("run", "cpu", "apr", "Format contract invariant " + inv, 0),
-                "contract-" + inv.substr(2));
-  }
-}
-
-void plan_optional_blocks(PlanBuilder& b) {
-  const auto& d = b.pb.differential_tests;
-  std::vector<std::string> formats = b.directory_mode ? std::vector<std::string>{"safetensors", "apr", "gguf"} : b.pb.model.formats;
-  std::string ref = b.artifact_of(formats.front());
-  if (d.inference_compare.present && d.inference_compare.enabled) {
-    auto gates = b.listed_or(d.inference_compare.gates, {"F-ROSETTA-INF-001", "F-ROSETTA-INF-002", "F-ROSETTA-INF-003"},
-                             "differential_tests.inference_compare");
-    for (std::size_t i = 1; i < formats.size(); ++i) {
-      std::string other = b.artifact_of(formats[i]);
-      json p = {{"a", b.node(ref).artifact}, {"b", b.node(other).artifact}, {"prompt", d.inference_compare.prompt},
-                {"max_tokens", d.inference_compare.max_tokens}, {"tolerance", d.inference_compare.tolerance}};
-      std::vector<std::string> ddeps{ref, other};
-      b.use_run(p, ddeps, "a", ref, d.inference_compare.prompt);
-      b.use_run(p, ddeps, "b", other, d.inference_compare.prompt);
-      b.add_check("differential_inference", gates, ddeps, p,
-                  b.scenario("run", "cpu", formats[i], d.inference_compare.prompt, 0), "rosetta-inf-" + formats[i]);
-    }
-    if (formats.size() < 2)
-      b.plan.warnings.push_back("differential_tests.inference_compare needs two formats; give a directory input or list more model.formats");
-  }
-  if (d.tensor_diff.present && d.tensor_diff.enabled) {
-    auto gates = b.listed_or(d.tensor_diff.gates, {"F-ROSETTA-DIFF-001", "F-ROSETTA-DIFF-002"}, "differential_tests.tensor_diff");
-    for (std::size_t i = 1; i < formats.size(); ++i) {
-      std::string other = b.artifact_of(formats[i]);
-      json p = {{"a", b.node(ref).artifact}, {"b", b.node(other).artifact}, {"filter", d.tensor_diff.filter},
-                {"tensor_tolerance", b.pb.conversion_tests.tensor_tolerance}};
-      b.add_check("differential_tensor", gates, {ref, other}, p, b.scenario("run", "cpu", formats[i], "Tensor diff", 0),
-                  "rosetta-diff-" + formats[i]);
-    }
-  }
-  if ((d.fingerprint.present && d.fingerprint.enabled) || (d.format_validation.present && d.format_validation.enabled)) {
-    std::vector<std::string> gates;
-    if (d.fingerprint.enabled) {
-      auto g = b.listed_or(d.fingerprint.gates, {"F-ROSETTA-FP-001", "F-ROSETTA-FP-002"}, "differential_tests.fingerprint");
-      gates.insert(gates.end(), g.begin(), g.end());
-    }
-    for (const auto& f : formats) {
-      std::vector<std::string> gs = gates;
-      if (f == "apr" && d.format_validation.enabled) {
-        auto g = b.listed_or(d.format_validation.gates, {"F-APR-FORMAT-001", "F-APR-FORMAT-002", "F-APR-FORMAT-003"},
-                             "differential_tests.format_validation");
-        gs.insert(gs.end(), g.begin(), g.end());
-      }
-      if (gs.empty()) continue;
-      std::string art = b.artifact_of(f);
-      if (art == ref) {
-        // The reference format's own node: F-ROSETTA-FP-002 would compare the model with itself,
-        // a comparison that cannot fail. It is planned Skipped with the reason; the node's other
-        // gates (finite scan, APR header checks) measure the artifact as usual.
-        auto fp2 = std::find(gs.begin(), gs.end(), "F-ROSETTA-FP-002");
-        if (fp2 != gs.end()) {
-          gs.erase(fp2);
-          json q = {{"model", b.node(art).artifact}, {"format", f}};
-          std::string id = b.add_check("differential_fingerprint", {"F-ROSETTA-FP-002"}, {art}, q,
-                                       b.scenario("run", "cpu", f, "Fingerprint", 0), "fingerprint-ref-" + f);
-          b.plan.nodes[b.plan.index_of(id)].skip_reason = "reference format: nothing to compare";
+        std::string ref = b.artifact_of(fs.front());
+        for (std::size_t i = 1; i < fs.size(); ++i) {
+          Instance in = pair(g, ref, b.artifact_of(fs[i]), be, letters({fs.front(), fs[i]}));
+          in.phase = 3;
+          add_instance(g, std::move(in));
         }
+      } else if (t == "chain") {
+        const auto& ch = g.inputs.chain;
+        std::string start = b.artifact_of(ch.front()), end = b.chain(ch);
+        Instance in = pair(g, start, end, be, letters(ch));
+        in.scenario.prompt = in.params.value("prompt", (ch.size() > 2 ? "Round trip " : "Convert ") + arrow(ch));
+        add_instance(g, std::move(in));
+      } else if (t == "paths") {
+        std::string a = b.chain(g.inputs.path_a), c = b.chain(g.inputs.path_b);
+        Instance in = pair(g, a, c, be, letters(g.inputs.path_a) + "-" + letters(g.inputs.path_b));
+        in.scenario.prompt = in.params.value("prompt", arrow(g.inputs.path_a) + " vs " + arrow(g.inputs.path_b));
+        add_instance(g, std::move(in));
+      } else if (t == "replicas") {
+        std::string a = b.chain(g.inputs.chain, 0), c = b.chain(g.inputs.chain, 1);
+        Instance in = pair(g, a, c, be, letters(g.inputs.chain) + "-twice");
+        in.scenario.prompt = "Convert " + arrow(g.inputs.chain) + " twice";
+        add_instance(g, std::move(in));
+      }
+    }
+  }
+
+  // A gate judged on the workspace conversion node itself (e.g. "the conversion succeeds").
+  void attach_to_conversion(const GateDef& g) {
+    if (g.inputs.format == b.source_format) return unplanned(g, "the source is already " + g.inputs.format);
+    if (!g.skip_unless.empty() && !flag(g.skip_unless, true))
+      return unplanned(g, "disabled by playbook " + g.skip_unless);
+    std::string why;
+    auto req = bind(g, "cpu", why);
+    if (!req) return unplanned(g, why);
+    std::string id = b.artifact_of(g.inputs.format);
+    Node& n = b.plan.nodes[b.plan.index_of(id)];
+    n.gates.push_back(g.id);
+    n.require[g.id] = std::move(*req);
+    n.severity = more_severe(n.severity, g.severity);
+    n.params["inspect"] = true;
+  }
+
+  // The inference matrix: modalities × backends × formats × scenarios, one node per cell,
+  // judged by every cell gate of that (modality, backend); seeds count up across the matrix.
+  void expand_matrix() {
+    const auto& tm = b.pb.test_matrix;
+    std::uint64_t seed = tm.seed;
+    std::vector<std::string> enabled;
+    for (const auto& o : b.pb.oracles) enabled.push_back(o.type);
+    json garbage_cfg = json::object();
+    for (const auto& o : b.pb.oracles)
+      if (o.type == "garbage") garbage_cfg = o.config;
+    for (const auto& modality : tm.modalities) {
+      for (const auto& backend : tm.backends) {
+        std::vector<const GateDef*> gs;
+        for (const auto* g : cell_gates)
+          if (g->inputs.modality == modality && g->inputs.backend == backend) gs.push_back(g);
         if (gs.empty()) continue;
-        json p = {{"model", b.node(art).artifact}, {"format", f}};
-        b.add_check("differential_fingerprint", gs, {art}, p, b.scenario("run", "cpu", f, "Fingerprint", 0), "fingerprint-" + f);
-        continue;
-      }
-      json p = {{"model", b.node(art).artifact}, {"format", f}, {"reference", b.node(ref).artifact}};
-      b.add_check("differential_fingerprint", gs, {art, ref}, p, b.scenario("run", "cpu", f, "Fingerprint", 0), "fingerprint-" + f);
-    }
-  }
-  if (b.pb.trace_payload.present && b.pb.trace_payload.enabled) {
-    auto gates = b.listed_or(b.pb.trace_payload.gates, {"F-TRACE-PAYLOAD-001", "F-TRACE-PAYLOAD-002"}, "trace_payload");
-    std::string prompt = b.pb.trace_payload.prompt.empty() ? "2+2=" : b.pb.trace_payload.prompt;
-    json p = {{"model", b.node(ref).artifact}, {"format", formats.front()}, {"prompt", prompt}};
-    b.add_check("trace_payload", gates, {ref}, p, b.scenario("run", "cpu", formats.front(), prompt, 0), "trace");
-  }
-  const auto& pc = b.pb.profile_ci;
-  if (pc.present && pc.enabled) {
-    auto pf = pc.formats.empty() ? formats : pc.formats;
-    auto pbk = pc.backends.empty() ? b.pb.test_matrix.backends : pc.backends;
-    for (const auto& f : pf) {
-      std::string art = b.artifact_of(f);
-      for (const auto& be : pbk) {
-        std::optional<double> tps = be == "gpu" ? pc.min_throughput_gpu : pc.min_throughput_cpu;
-        if (!tps) tps = pc.min_throughput;
-        if (!tps) tps = be == "gpu" ? 50.0 : 5.0;  // the anchor's certify fallback
-        std::vector<std::string> gates{"F-PROFILE-CI-001"};
-        if (pc.max_p99_ms) gates.push_back("F-PROFILE-CI-002");
-        if (pc.max_p50_ms) gates.push_back("F-PROFILE-CI-003");
-        if (!pc.gates.empty()) gates = b.listed_or(pc.gates, gates, "profile_ci");
-        json p = {{"model", b.node(art).artifact}, {"format", f}, {"backend", be}, {"warmup", pc.warmup},
-                  {"measure", pc.measure}, {"min_tokens_per_second", *tps}};
-        if (pc.max_p99_ms) p["max_p99_ms"] = *pc.max_p99_ms;
-        if (pc.max_p50_ms) p["max_p50_ms"] = *pc.max_p50_ms;
-        b.add_check("performance", gates, {art}, p, b.scenario("run", be, f, "Profile CI", 0), "profile-" + f + "-" + be);
+        for (const auto& format : b.pb.model.formats) {
+          std::string art = b.artifact_of(format);
+          for (int i = 0; i < tm.scenario_count; ++i) {
+            const std::string& prompt = tm.prompts[static_cast<std::size_t>(i) % tm.prompts.size()];
+            std::string oracle = oracle_for_prompt(prompt);
+            if (!enabled.empty() && std::find(enabled.begin(), enabled.end(), oracle) == enabled.end()) oracle = "garbage";
+            if (!b.pb.gates.g4_output_quality) oracle = "none";
+            ScenarioInfo sc = b.scenario(modality, backend, format, prompt, seed++);
+            sc.oracle_type = oracle == "none" ? "garbage" : oracle;
+            for (const auto* g : gs) {
+              Instance in;
+              in.kind = find_check_kind(g->kind);
+              in.a_id = art;
+              in.backend = backend;
+              in.phase = 1;
+              in.params = gate_params(*g);
+              in.params.update({{"model", b.node(art).artifact}, {"format", format}, {"modality", modality},
+                                {"backend", backend}, {"prompt", prompt}, {"seed", sc.seed}, {"oracle", oracle},
+                                {"oracle_config", garbage_cfg}});
+              in.scenario = sc;
+              in.suffix = fmt::format("{}-{}-{}", modality, backend, format);
+              add_instance(*g, std::move(in));
+            }
+          }
+        }
       }
     }
   }
+
+  void emit() {
+    std::stable_sort(instances.begin(), instances.end(), [](const Instance& x, const Instance& y) { return x.phase < y.phase; });
+    // Shared runs are as long as their longest user needs.
+    if (b.opts.shared_runs)
+      for (const auto& in : instances)
+        if (in.kind->shared_runs && in.backend == "cpu" && !in.b_id.empty() && in.params.contains("prompt")) {
+          int& t = b.infer_tokens[in.params["prompt"].get<std::string>()];
+          t = std::max(t, in.params.value("max_tokens", 8));
+        }
+    for (auto& in : instances) {
+      std::vector<std::string> deps{in.a_id};
+      if (!in.b_id.empty()) deps.push_back(in.b_id);
+      if (in.kind->shared_runs && in.backend == "cpu" && !in.b_id.empty() && in.params.contains("prompt") && !in.skip) {
+        std::string prompt = in.params["prompt"].get<std::string>();
+        b.use_run(in.params, deps, "a", in.a_id, prompt);
+        b.use_run(in.params, deps, "b", in.b_id, prompt);
+      }
+      Node n;
+      n.kind = NodeKind::check;
+      n.check = in.kind->name;
+      n.gates = in.gates;
+      n.require = in.require;
+      n.deps = std::move(deps);
+      n.params = std::move(in.params);
+      n.params["check"] = n.check;
+      json gp = json::object();
+      for (const auto& g : n.gates) gp[g] = resolve_param(b.values, b.cat.at(g).params).value_or(json::object());
+      n.params["gate_params"] = gp;
+      n.scenario = std::move(in.scenario);
+      n.skip_reason = in.skip;
+      b.add(std::move(n), in.suffix);
+    }
+  }
+};
+
+// Plan order: checks on the source first, then the matrix, then comparisons, then per-artifact
+// checks; catalogue order within each.
+int phase_of(const GateDef& g) {
+  const auto& t = g.inputs.type;
+  if (t == "source" || t == "conversion") return 0;
+  if (t == "cell") return 1;
+  if (t == "artifact" || t == "reference_pair") return 3;
+  return 2;
+}
+
+}  // namespace
+
+// Gate ids and oracle names a playbook names must exist: a typo is a configuration error (it
+// would otherwise drop a gate or change a judgement silently).
+static void check_playbook_names(const PlanBuilder& b) {
+  const std::string file = b.pb.file.string();
+  for (const auto& block : playbook_blocks()) {
+    auto listed = lookup_value(b.values, block + ".gates");
+    if (!listed || !listed->is_array()) continue;
+    for (const auto& id : *listed) {
+      const std::string s = id.get<std::string>();
+      const GateDef* g = b.cat.find(s);
+      if (!g) {
+        std::string hint = b.cat.suggest(s);
+        throw validation_error(fmt::format("key '{}.gates': gate '{}' is not in the catalogue{}", block, s.substr(0, 80),
+                                           hint.empty() ? " (apr-qa gates lists them)" : "; " + hint))
+            .at_path(file);
+      }
+      if (g->when.block != block)
+        throw validation_error(fmt::format("key '{}.gates': gate '{}' belongs to {}", block, s,
+                                           g->when.block.empty() ? "no playbook block" : "block " + g->when.block))
+            .at_path(file);
+    }
+  }
+  static const std::vector<std::string> oracles = {"arithmetic", "garbage", "code_syntax", "response", "composite"};
+  for (std::size_t i = 0; i < b.pb.oracles.size(); ++i) {
+    const std::string& t = b.pb.oracles[i].type;
+    if (std::find(oracles.begin(), oracles.end(), t) != oracles.end()) continue;
+    std::string best = closest_name(t, oracles);
+    throw validation_error(fmt::format("key 'oracles[{}].type': unknown oracle '{}'; expected one of {}{}", i, t.substr(0, 80),
+                                       fmt::join(oracles, ", "), best.empty() ? "" : "; did you mean '" + best + "'?"))
+        .at_path(file);
+  }
+}
+
+void plan_catalogue(PlanBuilder& b) {
+  check_playbook_names(b);
+  Planner p{b};
+  std::vector<const GateDef*> gates;
+  for (const auto& g : b.cat.gates()) gates.push_back(&g);
+  std::stable_sort(gates.begin(), gates.end(), [](const GateDef* x, const GateDef* y) { return phase_of(*x) < phase_of(*y); });
+  for (const auto* g : gates) {
+    if (g->inputs.type == "process") continue;
+    if (auto why = p.not_asked(*g); !why.empty()) {
+      p.unplanned(*g, why);
+      continue;
+    }
+    p.expand(*g);
+  }
+  p.expand_matrix();
+  p.emit();
 }
 
 }  // namespace apr::qa

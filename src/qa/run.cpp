@@ -16,6 +16,7 @@
 #include "qa/plan.hpp"
 #include "qa/playbook.hpp"
 #include "qa/report.hpp"
+#include "core/switches.hpp"
 
 namespace apr::qa {
 
@@ -94,7 +95,8 @@ int run_playbook(const RunOptions& o) {
   po.out_dir = o.out_dir;
   po.has_cuda = o.has_cuda;
   po.dry_run = o.dry_run;
-  if (const char* e = std::getenv("APR_QA_NO_SHARED_RUNS"); e && *e && std::string(e) != "0") po.shared_runs = false;
+  po.reuse_artifacts = o.reuse_artifacts;
+  if (switches().no_shared_runs) po.shared_runs = false;
   auto plan = build_plan(*pb, cat, po);
   if (!plan) throw plan.error();
   if (o.failure_policy) plan->failure_policy = *o.failure_policy;
@@ -116,6 +118,8 @@ int run_playbook(const RunOptions& o) {
   Progress prog{o};
   eo.progress = [&prog](const ProgressEvent& ev) { prog(ev); };
   auto wall0 = std::chrono::steady_clock::now();
+  std::filesystem::create_directories(plan->out_dir);
+  write_file_atomic(plan->out_dir / "provenance.json", provenance(*plan, cat).dump(2) + "\n");
   ExecSummary s = execute_plan(*plan, cat, eo);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   nlohmann::json timing{{"wall_s", wall}, {"jobs", eo.jobs}, {"nodes_run", s.nodes_run},

@@ -23,6 +23,7 @@ struct RunOptions {
   bool dry_run = false;
   std::optional<std::string> dot_file;
   bool resume = false;
+  bool reuse_artifacts = false;  // reuse existing artifact files (planted-fault tests)
   std::optional<std::string> failure_policy;
   bool strict = false;
   std::optional<std::int64_t> timeout_ms;

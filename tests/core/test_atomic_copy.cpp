@@ -2,6 +2,8 @@
 // at the stream position between ordinary writes, unsupported sources return 0 (the caller's
 // write() fallback), and the APR_QA_NO_COPY_FILE_RANGE escape hatch is honoured.
 #include <doctest/doctest.h>
+
+#include "core/switches.hpp"
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -82,19 +84,19 @@ TEST_CASE("AtomicFile::copy_from returns 0 where the kernel cannot copy; writes 
   const fs::path sp = scratch("src2.bin");
   { std::ofstream(sp, std::ios::binary).write(src.data(), static_cast<std::streamsize>(src.size())); }
   auto map = MappedFile::open(sp).value();
-  ::setenv("APR_QA_NO_COPY_FILE_RANGE", "1", 1);
+  apr::switches().no_copy_file_range = true;
   {
     AtomicFile out(dp);
     CHECK(out.copy_from(map->fd(), 0, 5000) == 0);
     CHECK(out.position() == 0);
   }
-  ::setenv("APR_QA_NO_COPY_FILE_RANGE", "0", 1);  // "0" means enabled
+  apr::switches().no_copy_file_range = false;
   {
     AtomicFile out(dp);
     CHECK(out.copy_from(map->fd(), 0, 5000) == 5000);
     out.commit();
   }
-  ::unsetenv("APR_QA_NO_COPY_FILE_RANGE");
+  apr::switches().no_copy_file_range = false;
   CHECK(slurp(dp) == src);
   fs::remove_all(dp.parent_path());
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/mapped_file.hpp"
+#include "core/switches.hpp"
 #include "formats/apr.hpp"
 #include "formats/chunk_producer.hpp"
 #include "helpers.hpp"
@@ -70,8 +71,8 @@ void write_with_source(const Fixture& f, const fs::path& out, int& fills, std::u
 }
 
 struct EnvGuard {
-  explicit EnvGuard(const char* v) { ::setenv("APR_QA_NO_COPY_FILE_RANGE", v, 1); }
-  ~EnvGuard() { ::unsetenv("APR_QA_NO_COPY_FILE_RANGE"); }
+  explicit EnvGuard(const char* v) { apr::switches().no_copy_file_range = std::string(v) != "0"; }
+  ~EnvGuard() { apr::switches().no_copy_file_range = false; }
 };
 
 }  // namespace

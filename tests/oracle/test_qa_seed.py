@@ -136,7 +136,8 @@ for kind in ["transposed weight", "wrong rope theta", "dropped bias", "lost toke
         p = os.path.join(out, f)
         if os.path.exists(p):
             os.remove(p)
-    r = run(["run", PLAYBOOK, "--model-path", fx, "-o", out, "-j", "2", "--failure-policy", "collect-all", "-q"])
+    r = run(["run", PLAYBOOK, "--model-path", fx, "-o", out, "-j", "2", "--failure-policy", "collect-all", "-q",
+             "--reuse-artifacts"])
     C.check("%s: run exits 1 (got %d)" % (kind, r.returncode), r.returncode == 1)
     ev2 = json.load(open(os.path.join(out, "evidence.json")))
     try:  # the failed measurements (NaN with a note) are in the schema too

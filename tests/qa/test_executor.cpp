@@ -16,9 +16,10 @@ static GateCatalogue test_catalogue() {
   std::string y = "gates:\n";
   for (const char* id : {"F-T-001", "F-T-002", "F-T-003", "F-T-004", "F-T-005", "F-T-006"})
     y += std::string("  - id: ") + id + "\n    title: t\n    hypothesis: h\n    falsified_if: f\n    severity: " +
-         (std::string(id) == "F-T-002" ? "P0" : "P1") + "\n    category: QUAL\n    kind: trace_payload\n    measures: [m]\n";
-  y += "  - id: G2-BASIC\n    title: t\n    hypothesis: h\n    falsified_if: f\n    severity: P0\n    category: QUAL\n    kind: process_outcome\n";
-  y += "  - id: G3-STABLE\n    title: t\n    hypothesis: h\n    falsified_if: f\n    severity: P0\n    category: QUAL\n    kind: process_outcome\n";
+         (std::string(id) == "F-T-002" ? "P0" : "P1") + "\n    category: QUAL\n    kind: trace_payload\n    inputs: {type: source}\n"
+         "    require: {m: \">= 1\"}\n";
+  y += "  - id: G2-BASIC\n    title: t\n    hypothesis: h\n    falsified_if: f\n    severity: P0\n    category: QUAL\n    kind: process_outcome\n    inputs: {type: process, event: failed}\n";
+  y += "  - id: G3-STABLE\n    title: t\n    hypothesis: h\n    falsified_if: f\n    severity: P0\n    category: QUAL\n    kind: process_outcome\n    inputs: {type: process, event: crashed}\n";
   auto c = GateCatalogue::from_texts({{"t.yaml", y}});
   REQUIRE_MESSAGE(c.ok(), std::string(c.ok() ? "" : c.error().what()));
   return std::move(*c);
@@ -30,6 +31,7 @@ static Node check(const std::string& id, const std::string& gate, const std::str
   n.kind = NodeKind::check;
   n.check = "trace_payload";
   n.gates = {gate};
+  n.require[gate] = {BoundRequirement{"m", Comparator::ge, 1.0, ">= 1"}};
   n.deps = std::move(deps);
   n.params = {{"fake", fake}};
   n.scenario.org = "o";

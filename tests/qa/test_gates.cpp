@@ -4,6 +4,11 @@
 #include <fstream>
 #include <sstream>
 
+#include <filesystem>
+#include <set>
+
+#include "qa/check_kinds.hpp"
+#include "qa/checks/check.hpp"
 #include "qa/gate.hpp"
 #include "qa/mqs.hpp"
 
@@ -31,7 +36,7 @@ TEST_CASE("built-in catalogue covers the required gates") {
   for (const auto& g : cat->gates()) {
     CAPTURE(g.id);
     CHECK(g.category == mqs_category_for(g.id));
-    if (g.kind != CheckKind::process_outcome) CHECK(!g.measures.empty());
+    if (g.inputs.type != "process") CHECK(!g.require.empty());
   }
 }
 
@@ -57,7 +62,77 @@ TEST_CASE("catalogue errors name the file, line and field") {
   REQUIRE_FALSE(r.ok());
   CHECK(std::string(r.error().what()).find("expected COMP") != std::string::npos);
   r = GateCatalogue::from_texts({{"g.yaml", "gates:\n  - id: F-X-001\n    title: t\n    hypothesis: h\n    falsified_if: f\n"
-                                            "    severity: P0\n    category: QUAL\n    kind: trace_payload\n"}});
+                                            "    severity: P0\n    category: QUAL\n    kind: trace_payload\n    inputs: {type: source}\n"}});
   REQUIRE_FALSE(r.ok());
   CHECK(std::string(r.error().what()).find("at least one measurement") != std::string::npos);
+}
+
+static std::string gate_text(const std::string& kind, const std::string& inputs, const std::string& require) {
+  return "gates:\n  - id: F-X-001\n    title: t\n    hypothesis: h\n    falsified_if: f\n    severity: P0\n"
+         "    category: QUAL\n    kind: " + kind + "\n    inputs: " + inputs + "\n    require: " + require + "\n";
+}
+
+TEST_CASE("catalogue errors: requirements, playbook references and inputs are checked when it loads") {
+  struct Case { std::string kind, inputs, require, expect; };
+  for (const Case& c : std::vector<Case>{
+           {"trace_payload", "{type: source}", "{m: \"~ 3\"}", "comparator"},
+           {"trace_payload", "{type: source}", "{m: \"<= ${conversion_tests.tolerence}\"}", "'conversion_tests.tolerence' is not a playbook value"},
+           {"trace_payload", "{type: source}", "{m: \"<= 1e-3x\"}", "expected a number"},
+           {"trace_payload", "{type: chain, chain: [gguf, apr]}", "{m: \"<= 0\"}", "measures single inputs"},
+           {"conversion_pair", "{type: chain}", "{m: \"<= 0\"}", "need 'chain'"},
+           {"conversion_pair", "{type: chain, chain: [gguf, onnx]}", "{m: \"<= 0\"}", "onnx"},
+           {"no_such_kind", "{type: source}", "{m: \"<= 0\"}", "expected a check kind"},
+           {"trace_payload", "{type: sauce}", "{m: \"<= 0\"}", "sauce"},
+       }) {
+    CAPTURE(c.require);
+    auto r = GateCatalogue::from_texts({{"g.yaml", gate_text(c.kind, c.inputs, c.require)}});
+    REQUIRE_FALSE(r.ok());
+    std::string e = r.error().what();
+    CHECK_MESSAGE(e.find(c.expect) != std::string::npos, e);
+    CHECK(e.find("g.yaml:") != std::string::npos);
+  }
+}
+
+TEST_CASE("one registry of check kinds: every kind has a worker function and every function a kind") {
+  std::set<std::string> registry, table;
+  // Conversion-shaped kinds are measured by the convert node itself and process kinds by the
+  // executor; every other kind is a check node dispatched by the worker's table.
+  for (const auto& k : check_kinds())
+    if (std::string(k.shape) != "conversion" && std::string(k.shape) != "process") registry.insert(k.name);
+  for (const auto& [name, fn] : checks::check_table()) {
+    table.insert(name);
+    CHECK(static_cast<bool>(fn));
+  }
+  CHECK(registry == table);
+  auto cat = GateCatalogue::builtin();
+  REQUIRE(cat.ok());
+  std::set<std::string> used;
+  for (const auto& g : cat->gates()) used.insert(g.kind);
+  for (const auto& k : check_kinds()) {
+    CAPTURE(k.name);
+    CHECK(used.count(k.name));  // no kind without a gate that uses it
+  }
+}
+
+// The planner, executor and checks read gates from the catalogue; a gate id written in C++ would
+// be a gate that YAML cannot change.
+TEST_CASE("no gate id of the catalogue is written in the C++ sources") {
+  auto cat = GateCatalogue::builtin();
+  REQUIRE(cat.ok());
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const char* dir : {"src", "runner"})
+    for (const auto& e : std::filesystem::recursive_directory_iterator(std::string(APR_QA_SOURCE_DIR) + "/" + dir)) {
+      auto ext = e.path().extension();
+      if (ext != ".cpp" && ext != ".hpp" && ext != ".in") continue;
+      std::ifstream in(e.path());
+      std::stringstream ss;
+      ss << in.rdbuf();
+      files.emplace_back(e.path().string(), ss.str());
+    }
+  REQUIRE(files.size() > 50);
+  for (const auto& g : cat->gates())
+    for (const auto& [path, text] : files) {
+      CAPTURE(path);
+      CHECK_MESSAGE(text.find("\"" + g.id + "\"") == std::string::npos, g.id);
+    }
 }

@@ -45,7 +45,8 @@ CheckOutput convert_step(const nlohmann::json& p) {
   const std::string target = p.at("target").get<std::string>();
   const fs::path output = p.at("output").get<std::string>();
   std::error_code ec;
-  bool cached = fs::is_regular_file(output, ec) && fs::file_size(output, ec) > 0;
+  // An existing file is reused only when the run asked for it (run --reuse-artifacts).
+  bool cached = p.value("reuse", false) && fs::is_regular_file(output, ec) && fs::file_size(output, ec) > 0;
 #ifndef APR_QA_CONVERT
   if (!cached) return needs("apr_convert (convert/convert.hpp)");
 #else

@@ -5,6 +5,9 @@
 
 #include "qa/checks/check.hpp"
 #include "qa/checks/model_access.hpp"
+#ifdef APR_QA_CHECKS_REAL
+#include "engine/prompt.hpp"
+#endif
 #include "qa/oracle.hpp"
 #ifdef APR_QA_CHECKS_REAL
 #include "tokenizer/chat_template.hpp"
@@ -34,18 +37,18 @@ CheckOutput inference(const nlohmann::json& p) {
   auto m = load(p.at("model").get<std::string>());
   auto e = make_engine(m);
   std::string prompt = p.value("prompt", "What is 2+2?");
-  std::string text = prompt;
+  // The prompt as the shipped paths build it: chat renders the model's template through the same
+  // PromptBuilder as `generate --chat` and `serve` (bos/eos tokens, template BOS handling).
+  std::vector<std::int32_t> ids;
   if (p.value("modality", "run") == "chat") {
-    if (m->tokenizer.chat_template.empty()) throw validation_error("chat modality: the model has no chat template");
-    auto ct = tok::ChatTemplate::parse(m->tokenizer.chat_template);
-    if (!ct) throw ct.error();
-    tok::ChatTemplateOptions co;
-    co.add_generation_prompt = true;
-    auto r = ct->render(nlohmann::json::array({{{"role", "user"}, {"content", prompt}}}), co);
-    if (!r) throw r.error();
-    text = *r;
+    auto pb = engine::PromptBuilder::create(*e);
+    if (!pb) throw pb.error();
+    auto chat = pb->chat(engine::single_turn(prompt, std::nullopt));
+    if (!chat) throw chat.error();
+    ids = std::move(chat.value());
+  } else {
+    ids = encode_prompt(*e, prompt);
   }
-  auto ids = encode_prompt(*e, text);
   engine::SamplingOptions so;
   so.max_tokens = p.value("max_tokens", 32);
   so.seed = p.value("seed", std::uint64_t{0});

@@ -17,6 +17,14 @@ std::shared_ptr<const model::CanonicalModel> load(const std::string& path) {
   return std::make_shared<const model::CanonicalModel>(std::move(*m));
 }
 
+std::shared_ptr<const model::CanonicalModel> load_unchecked(const std::string& path) {
+  convert::LoadOptions lo;
+  lo.validate = false;
+  auto m = convert::load_model(path, lo);
+  if (!m) throw m.error();
+  return std::make_shared<const model::CanonicalModel>(std::move(*m));
+}
+
 std::string tokenizer_source_of(const std::string& model_path) {
   std::filesystem::path p(model_path);
   const std::string name = p.filename().string();

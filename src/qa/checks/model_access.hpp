@@ -15,6 +15,10 @@ namespace apr::qa::checks {
 
 // Loads a model file (throws apr::Error naming it on failure).
 std::shared_ptr<const model::CanonicalModel> load(const std::string& path);
+// Loads a model file without the architecture manifest check, so that the preflight checks can
+// measure what is wrong with it (model::manifest_violations) instead of failing on the first
+// violation. Throws only when the file cannot be read as a model at all.
+std::shared_ptr<const model::CanonicalModel> load_unchecked(const std::string& path);
 
 // A converted artifact loaded for measurement. `strict_error` is empty when the strict load
 // succeeded. Otherwise the artifact was reloaded without the architecture manifest check

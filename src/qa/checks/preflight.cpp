@@ -1,5 +1,7 @@
 // Check kinds preflight_validate, preflight_tensor, preflight_integrity (G0 gates): the source
-// model's values and configuration, measured on the loaded canonical model.
+// model's values and configuration, measured on the canonical model loaded without the manifest
+// check — a model that violates its manifest is measured (counts of missing, mis-shaped and
+// unexpected tensors), not refused.
 #include <cmath>
 #include <regex>
 
@@ -20,7 +22,7 @@ CheckOutput preflight_validate(const nlohmann::json& p) {
   return needs("apr_convert");
 #else
   CheckOutput o;
-  auto m = load(p.at("model").get<std::string>());
+  auto m = load_unchecked(p.at("model").get<std::string>());
   std::size_t nan = 0, inf = 0, zero_tensors = 0, scanned = 0;
   std::vector<float> row;
   for (const auto& t : m->tensors) {
@@ -54,14 +56,12 @@ CheckOutput preflight_tensor(const nlohmann::json& p) {
   return needs("apr_convert");
 #else
   CheckOutput o;
-  auto m = load(p.at("model").get<std::string>());  // the loader checks the architecture manifest
-  std::size_t missing = 0, shapes = 0;
-  try {
-    model::check_model(*m);
-  } catch (const Error& e) {
-    std::string msg = e.what();
-    (msg.find("shape") != std::string::npos ? shapes : missing) += 1;
-    o.output = msg;
+  auto m = load_unchecked(p.at("model").get<std::string>());
+  std::size_t missing = 0, shapes = 0, unexpected = 0, config = 0;
+  for (const auto& v : model::manifest_violations(*m)) {
+    using K = model::ManifestViolation::Kind;
+    (v.kind == K::missing ? missing : v.kind == K::shape ? shapes : v.kind == K::unexpected ? unexpected : config) += 1;
+    if (o.output.size() < 4000) o.output += (v.tensor.empty() ? "" : v.tensor + ": ") + v.message + "\n";
   }
   if (p.contains("family") && p["family"].is_string() && p["family"].get<std::string>() != model::to_string(m->config.arch)) {
     ++missing;
@@ -70,6 +70,8 @@ CheckOutput preflight_tensor(const nlohmann::json& p) {
   o.add("required_tensors", static_cast<double>(m->tensors.size()), 1.0, Comparator::ge);
   o.add("missing_required", static_cast<double>(missing), 0.0, Comparator::le);
   o.add("shape_mismatches", static_cast<double>(shapes), 0.0, Comparator::le);
+  o.add("unexpected_tensors", static_cast<double>(unexpected));
+  o.add("config_errors", static_cast<double>(config));
   return o;
 #endif
 }
@@ -80,7 +82,7 @@ CheckOutput preflight_integrity(const nlohmann::json& p) {
   return needs("apr_convert");
 #else
   CheckOutput o;
-  auto m = load(p.at("model").get<std::string>());
+  auto m = load_unchecked(p.at("model").get<std::string>());
   const auto& c = m->config;
   o.add("config_ok", c.hidden > 0 && c.layers > 0 && c.vocab > 0 ? 1.0 : 0.0, 1.0, Comparator::ge);
   static const std::regex layer_re("^model\\.layers\\.([0-9]+)\\.");
@@ -104,6 +106,9 @@ CheckOutput preflight_integrity(const nlohmann::json& p) {
   o.add("layers_mismatch", mismatch(c.layers, max_layer + 1, expected("num_layers"), "layers"), 0.0, Comparator::le);
   o.add("hidden_mismatch", mismatch(c.hidden, eh, expected("hidden_dim"), "hidden"), 0.0, Comparator::le);
   o.add("vocab_mismatch", mismatch(c.vocab, ev, expected("vocab_size"), "vocab"), 0.0, Comparator::le);
+  const auto* up = m->find("model.layers.0.mlp.up_proj.weight");
+  std::int64_t ef = up && up->shape().size() == 2 ? up->shape()[0] : -1;
+  o.add("ffn_mismatch", mismatch(c.ffn, ef, expected("intermediate_dim"), "intermediate"));
   return o;
 #endif
 }

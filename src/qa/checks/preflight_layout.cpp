@@ -19,11 +19,11 @@ CheckOutput preflight_layout(const nlohmann::json& p) {
   return needs("apr_convert");
 #else
   CheckOutput o;
-  auto m = load(p.at("model").get<std::string>());
+  auto m = load_unchecked(p.at("model").get<std::string>());
   const auto& c = m->config;
   const std::int64_t hd = c.head_dim > 0 ? c.head_dim : (c.heads ? c.hidden / c.heads : 0);
   static const std::regex proj(R"(\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\.weight$)");
-  std::size_t checked = 0, weight_v = 0, transposed = 0, vec_v = 0, bytes_v = 0, head_v = 0, head_val_v = 0;
+  std::size_t checked = 0, sized = 0, weight_v = 0, transposed = 0, vec_v = 0, bytes_v = 0, head_v = 0, head_val_v = 0;
   auto expect2 = [&](const std::string& n) -> std::pair<std::int64_t, std::int64_t> {
     std::smatch mt;
     if (n == "model.embed_tokens.weight" || n == "lm_head.weight") return {c.vocab, c.hidden};
@@ -35,8 +35,9 @@ CheckOutput preflight_layout(const nlohmann::json& p) {
     if (k == "down_proj") return {c.hidden, c.ffn};
     return {c.ffn, c.hidden};
   };
+  // tensors_checked counts tensors a shape rule applied to; every tensor's byte size is checked.
   for (const auto& t : m->tensors) {
-    ++checked;
+    ++sized;
     const auto& s = t.shape();
     if (t.source.data.size() != tensor_bytes(t.type(), s)) {
       ++bytes_v;
@@ -45,6 +46,7 @@ CheckOutput preflight_layout(const nlohmann::json& p) {
     if (s.size() == 2) {
       auto [eo, ei] = expect2(t.name);
       if (eo < 0) continue;
+      ++checked;
       if (s[0] != eo || s[1] != ei) {
         ++weight_v;
         if (s[0] == ei && s[1] == eo) ++transposed;
@@ -53,6 +55,7 @@ CheckOutput preflight_layout(const nlohmann::json& p) {
       }
     } else if (s.size() == 1) {
       bool norm = t.name.find("norm") != std::string::npos;
+      checked += norm ? 1 : 0;
       if (norm && s[0] != c.hidden) {
         ++vec_v;
         o.output += fmt::format("{}: [{}], expected [{}]\n", t.name, s[0], c.hidden);
@@ -80,6 +83,7 @@ CheckOutput preflight_layout(const nlohmann::json& p) {
     ++head_v;
   }
   o.add("tensors_checked", static_cast<double>(checked), 1.0, Comparator::ge);
+  o.add("tensors_size_checked", static_cast<double>(sized));
   o.add("layout_violations", static_cast<double>(weight_v + vec_v + bytes_v), 0.0, Comparator::le);
   o.add("transposed_tensors", static_cast<double>(transposed), 0.0, Comparator::le);
   o.add("weight_shape_violations", static_cast<double>(weight_v), 0.0, Comparator::le);

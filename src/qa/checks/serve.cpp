@@ -39,6 +39,7 @@
 #include "core/error.hpp"
 #include "qa/checks/check.hpp"
 #include "qa/process.hpp"
+#include "core/switches.hpp"
 
 namespace apr::qa::checks {
 namespace {
@@ -242,15 +243,6 @@ std::string describe_end(const ProcessEnd& e) {
   }
 }
 
-std::int64_t env_ms(const char* name, std::int64_t fallback) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return fallback;
-  char* end = nullptr;
-  long long x = std::strtoll(v, &end, 10);
-  if (*end != '\0' || x <= 0) throw validation_error(fmt::format("{}: expected a positive integer (ms), found '{}'", name, v));
-  return x;
-}
-
 // Records the not-received stages as zeros and the cause; never a pass.
 CheckOutput failed(bool healthy, int http_status, std::string why, ServerProcess& server) {
   CheckOutput o;
@@ -272,11 +264,12 @@ CheckOutput serve_inference(const nlohmann::json& p) {
   const std::string model = p.at("model").get<std::string>();
   const std::string prompt = p.value("prompt", "What is 2+2?");
   const int max_tokens = p.value("max_tokens", 32);
-  const std::int64_t health_ms = env_ms("APR_QA_SERVE_HEALTH_TIMEOUT_MS", p.value("health_timeout_ms", std::int64_t{60000}));
+  const std::int64_t health_ms =
+      switches().serve_health_timeout_ms.value_or(p.value("health_timeout_ms", std::int64_t{60000}));
   const std::int64_t request_ms = p.value("request_timeout_ms", std::int64_t{300000});
   std::string exe;
-  if (const char* e = std::getenv("APR_QA_SERVE_EXE"); e && *e) {
-    exe = e;
+  if (!switches().serve_exe.empty()) {
+    exe = switches().serve_exe;
   } else {
     std::error_code ec;
     exe = fs::read_symlink("/proc/self/exe", ec).string();

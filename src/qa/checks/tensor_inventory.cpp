@@ -1,4 +1,6 @@
 // Check kind tensor_inventory: tensor count (CARD) and names (NAME) survive a conversion.
+#include <cmath>
+
 #include "qa/checks/check.hpp"
 #include "qa/checks/tensor_compare.hpp"
 
@@ -21,6 +23,8 @@ CheckOutput tensor_inventory(const nlohmann::json& p) {
   o.add("source_tensors", static_cast<double>(a->tensors.size()), 1.0, Comparator::ge);
   o.add("converted_tensors", static_cast<double>(b->tensors.size()));
   o.add("missing_tensors", static_cast<double>(missing), 0.0, Comparator::le);
+  o.add("tensor_count_difference",
+        std::abs(static_cast<double>(a->tensors.size()) - static_cast<double>(b->tensors.size())));
   return o;
 #endif
 }

@@ -7,7 +7,7 @@
 //   FAKE_CRASH=S         a node whose id contains S aborts (SIGABRT)
 //   FAKE_HANG=S          a node whose id contains S sleeps forever
 // convert and infer nodes write a small file at params.output; checks answer every required measurement
-// with value 1 against threshold ">= 1" (or value 0 when failing).
+// with value 1 (or value 0 when failing); the gates in the tests require ">= 1".
 #include <signal.h>
 #include <unistd.h>
 
@@ -67,9 +67,10 @@ int main(int argc, char** argv) {
       std::system(("mkdir -p '" + dir + "'").c_str());
       std::ofstream(out) << "fake artifact " << spec.value("key", "") << "\n";
     }
-    for (auto& [g, list] : spec["measures"].items())
-      for (const auto& m : list)
-        ms.push_back({{"name", m}, {"value", fake == "fail" ? 0.0 : 1.0}, {"threshold", 1.0}, {"comparator", ">="}, {"unit", ""}});
+    // One value per measurement a gate of the node requires (spec "require": gate -> {name: "op t"}).
+    for (auto& [g, req] : spec["require"].items())
+      for (auto& [m, expr] : req.items())
+        ms.push_back({{"name", m}, {"value", fake == "fail" ? 0.0 : 1.0}, {"unit", ""}});
     r = {{"measurements", ms}, {"artifacts", arts}, {"output", "fake " + fake}, {"metrics", {{"tokens_per_second", 10.0}}}};
   }
   std::ofstream(result_path + ".tmp") << r.dump();
