@@ -25,7 +25,7 @@ std::string markdown_summary(const ReportInput& in) {
   const auto& v = in.verdict;
   std::string s = fmt::format("# apr-qa: {}\n\n", in.model_id);
   if (!in.playbook.empty()) s += fmt::format("Playbook `{}`.\n\n", in.playbook);
-  s += fmt::format("**{}**\n\n", md(headline(v)));
+  s += fmt::format("**{}**\n\n", headline(v));  // not in a table: no escaping
   s += fmt::format("{} entries: {} Corroborated, {} Falsified, {} Error, {} Timeout, {} Crashed, {} Skipped "
                    "(not counted as passes). Coverage: {} of {} planned gates measured.\n\n",
                    in.evidence.size(), v.passed, v.failed, v.errors, v.timeouts, v.crashes, v.skipped, v.measured, v.planned);

@@ -38,7 +38,7 @@ TEST_CASE("progress_line at 60 columns with many running nodes") {
                                    "n015_infer_gguf"};
   auto l = progress_line(3, 21, 12.4, running, 60);
   CHECK(columns_of(l) <= 59);
-  CHECK(l.rfind("[3/21] 12s, ETA 75s | running: n012_convert", 0) == 0);
+  CHECK(l.rfind("[3/21] 12s, ETA 74s | running: n012_convert", 0) == 0);
   CHECK(progress_line(0, 5, 0, {}, 60) == "[0/5] 0s, ETA 0s");
   for (int cols : {10, 20, 40, 80, 200}) CHECK(columns_of(progress_line(7, 100, 3.0, running, cols)) <= static_cast<std::size_t>(cols - 1));
 }
@@ -64,7 +64,7 @@ TEST_CASE("run_summary: the violated measurements of each failed gate, then the 
   bad.gate_id = "G0-INTEGRITY-HIDDEN";
   bad.outcome = Outcome::falsified;
   bad.severity = "P0";
-  bad.reason = judge({{"config_ok", 1, 1.0, Comparator::ge, ""}, {"hidden_mismatch", 1, 0.0, Comparator::le, ""}},
+  bad.reason = judge({{"config_ok", 1, 1.0, Comparator::ge, "", ""}, {"hidden_mismatch", 1, 0.0, Comparator::le, "", ""}},
                      {"config_ok", "hidden_mismatch"})
                    .reason;
   std::vector<Evidence> entries{ok, bad};

@@ -47,10 +47,10 @@ TEST_CASE("Error is a sixth outcome: its own string, a failure, unevaluated, rou
 }
 
 TEST_CASE("judge: a Falsified reason lists every violated measurement first and never a passing one") {
-  std::vector<Measurement> ms{{"config_ok", 1, 1.0, Comparator::ge, ""},
-                              {"hidden_mismatch", 1, 0.0, Comparator::le, ""},
-                              {"vocab_mismatch", 0, 0.0, Comparator::le, ""},
-                              {"layers_mismatch", 2, 0.0, Comparator::le, ""}};
+  std::vector<Measurement> ms{{"config_ok", 1, 1.0, Comparator::ge, "", ""},
+                              {"hidden_mismatch", 1, 0.0, Comparator::le, "", ""},
+                              {"vocab_mismatch", 0, 0.0, Comparator::le, "", ""},
+                              {"layers_mismatch", 2, 0.0, Comparator::le, "", ""}};
   auto v = judge(ms, {"config_ok", "hidden_mismatch", "vocab_mismatch", "layers_mismatch", "heads_mismatch"});
   CHECK(v.outcome == Outcome::falsified);
   CHECK(v.reason ==
@@ -107,7 +107,7 @@ TEST_CASE("an Error (or Timeout, Crashed) blocks on its own and is named apart f
   CHECK(v.measured == 6);  // the Error entry was planned, not measured
   CHECK(v.planned == 7);
   CHECK(v.reasons == std::vector<std::string>{"1 error (F-A3-001)"});
-  CHECK(v.score == 150 + 200 + 150 + 150);  // QUAL 2/3 of 200: an unevaluated gate earns nothing
+  CHECK(v.score == 133 + 200 + 150 + 150);  // QUAL 2/3 of 200: an unevaluated gate earns nothing
   auto h = headline(v);
   CHECK(h.find("NOT CERTIFIED (mvp): 1 error (F-A3-001)") == 0);
   CHECK(h.find("coverage 6/7 gates") != std::string::npos);
@@ -199,4 +199,63 @@ TEST_CASE("mqs.json: the verdict, and the anchor's MQS under its own key, unchan
   CHECK(j["anchor_mqs"] == old);
   CHECK(j["anchor_mqs"]["tests_failed"] == 1);  // Error is a failure for the anchor's counting
   CHECK(j.size() == 3);
+}
+
+// The worked examples of docs/scoring.md, line for line. The clean run is the SmolLM2 quick
+// playbook's plan: 7 G0 entries (STAB) and 14 QUAL entries.
+static std::vector<Evidence> smollm2_quick() {
+  std::vector<Evidence> e;
+  for (const char* g : {"G0-VALIDATE-001", "G0-TENSOR-001", "G0-INTEGRITY-CONFIG", "G0-INTEGRITY-LAYERS", "G0-INTEGRITY-HIDDEN",
+                        "G0-INTEGRITY-VOCAB", "G0-LAYOUT-001"})
+    e.push_back(ev(g, Outcome::corroborated));
+  for (int i = 0; i < 4; ++i) e.push_back(ev("F-A1-001", Outcome::corroborated));
+  for (int i = 0; i < 4; ++i) e.push_back(ev("F-A3-001", Outcome::corroborated));
+  for (const char* g : {"F-ROSETTA-INF-001", "F-ROSETTA-INF-002", "F-ROSETTA-INF-003", "F-TRACE-PAYLOAD-001",
+                        "F-TRACE-PAYLOAD-002", "F-PROFILE-CI-001"})
+    e.push_back(ev(g, Outcome::corroborated));
+  return e;
+}
+
+TEST_CASE("docs/scoring.md worked examples") {
+  auto clean = smollm2_quick();
+  REQUIRE(clean.size() == 21);
+  CHECK(headline(compute_verdict(clean, "quick")) ==
+        "CERTIFIED (quick) | score 400/400, grade A+ | not measured: PERF, COMP, EDGE, REGR | coverage 21/21 gates | 21 passed, "
+        "0 failed, 0 skipped");
+  CHECK(compute_mqs("m", clean).raw_score == 1000);
+
+  auto p0 = clean;
+  p0[7].outcome = Outcome::falsified;  // F-A1-001 on two formats
+  p0[9].outcome = Outcome::falsified;
+  p0.push_back(ev("F-CONV-G-A", Outcome::falsified));
+  auto v = compute_verdict(p0, "quick");
+  CHECK(headline(v) ==
+        "NOT CERTIFIED (quick): 3 P0 failures (F-A1-001 x2, F-CONV-G-A) | score 371/550, grade F | not measured: PERF, EDGE, "
+        "REGR | coverage 22/22 gates | 19 passed, 3 failed, 0 skipped");
+  CHECK(grade_for(v.percent) == "D+");
+  auto anchor = compute_mqs("m", p0);
+  CHECK(anchor.gateways_passed);
+  CHECK(anchor.raw_score == 821);
+  CHECK(anchor.grade == "A-");
+  CHECK(anchor.production_ready);
+
+  auto err = clean;
+  err[12].outcome = Outcome::error;  // one F-A3-001
+  err[12].reason = "worker threw: tokenizer.json: expected object";
+  CHECK(headline(compute_verdict(err, "quick")) ==
+        "NOT CERTIFIED (quick): 1 error (F-A3-001) | score 386/400, grade F | not measured: PERF, COMP, EDGE, REGR | coverage "
+        "20/21 gates | 20 passed, 0 failed, 1 error, 0 skipped");
+
+  std::vector<Evidence> empty{ev("G0-VALIDATE-001", Outcome::corroborated), ev("G0-TENSOR-001", Outcome::corroborated),
+                              ev("F-CONV-G-A", Outcome::skipped, "P0", "no CUDA device")};
+  CHECK(headline(compute_verdict(empty, "smoke")) ==
+        "CERTIFIED (smoke) | score 200/200, grade A+ | not measured: QUAL, PERF, COMP, EDGE, REGR | coverage 2/3 gates | 2 "
+        "passed, 0 failed, 1 skipped");
+  CHECK(compute_mqs("m", empty).raw_score == 1000);
+
+  auto hidden = clean;
+  hidden[4].outcome = Outcome::falsified;  // docs/run.md's summary example
+  CHECK(headline(compute_verdict(hidden, "quick")) ==
+        "NOT CERTIFIED (quick): 1 P0 failure (G0-INTEGRITY-HIDDEN) | score 371/400, grade F | not measured: PERF, COMP, EDGE, "
+        "REGR | coverage 21/21 gates | 20 passed, 1 failed, 0 skipped");
 }
