@@ -58,6 +58,24 @@ std::string lower(std::string s) {
   return s;
 }
 
+// Newlines and runs of blanks become one space; cut after `max` code points with "...".
+std::string one_line(const std::string& text, std::size_t max) {
+  std::string s;
+  std::size_t points = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    bool blank = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (blank && (s.empty() || s.back() == ' ')) continue;
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80 && ++points > max) {
+      while (!s.empty() && s.back() == ' ') s.pop_back();
+      return s + "...";
+    }
+    s += blank ? ' ' : c;
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
 }  // namespace
 
 RunVerdict compute_verdict(const std::vector<Evidence>& entries, const std::string& tier, const SeverityLookup& severity_of) {
@@ -143,8 +161,7 @@ std::vector<std::string> failure_lines(const std::vector<Evidence>& entries, std
     if (!is_failure(e.outcome)) continue;
     ++failing;
     if (out.size() >= max_lines) continue;
-    std::string reason = e.reason;
-    std::replace(reason.begin(), reason.end(), '\n', ' ');
+    std::string reason = one_line(e.reason, 300);
     out.push_back(fmt::format("{} [{}/{}/{}] {}: {}", e.gate_id, e.scenario.modality, e.scenario.backend,
                               e.scenario.format, to_string(e.outcome), reason));
   }

@@ -73,7 +73,8 @@ RunVerdict compute_verdict(const std::vector<Evidence>& entries, const std::stri
 std::string headline(const RunVerdict& v);
 
 // One line per failed or unevaluated entry, in evidence order:
-// "G0-INTEGRITY-HIDDEN [run/cpu/gguf] Falsified: hidden_mismatch = 1 violates <= 0".
+// "G0-INTEGRITY-HIDDEN [run/cpu/gguf] Falsified: hidden_mismatch = 1 violates <= 0" (the reason on
+// one line, blanks collapsed, cut after 300 characters with "..."; evidence.json has all of it).
 // At most `max_lines`; when more fail, the last line says how many were left out.
 std::vector<std::string> failure_lines(const std::vector<Evidence>& entries, std::size_t max_lines);
 

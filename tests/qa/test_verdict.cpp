@@ -168,11 +168,14 @@ TEST_CASE("gate lists name at most four ids") {
 TEST_CASE("failure lines: one per failed or unevaluated entry, with its reason, capped") {
   std::vector<Evidence> e = clean_run();
   e.push_back(ev("G0-INTEGRITY-HIDDEN", Outcome::falsified, "P0", "hidden_mismatch = 1 violates <= 0"));
-  e.push_back(ev("F-A3-001", Outcome::error, "P0", "tool failed:\nline two"));
+  e.push_back(ev("F-A3-001", Outcome::error, "P0", "tool failed:\n   line two\n"));
   auto lines = failure_lines(e, 20);
   REQUIRE(lines.size() == 2);
   CHECK(lines[0] == "G0-INTEGRITY-HIDDEN [run/cpu/gguf] Falsified: hidden_mismatch = 1 violates <= 0");
   CHECK(lines[1] == "F-A3-001 [run/cpu/gguf] Error: tool failed: line two");
+  e.push_back(ev("F-A2-001", Outcome::falsified, "P0", std::string(400, 'x')));
+  CHECK(failure_lines(e, 20)[2] == "F-A2-001 [run/cpu/gguf] Falsified: " + std::string(300, 'x') + "...");
+  e.pop_back();
   for (int i = 0; i < 5; ++i) e.push_back(ev("F-A1-001", Outcome::falsified));
   lines = failure_lines(e, 3);
   REQUIRE(lines.size() == 3);
