@@ -123,7 +123,8 @@ C.check("no progress redraw wrapped: %d wraps before the summary" % wraps, wraps
 C.check("the verdict line starts a row of its own (the progress line was cleared first)",
         any(l == head[:COLS].rstrip() for l in screen))
 C.check("evidence and report paths are the last lines",
-        [l for l in screen if l][-2:] == ["evidence: " + os.path.join(out, "evidence.json"), "report: " + os.path.join(out, "report.html")])
+        text.replace("\r\n", "\n").rstrip("\n").split("\n")[-2:]
+        == ["evidence: " + os.path.join(out, "evidence.json"), "report: " + os.path.join(out, "report.html")])
 
 # 2. -q on the same terminal: the summary, no progress.
 out = os.path.join(WORK, "tty_q")
