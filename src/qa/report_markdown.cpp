@@ -29,7 +29,7 @@ std::string markdown_summary(const ReportInput& in) {
   s += fmt::format("{} entries: {} Corroborated, {} Falsified, {} Error, {} Timeout, {} Crashed, {} Skipped "
                    "(not counted as passes). Coverage: {} of {} planned gates measured.\n\n",
                    in.evidence.size(), v.passed, v.failed, v.errors, v.timeouts, v.crashes, v.skipped, v.measured, v.planned);
-  s += "\n## Failures and unevaluated gates\n\n";
+  s += "## Failures and unevaluated gates\n\n";
   int nf = 0;
   for (const auto& e : in.evidence) {
     if (!is_failure(e.outcome)) continue;
