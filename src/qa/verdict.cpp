@@ -155,19 +155,27 @@ std::string headline(const RunVerdict& v) {
 }
 
 std::vector<std::string> failure_lines(const std::vector<Evidence>& entries, std::size_t max_lines) {
-  std::vector<std::string> out;
-  std::size_t failing = 0;
+  std::vector<std::pair<std::string, int>> lines;  // distinct lines in first-seen order, with repeats
   for (const auto& e : entries) {
     if (!is_failure(e.outcome)) continue;
-    ++failing;
-    if (out.size() >= max_lines) continue;
-    std::string reason = one_line(e.reason, 300);
-    out.push_back(fmt::format("{} [{}/{}/{}] {}: {}", e.gate_id, e.scenario.modality, e.scenario.backend,
-                              e.scenario.format, to_string(e.outcome), reason));
+    auto line = fmt::format("{} [{}/{}/{}] {}: {}", e.gate_id, e.scenario.modality, e.scenario.backend, e.scenario.format,
+                            to_string(e.outcome), one_line(e.reason, 300));
+    auto it = std::find_if(lines.begin(), lines.end(), [&](const auto& l) { return l.first == line; });
+    if (it != lines.end()) ++it->second;
+    else lines.emplace_back(std::move(line), 1);
   }
-  if (failing > out.size() && !out.empty()) {
-    out.back() = fmt::format("... and {} more failed or unevaluated gates (summary.md lists them all)", failing - out.size() + 1);
+  std::vector<std::string> out;
+  int left_out = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    bool last_slot = max_lines > 0 && out.size() + 1 == max_lines && lines.size() > max_lines;
+    if (out.size() >= max_lines || last_slot) {
+      left_out += lines[i].second;
+      continue;
+    }
+    out.push_back(lines[i].second > 1 ? fmt::format("{} (x{})", lines[i].first, lines[i].second) : lines[i].first);
   }
+  if (left_out > 0 && max_lines > 0)
+    out.push_back(fmt::format("... and {} more failed or unevaluated gate results (summary.md lists them all)", left_out));
   return out;
 }
 

@@ -75,7 +75,8 @@ std::string headline(const RunVerdict& v);
 // One line per failed or unevaluated entry, in evidence order:
 // "G0-INTEGRITY-HIDDEN [run/cpu/gguf] Falsified: hidden_mismatch = 1 violates <= 0" (the reason on
 // one line, blanks collapsed, cut after 300 characters with "..."; evidence.json has all of it).
-// At most `max_lines`; when more fail, the last line says how many were left out.
+// Identical lines (the same gate, scenario, outcome and reason) are printed once with " (xN)".
+// At most `max_lines`; when more differ, the last line says how many results were left out.
 std::vector<std::string> failure_lines(const std::vector<Evidence>& entries, std::size_t max_lines);
 
 nlohmann::json to_json(const RunVerdict& v);

@@ -176,10 +176,15 @@ TEST_CASE("failure lines: one per failed or unevaluated entry, with its reason, 
   e.push_back(ev("F-A2-001", Outcome::falsified, "P0", std::string(400, 'x')));
   CHECK(failure_lines(e, 20)[2] == "F-A2-001 [run/cpu/gguf] Falsified: " + std::string(300, 'x') + "...");
   e.pop_back();
-  for (int i = 0; i < 5; ++i) e.push_back(ev("F-A1-001", Outcome::falsified));
-  lines = failure_lines(e, 3);
+  for (int i = 0; i < 5; ++i) e.push_back(ev("F-A1-001", Outcome::falsified));  // identical: one line
+  lines = failure_lines(e, 20);
   REQUIRE(lines.size() == 3);
-  CHECK(lines[2] == "... and 5 more failed or unevaluated gates (summary.md lists them all)");
+  CHECK(lines[2] == "F-A1-001 [run/cpu/gguf] Falsified: r (x5)");
+  for (int i = 0; i < 4; ++i) e.push_back(ev("F-A2-001", Outcome::falsified, "P0", "reason " + std::to_string(i)));
+  lines = failure_lines(e, 4);  // 7 distinct lines, 11 results
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[2] == "F-A1-001 [run/cpu/gguf] Falsified: r (x5)");
+  CHECK(lines[3] == "... and 4 more failed or unevaluated gate results (summary.md lists them all)");
 }
 
 TEST_CASE("mqs.json: the verdict, and the anchor's MQS under its own key, unchanged") {
