@@ -1,5 +1,6 @@
 // apr-qa run PLAYBOOK: plan the playbook into a scenario DAG, execute it in worker processes,
-// write evidence.json, mqs.json and the reports.
+// write evidence.json, mqs.json and the reports, and print the summary (qa/run.hpp run_summary:
+// failed gates, the verdict line of qa/verdict.hpp, paths).
 #include "command.hpp"
 #include "qa/run.hpp"
 
@@ -40,8 +41,10 @@ const bool registered = apr::cli::register_command({
       sub.add_flag("--strict", a->o.strict, "Unknown playbook keys are errors instead of warnings");
       sub.add_option("--timeout", a->timeout, "Per-node timeout in ms (default: test_matrix.timeout_ms, else 60000); the worker is killed and the node is Timeout");
       sub.add_option("--gates-dir", a->o.gates_dir, "Use the gate catalogue in this directory instead of the built-in one");
-      sub.add_flag("-v,--verbose", a->verbose, "Also log node starts");
-      sub.add_flag("-q,--quiet", a->quiet, "Only the final summary");
+      sub.add_flag("-v,--verbose", a->verbose, "Also log node starts (and, on a terminal, every finished node)");
+      sub.add_flag("-q,--quiet", a->quiet,
+                   "No progress: only the final summary (failed gates with the measurements that violated their "
+                   "thresholds, the verdict line, the evidence and report paths)");
       sub.add_option("--log-format", a->log_format, "text | json (one JSON object per node event on stderr)")->capture_default_str();
       sub.add_option("--worker", a->worker, "Testing: run nodes with this executable instead of `apr-qa __node`")->group("");
       sub.footer(

@@ -6,7 +6,7 @@
 #   3. runs playbooks/smollm2-135m-quick.playbook.yaml on the model: preflight (G0-*),
 #      GGUF -> APR conversion, run and chat on both formats with their oracles, differential
 #      and trace gates, and a throughput gate,
-#   4. prints MQS, grade, certification status and the report path.
+#   4. prints the failed gates (if any), the verdict line (docs/scoring.md) and the report path.
 # Output goes to ${APR_QA_OUT:-out/qualify}. Exit code is apr-qa run's: 0 all gates passed,
 # 1 a gate failed, 2 playbook/usage error, 3 environment.
 set -euo pipefail

@@ -200,6 +200,10 @@ struct Runner {
     for (const auto& d : n.deps) {
       const Record& dr = records[plan.index_of(d)];
       if (dr.outcome == Outcome::skipped) return uniform(n, Outcome::skipped, dr.reason);
+      // Upstream that could not be evaluated leaves this node unevaluated too (Error); an upstream
+      // failure of the model (Falsified, Timeout, Crashed) is a failure here.
+      if (dr.outcome == Outcome::error)
+        return uniform(n, Outcome::error, fmt::format("could not evaluate: upstream {} was Error: {}", d, dr.reason));
       if (dr.outcome != Outcome::corroborated)
         return uniform(n, Outcome::falsified, fmt::format("upstream {} was {}: {}", d, to_string(dr.outcome), dr.reason));
     }
@@ -264,14 +268,25 @@ struct Runner {
         return uniform(n, Outcome::skipped, "run interrupted");
       case ProcessEnd::How::exited: break;
     }
-    if (end.exit_code != 0)
+    // Exit 2 is the worker's "bad input": the model (or artifact) was rejected — a judgement on
+    // the model (Falsified; the process gate for a matrix cell or an artifact producer). Any other
+    // non-zero exit (3 environment, 4 internal error) means the gate could not be evaluated: Error,
+    // kept apart from Falsified and named in the summary.
+    if (end.exit_code == 2)
       return finish_common(uniform(n, Outcome::falsified,
                                    fmt::format("Command failed (exit {}): {}", end.exit_code, last_line(err_tail)), failed_gate()),
+                           end.exit_code);
+    if (end.exit_code != 0)
+      return finish_common(uniform(n, Outcome::error,
+                                   fmt::format("could not evaluate (worker exit {}): {}", end.exit_code, last_line(err_tail)),
+                                   n.gates.empty() ? failed_gate() : ""),
                            end.exit_code);
     std::ifstream in(dir / "result.json");
     json res = in ? json::parse(in, nullptr, false) : json();
     if (res.is_discarded() || !res.is_object())
-      return finish_common(uniform(n, Outcome::falsified, "worker exited 0 but wrote no valid result.json", failed_gate()), 0);
+      return finish_common(uniform(n, Outcome::error, "could not evaluate: the worker exited 0 but wrote no valid result.json",
+                                   n.gates.empty() ? failed_gate() : ""),
+                           0);
     if (res.contains("skip") && res["skip"].is_string())
       return finish_common(uniform(n, Outcome::skipped, res["skip"].get<std::string>()), 0);
     return finish_common(judged(n, res), 0);
@@ -328,7 +343,13 @@ struct Runner {
       r.evidence.push_back(std::move(e));
     }
     r.outcome = worst;
+    // The node's line names the first failing gate and why (never a passing measurement).
     r.reason = r.evidence.empty() ? "" : r.evidence.front().reason;
+    for (const auto& e : r.evidence)
+      if (is_failure(e.outcome)) {
+        r.reason = e.gate_id + ": " + e.reason;
+        break;
+      }
     return r;
   }
 

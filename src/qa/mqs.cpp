@@ -193,4 +193,10 @@ nlohmann::json to_json(const Certification& c) {
           {"pass_rate", c.pass_rate}};
 }
 
+nlohmann::json anchor_mqs_json(const Mqs& m, const Certification& c) {
+  auto j = to_json(m);
+  j["certification"] = to_json(c);
+  return j;
+}
+
 }  // namespace apr::qa

@@ -7,6 +7,11 @@
 // ratio and counted separately (`tests_skipped`, per-category `skipped`). An empty category keeps
 // its full maximum, as in the anchor. A run with no counted entry scores 0 (penalty NO_EVIDENCE).
 // Certification (§6.3): tier mvp ⇒ MVP thresholds, every other tier ⇒ FULL; p0 = a gateway failed.
+//
+// These are kept, computed exactly as before, for compatibility with the anchor's readers: they
+// go to mqs.json under "anchor_mqs" (`anchor_mqs_json`). They are not the headline: the one verdict
+// a run prints and reports lead with is qa/verdict.hpp's (an empty category there is "not
+// measured", never its maximum). An Error entry counts as a failure here (`is_failure`).
 #pragma once
 
 #include <string>
@@ -64,5 +69,9 @@ struct Certification {
 // `playbook_tier` is the playbook's metadata.tier (or name suffix): "mvp" selects MVP.
 Certification certify(const Mqs& mqs, const std::string& playbook_tier);
 nlohmann::json to_json(const Certification& c);
+
+// The anchor's mqs.json object exactly as apr-qa wrote it before the verdict existed:
+// to_json(m) plus "certification": to_json(c). mqs.json carries it under "anchor_mqs".
+nlohmann::json anchor_mqs_json(const Mqs& m, const Certification& c);
 
 }  // namespace apr::qa

@@ -13,13 +13,19 @@ const char* to_string(Outcome o) noexcept {
     case Outcome::skipped: return "Skipped";
     case Outcome::timeout: return "Timeout";
     case Outcome::crashed: return "Crashed";
+    case Outcome::error: return "Error";
   }
   return "Falsified";
 }
 
+const std::vector<Outcome>& all_outcomes() {
+  static const std::vector<Outcome> all{Outcome::corroborated, Outcome::falsified, Outcome::skipped,
+                                        Outcome::timeout,      Outcome::crashed,   Outcome::error};
+  return all;
+}
+
 std::optional<Outcome> outcome_from_string(std::string_view s) noexcept {
-  for (auto o : {Outcome::corroborated, Outcome::falsified, Outcome::skipped, Outcome::timeout,
-                 Outcome::crashed})
+  for (auto o : all_outcomes())
     if (s == to_string(o)) return o;
   return std::nullopt;
 }
@@ -92,23 +98,30 @@ Measurement measurement_from_json(const nlohmann::json& j) {
   return m;
 }
 
+static std::string violation(const Measurement& m) {
+  if (!m.note.empty())
+    return fmt::format("{} = {:.6g} ({}) violates {} {:.6g}", m.name, m.value, m.note, to_string(m.comparator),
+                       *m.threshold);
+  return fmt::format("{} = {:.6g} violates {} {:.6g}", m.name, m.value, to_string(m.comparator), *m.threshold);
+}
+
 Verdict judge(const std::vector<Measurement>& ms, const std::vector<std::string>& required) {
-  for (const auto& r : required) {
-    bool found = false;
-    for (const auto& m : ms) found = found || m.name == r;
-    if (!found) return {Outcome::falsified, fmt::format("no measurement '{}' was produced", r)};
-  }
+  std::vector<std::string> problems;  // violated measurements first, then missing ones
   int judged = 0;
   for (const auto& m : ms) {
     if (!m.threshold) continue;
     ++judged;
-    if (!m.passes()) {
-      if (!m.note.empty())
-        return {Outcome::falsified, fmt::format("{} = {:.6g} ({}) violates {} {:.6g}", m.name, m.value, m.note,
-                                                to_string(m.comparator), *m.threshold)};
-      return {Outcome::falsified, fmt::format("{} = {:.6g} violates {} {:.6g}", m.name, m.value,
-                                              to_string(m.comparator), *m.threshold)};
-    }
+    if (!m.passes()) problems.push_back(violation(m));
+  }
+  for (const auto& r : required) {
+    bool found = false;
+    for (const auto& m : ms) found = found || m.name == r;
+    if (!found) problems.push_back(fmt::format("no measurement '{}' was produced", r));
+  }
+  if (!problems.empty()) {
+    std::string reason;
+    for (const auto& p : problems) reason += (reason.empty() ? "" : "; ") + p;
+    return {Outcome::falsified, reason};
   }
   if (judged == 0) return {Outcome::falsified, "no thresholded measurement: nothing was checked"};
   std::string reason = "measured";

@@ -1,7 +1,11 @@
-// apr-qa qa: the five outcomes of a scheduled node and the measurement → verdict rule.
+// apr-qa qa: the six outcomes of a scheduled node and the measurement → verdict rule.
 //
-// Outcome strings are the anchor's (anchor-spec §4): Corroborated, Falsified, Skipped, Timeout,
-// Crashed. pass = Corroborated only (unlike the anchor, Skipped is not a pass; it is counted and
+// Five outcome strings are the anchor's (anchor-spec §4): Corroborated, Falsified, Skipped,
+// Timeout, Crashed. apr-qa adds Error (as lit's UNRESOLVED): the gate could not be evaluated —
+// the worker threw, a tool failed, the environment is missing something — which is not the same
+// as a measurement that violated its threshold (Falsified). Error counts as a failure wherever the
+// anchor counts failures (`is_failure`), and is named separately in summaries and reports.
+// pass = Corroborated only (unlike the anchor, Skipped is not a pass; it is counted and
 // reported separately). A Measurement is one number measured by a check, with the threshold and
 // comparator it is judged by; `judge` turns measurements into a verdict and never passes on an
 // empty list or a missing required measurement.
@@ -16,11 +20,18 @@
 
 namespace apr::qa {
 
-enum class Outcome { corroborated, falsified, skipped, timeout, crashed };
-const char* to_string(Outcome o) noexcept;                    // "Corroborated", ...
-std::optional<Outcome> outcome_from_string(std::string_view s) noexcept;
+enum class Outcome { corroborated, falsified, skipped, timeout, crashed, error };
+const char* to_string(Outcome o) noexcept;                    // "Corroborated", ..., "Error"
+std::optional<Outcome> outcome_from_string(std::string_view s) noexcept;  // exact strings only
+const std::vector<Outcome>& all_outcomes();                   // the six, in declaration order
+// Anchor semantics: a failure is anything but Corroborated and Skipped (Error included).
 inline bool is_failure(Outcome o) {
-  return o == Outcome::falsified || o == Outcome::timeout || o == Outcome::crashed;
+  return o == Outcome::falsified || o == Outcome::timeout || o == Outcome::crashed || o == Outcome::error;
+}
+// The gate was not evaluated although it was meant to run: Error, Timeout or Crashed. Such a
+// gate has no measurement verdict, and it blocks certification (qa/verdict.hpp).
+inline bool is_unevaluated(Outcome o) {
+  return o == Outcome::error || o == Outcome::timeout || o == Outcome::crashed;
 }
 
 enum class Comparator { le, lt, ge, gt, eq };
@@ -47,8 +58,11 @@ struct Verdict {
 };
 
 // Corroborated iff at least one judged measurement exists, every name in `required` is present,
-// and every thresholded measurement passes. The reason names the first failing measurement with
-// its value, comparator and threshold, or the missing one.
+// and every thresholded measurement passes. A Falsified reason lists every violated measurement
+// first, in measurement order, each as "name = value violates <cmp> threshold" (with its note
+// when it could not be measured), joined by "; ", then every missing required measurement
+// ("no measurement 'x' was produced"); it never names a passing measurement. A Corroborated
+// reason lists up to three judged measurements ("measured a=1 (>= 1) …").
 Verdict judge(const std::vector<Measurement>& ms, const std::vector<std::string>& required);
 
 }  // namespace apr::qa

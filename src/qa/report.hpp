@@ -1,6 +1,8 @@
 // apr-qa qa: reports from evidence — JUnit XML (anchor-spec §7 layout), a Markdown summary
 // (failures first, every measured number) and a self-contained HTML page (inline CSS and SVG,
-// no external asset) with a gate × format × backend matrix and a throughput chart.
+// no external asset) with a gate × format × backend matrix and a throughput chart. Each leads with
+// the one verdict (qa/verdict.hpp); the anchor's MQS appears only in a section (and JUnit
+// properties) labelled as the anchor's, for compatibility.
 #pragma once
 
 #include <filesystem>
@@ -10,6 +12,7 @@
 
 #include "qa/evidence.hpp"
 #include "qa/mqs.hpp"
+#include "qa/verdict.hpp"
 
 namespace apr::qa {
 
@@ -17,7 +20,8 @@ struct ReportInput {
   std::string model_id;       // "org/name"
   std::string playbook;       // playbook name (may be empty)
   std::vector<Evidence> evidence;
-  Mqs mqs;
+  RunVerdict verdict;  // the headline
+  Mqs mqs;             // the anchor's MQS and certification (compatibility)
   Certification cert;
   std::map<std::string, double> seconds_by_kind;  // optional timing split
 };
@@ -26,7 +30,7 @@ std::string junit_xml(const ReportInput& in);
 std::string markdown_summary(const ReportInput& in);
 std::string html_report(const ReportInput& in);
 
-// Writes junit.xml, summary.md, report.html and mqs.json into `dir` (atomically each).
+// Writes junit.xml, summary.md, report.html and mqs.json (mqs_file_json) into `dir` (atomically each).
 void write_reports(const std::filesystem::path& dir, const ReportInput& in);
 
 std::string xml_escape(const std::string& s);

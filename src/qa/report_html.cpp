@@ -29,16 +29,18 @@ static const char* css_class(Outcome o) {
     case Outcome::falsified: return "fail";
     case Outcome::crashed: return "crash";
     case Outcome::timeout: return "timeout";
+    case Outcome::error: return "error";
     case Outcome::skipped: return "skip";
   }
   return "skip";
 }
 
-// Worst outcome of a cell: Crashed > Timeout > Falsified > Corroborated > Skipped.
+// Worst outcome of a cell: Crashed > Timeout > Error > Falsified > Corroborated > Skipped.
 static int rank(Outcome o) {
   switch (o) {
-    case Outcome::crashed: return 4;
-    case Outcome::timeout: return 3;
+    case Outcome::crashed: return 5;
+    case Outcome::timeout: return 4;
+    case Outcome::error: return 3;
     case Outcome::falsified: return 2;
     case Outcome::corroborated: return 1;
     case Outcome::skipped: return 0;
@@ -53,22 +55,36 @@ std::string html_report(const ReportInput& in) {
                   ".cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.8em 1.2em}"
                   ".card b{font-size:1.6em;display:block}table{border-collapse:collapse;margin:1em 0;font-size:.9em}"
                   "td,th{border:1px solid #ddd;padding:3px 6px;vertical-align:top}.ok{background:#d4f7d4}.fail{background:#f9c9c9}"
-                  ".crash{background:#e39b9b}.timeout{background:#f7e3a1}.skip{background:#eee;color:#777}code{font-size:.85em}"
+                  ".crash{background:#e39b9b}.timeout{background:#f7e3a1}.error{background:#f2c6e8}.skip{background:#eee;color:#777}code{font-size:.85em}"
                   "</style></head><body>\n";
   h += fmt::format("<h1>apr-qa: {}</h1>\n", html_escape(in.model_id));
   if (!in.playbook.empty()) h += fmt::format("<p>Playbook <code>{}</code></p>\n", html_escape(in.playbook));
+  const auto& v = in.verdict;
+  std::string not_measured;
+  for (const auto& c : v.not_measured) not_measured += (not_measured.empty() ? "" : ", ") + c;
+  h += fmt::format("<p class=\"headline\"><b>{}</b></p>\n", html_escape(headline(v)));
   h += "<div class=\"cards\">";
-  h += fmt::format("<div class=\"card\">MQS<b>{:.1f}</b>raw {} / 1000</div>", m.normalized_score, m.raw_score);
-  h += fmt::format("<div class=\"card\">Grade<b>{}</b>{}</div>", html_escape(m.grade), m.production_ready ? "production ready" : (m.qualifies ? "qualifies" : "does not qualify"));
-  h += fmt::format("<div class=\"card\">Certification<b>{}</b>{} tier, score {}</div>", html_escape(in.cert.status), html_escape(in.cert.tier), in.cert.score);
-  h += fmt::format("<div class=\"card\">Entries<b>{}</b>{} passed · {} failed · {} skipped</div>", in.evidence.size(), m.tests_passed, m.tests_failed, m.tests_skipped);
-  h += "</div>\n<h2>Gateways</h2><table><tr><th>Gateway</th><th>Passed</th><th>Reason</th></tr>";
-  for (const auto& g : m.gateways)
-    h += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td></tr>", g.passed ? "ok" : "fail", g.id, g.passed ? "yes" : "no", html_escape(g.failure_reason));
-  h += "</table>\n<h2>Categories</h2><table><tr><th>Category</th><th>Score</th><th>Max</th><th>Passed/Counted</th><th>Skipped</th></tr>";
-  for (const auto& c : m.categories)
-    h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td></tr>", c.name, c.score, c.max, c.passed, c.total, c.skipped);
+  h += fmt::format("<div class=\"card {}\">Verdict<b>{}</b>{}</div>", v.certified() ? "ok" : (v.status == "PROVISIONAL" ? "timeout" : "fail"),
+                   html_escape(v.status), v.tier.empty() ? std::string("tier not given") : "tier " + html_escape(v.tier));
+  h += fmt::format("<div class=\"card\">Score<b>{}/{}</b>grade {} · measured categories only</div>", v.score, v.max_score, html_escape(v.grade));
+  h += fmt::format("<div class=\"card\">Coverage<b>{}/{}</b>planned gates measured</div>", v.measured, v.planned);
+  h += fmt::format("<div class=\"card\">Entries<b>{}</b>{} passed · {} failed · {} error · {} timeout · {} crashed · {} skipped</div>",
+                   in.evidence.size(), v.passed, v.failed, v.errors, v.timeouts, v.crashes, v.skipped);
+  h += "</div>\n";
+  if (!v.reasons.empty()) {
+    h += "<ul>";
+    for (const auto& r : v.reasons) h += "<li>" + html_escape(r) + "</li>";
+    h += "</ul>\n";
+  }
+  h += "<h2>Categories</h2><table><tr><th>Category</th><th>Score</th><th>Max</th><th>Passed/Counted</th><th>Skipped</th></tr>";
+  for (const auto& c : v.categories) {
+    if (c.measured())
+      h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td></tr>", c.name, c.score, c.max, c.passed, c.counted, c.skipped);
+    else
+      h += fmt::format("<tr class=\"skip\"><td>{}</td><td>not measured</td><td>—</td><td>0/0</td><td>{}</td></tr>", c.name, c.skipped);
+  }
   h += "</table>\n";
+  if (!not_measured.empty()) h += "<p>Not measured (excluded from the score): " + html_escape(not_measured) + "</p>\n";
 
   // Gate × (format, backend) matrix.
   std::vector<std::string> gates;
@@ -150,6 +166,15 @@ std::string html_report(const ReportInput& in) {
                      html_escape(e->gate_id), to_string(e->outcome), html_escape(e->scenario.modality), html_escape(e->scenario.backend),
                      html_escape(e->scenario.format), html_escape(e->reason), ms, arts);
   }
+  h += "</table>\n";
+  // The anchor's MQS, for compatibility only: not the verdict.
+  h += fmt::format("<h2>Anchor MQS (compatibility)</h2>\n<p>The anchor's formula, kept for its readers (mqs.json <code>anchor_mqs</code>); "
+                   "not the verdict: it gives an empty category its maximum. Raw {} / 1000, normalized {:.1f}, grade {}; "
+                   "anchor certification {} ({} tier, score {}).</p>\n",
+                   m.raw_score, m.normalized_score, html_escape(m.grade), html_escape(in.cert.status), html_escape(in.cert.tier), in.cert.score);
+  h += "<table><tr><th>Gateway</th><th>Passed</th><th>Reason</th></tr>";
+  for (const auto& g : m.gateways)
+    h += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td></tr>", g.passed ? "ok" : "fail", g.id, g.passed ? "yes" : "no", html_escape(g.failure_reason));
   h += "</table>\n</body></html>\n";
   return h;
 }

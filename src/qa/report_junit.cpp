@@ -47,7 +47,7 @@ std::string junit_xml(const ReportInput& in) {
   double total_s = 0;
   for (const auto& e : in.evidence) {
     failures += e.outcome == Outcome::falsified;
-    errors += e.outcome == Outcome::crashed || e.outcome == Outcome::timeout;
+    errors += is_unevaluated(e.outcome);
     skipped += e.outcome == Outcome::skipped;
     total_s += e.metrics.duration_ms / 1000.0;
   }
@@ -55,11 +55,26 @@ std::string junit_xml(const ReportInput& in) {
   x += fmt::format("<testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3f}\">\n",
                    xml_escape(in.model_id), in.evidence.size(), failures, errors, skipped, total_s);
   x += "  <properties>\n";
-  x += fmt::format("    <property name=\"mqs.raw_score\" value=\"{}\"/>\n", in.mqs.raw_score);
-  x += fmt::format("    <property name=\"mqs.normalized_score\" value=\"{:.2f}\"/>\n", in.mqs.normalized_score);
-  x += fmt::format("    <property name=\"mqs.grade\" value=\"{}\"/>\n", xml_escape(in.mqs.grade));
-  x += fmt::format("    <property name=\"mqs.gateways_passed\" value=\"{}\"/>\n", in.mqs.gateways_passed ? "true" : "false");
-  x += fmt::format("    <property name=\"certification.status\" value=\"{}\"/>\n", xml_escape(in.cert.status));
+  auto prop = [&x](const std::string& name, const std::string& value) {
+    x += fmt::format("    <property name=\"{}\" value=\"{}\"/>\n", name, xml_escape(value));
+  };
+  const auto& v = in.verdict;
+  std::string not_measured;
+  for (const auto& c : v.not_measured) not_measured += (not_measured.empty() ? "" : ",") + c;
+  prop("verdict.status", v.status);
+  prop("verdict.tier", v.tier);
+  prop("verdict.score", std::to_string(v.score));
+  prop("verdict.max_score", std::to_string(v.max_score));
+  prop("verdict.grade", v.grade);
+  prop("verdict.coverage", fmt::format("{}/{}", v.measured, v.planned));
+  prop("verdict.not_measured", not_measured);
+  prop("verdict.headline", headline(v));
+  // The anchor's MQS, for compatibility only (mqs.json "anchor_mqs").
+  prop("anchor_mqs.raw_score", std::to_string(in.mqs.raw_score));
+  prop("anchor_mqs.normalized_score", fmt::format("{:.2f}", in.mqs.normalized_score));
+  prop("anchor_mqs.grade", in.mqs.grade);
+  prop("anchor_mqs.gateways_passed", in.mqs.gateways_passed ? "true" : "false");
+  prop("anchor_mqs.certification.status", in.cert.status);
   x += "  </properties>\n";
   for (const auto& e : in.evidence) {
     x += fmt::format("  <testcase name=\"{}_{}_{}\" classname=\"{}.{}\" time=\"{:.3f}\"", xml_escape(e.scenario.modality),
@@ -77,6 +92,9 @@ std::string junit_xml(const ReportInput& in) {
       case Outcome::timeout:
         x += fmt::format(">\n    <error type=\"TimeoutError\" message=\"{}\">{}</error>\n", xml_escape(e.reason), body);
         break;
+      case Outcome::error:
+        x += fmt::format(">\n    <error type=\"EvaluationError\" message=\"{}\">{}</error>\n", xml_escape(e.reason), body);
+        break;
       case Outcome::skipped: x += fmt::format(">\n    <skipped message=\"{}\"/>\n", xml_escape(e.reason)); break;
     }
     if (e.stderr_text && !e.stderr_text->empty())
@@ -89,9 +107,7 @@ std::string junit_xml(const ReportInput& in) {
 
 void write_reports(const std::filesystem::path& dir, const ReportInput& in) {
   std::filesystem::create_directories(dir);
-  nlohmann::json mj = to_json(in.mqs);
-  mj["certification"] = to_json(in.cert);
-  write_file_atomic(dir / "mqs.json", mj.dump(2) + "\n");
+  write_file_atomic(dir / "mqs.json", mqs_file_json(in.model_id, in.verdict, in.mqs, in.cert).dump(2) + "\n");
   write_file_atomic(dir / "junit.xml", junit_xml(in));
   write_file_atomic(dir / "summary.md", markdown_summary(in));
   write_file_atomic(dir / "report.html", html_report(in));

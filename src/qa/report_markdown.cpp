@@ -22,16 +22,14 @@ static std::string measurement_cell(const Evidence& e) {
 
 std::string markdown_summary(const ReportInput& in) {
   const auto& m = in.mqs;
+  const auto& v = in.verdict;
   std::string s = fmt::format("# apr-qa: {}\n\n", in.model_id);
   if (!in.playbook.empty()) s += fmt::format("Playbook `{}`.\n\n", in.playbook);
-  s += fmt::format("**MQS {} / 1000 → {:.1f} ({})** · certification **{}** ({} tier, score {}, grade {}) · gateways {}\n\n",
-                   m.raw_score, m.normalized_score, m.grade, in.cert.status, in.cert.tier, in.cert.score, in.cert.grade,
-                   m.gateways_passed ? "passed" : "FAILED");
-  s += fmt::format("{} entries: {} Corroborated, {} failed (Falsified/Timeout/Crashed), {} Skipped (not counted as passes).\n\n",
-                   in.evidence.size(), m.tests_passed, m.tests_failed, m.tests_skipped);
-  for (const auto& g : m.gateways)
-    if (!g.passed) s += fmt::format("- gateway {} failed: {}\n", g.id, md(g.failure_reason));
-  s += "\n## Failures\n\n";
+  s += fmt::format("**{}**\n\n", headline(v));  // not in a table: no escaping
+  s += fmt::format("{} entries: {} Corroborated, {} Falsified, {} Error, {} Timeout, {} Crashed, {} Skipped "
+                   "(not counted as passes). Coverage: {} of {} planned gates measured.\n\n",
+                   in.evidence.size(), v.passed, v.failed, v.errors, v.timeouts, v.crashes, v.skipped, v.measured, v.planned);
+  s += "## Failures and unevaluated gates\n\n";
   int nf = 0;
   for (const auto& e : in.evidence) {
     if (!is_failure(e.outcome)) continue;
@@ -40,13 +38,14 @@ std::string markdown_summary(const ReportInput& in) {
                      e.scenario.backend, e.scenario.format, md(e.reason), measurement_cell(e));
   }
   if (nf == 0) s += "None.\n";
-  s += "\n## Categories\n\n| Category | Score | Max | Passed | Counted | Skipped |\n|---|---|---|---|---|---|\n";
-  for (const auto& c : m.categories)
-    s += fmt::format("| {} | {} | {} | {} | {} | {} |\n", c.name, c.score, c.max, c.passed, c.total, c.skipped);
-  if (!m.penalties.empty()) {
-    s += "\nPenalties: ";
-    for (const auto& p : m.penalties) s += fmt::format("{} −{} ({}); ", p.code, p.points, p.description);
-    s += "\n";
+  s += fmt::format("\n## Score by category\n\nscore {}/{} over the measured categories; a category with no counted entry "
+                   "is not measured and not scored.\n\n| Category | Score | Max | Passed | Counted | Skipped |\n|---|---|---|---|---|---|\n",
+                   v.score, v.max_score);
+  for (const auto& c : v.categories) {
+    if (c.measured())
+      s += fmt::format("| {} | {} | {} | {} | {} | {} |\n", c.name, c.score, c.max, c.passed, c.counted, c.skipped);
+    else
+      s += fmt::format("| {} | not measured | — | — | 0 | {} |\n", c.name, c.skipped);
   }
   s += "\n## All entries\n\n| Gate | Outcome | Scenario | Reason | Measurements |\n|---|---|---|---|---|\n";
   for (const auto& e : in.evidence)
@@ -56,6 +55,13 @@ std::string markdown_summary(const ReportInput& in) {
     s += "\n## Worker time by node kind\n\n| Kind | Seconds |\n|---|---|\n";
     for (const auto& [k, v] : in.seconds_by_kind) s += fmt::format("| {} | {:.2f} |\n", k, v);
   }
+  s += fmt::format("\n## Anchor MQS (compatibility)\n\nThe anchor's formula, kept for its readers (mqs.json "
+                   "`anchor_mqs`); not the verdict above — it gives an empty category its maximum. raw {} / 1000, "
+                   "normalized {:.1f}, grade {}, gateways {}; anchor certification {} ({} tier, score {}).\n",
+                   m.raw_score, m.normalized_score, m.grade, m.gateways_passed ? "passed" : "failed", in.cert.status,
+                   in.cert.tier, in.cert.score);
+  for (const auto& g : m.gateways)
+    if (!g.passed) s += fmt::format("- gateway {} failed: {}\n", g.id, md(g.failure_reason));
   return s;
 }
 

@@ -1,6 +1,7 @@
 #include "qa/run.hpp"
 
 #include <dlfcn.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,11 +13,12 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/switches.hpp"
 #include "qa/executor.hpp"
 #include "qa/plan.hpp"
 #include "qa/playbook.hpp"
 #include "qa/report.hpp"
-#include "core/switches.hpp"
+#include "qa/verdict.hpp"
 
 namespace apr::qa {
 
@@ -46,10 +48,58 @@ static int default_jobs(const std::string& size) {
   return std::max(1, std::min(cores, cap));
 }
 
+int terminal_columns(int fd) {
+  struct winsize ws {};
+  if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (const char* c = std::getenv("COLUMNS"); c && *c) {
+    int n = std::atoi(c);
+    if (n > 0) return n;
+  }
+  return 80;
+}
+
+std::string fit_columns(const std::string& s, int columns) {
+  std::size_t limit = columns > 1 ? static_cast<std::size_t>(columns - 1) : 1;
+  std::vector<std::size_t> starts;  // byte offset of each code point
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
+  if (starts.size() <= limit) return s;
+  if (limit <= 3) return s.substr(0, starts[limit]);
+  return s.substr(0, starts[limit - 3]) + "...";
+}
+
+std::string progress_line(std::size_t done, std::size_t total, double elapsed_s, const std::vector<std::string>& running,
+                          int columns) {
+  double eta = done ? elapsed_s / static_cast<double>(done) * static_cast<double>(total - done) : 0;
+  std::string line = fmt::format("[{}/{}] {:.0f}s, ETA {:.0f}s", done, total, elapsed_s, eta);
+  if (!running.empty()) {
+    line += " | running:";
+    for (const auto& r : running) line += " " + r;
+  }
+  return fit_columns(line, columns);
+}
+
+std::string run_summary(const std::vector<Evidence>& entries, const std::string& headline, const std::string& evidence_path,
+                        const std::string& report_path) {
+  std::string s;
+  auto lines = failure_lines(entries, 20);
+  std::size_t failing = 0;
+  for (const auto& e : entries) failing += is_failure(e.outcome);
+  if (failing > 0) {
+    s += fmt::format("{} gate result{} failed or could not be evaluated:\n", failing, failing == 1 ? "" : "s");
+    for (const auto& l : lines) s += "  " + l + "\n";
+  }
+  s += headline + "\n";
+  s += "evidence: " + evidence_path + "\nreport: " + report_path + "\n";
+  return s;
+}
+
 namespace {
 struct Progress {
   const RunOptions& o;
-  bool tty = isatty(2) != 0;
+  // The live line needs a terminal on both streams: stdout carries the summary, stderr the line.
+  bool live = o.log_format == "text" && o.verbosity >= 0 && isatty(1) != 0 && isatty(2) != 0;
+  mutable bool drawn = false;
   void operator()(const ProgressEvent& ev) const {
     if (o.log_format == "json") {
       nlohmann::json j{{"event", ev.type}, {"node", ev.node->id}, {"gates", ev.node->gates}, {"done", ev.done},
@@ -61,14 +111,14 @@ struct Progress {
     if (o.verbosity < 0) return;
     std::string gates;
     for (const auto& g : ev.node->gates) gates += (gates.empty() ? "" : ",") + g;
-    if (tty) {
-      double eta = ev.done ? ev.elapsed_s / ev.done * (ev.total - ev.done) : 0;
-      std::string run;
-      for (std::size_t i = 0; i < ev.running.size() && i < 3; ++i) run += (i ? " " : "") + ev.running[i];
-      if (ev.type == "finish" && (ev.outcome == "Falsified" || ev.outcome == "Crashed" || ev.outcome == "Timeout" || o.verbosity > 0))
+    bool failed = ev.type == "finish" && ev.outcome != "Corroborated" && ev.outcome != "Skipped";
+    if (live) {
+      if (failed || (ev.type == "finish" && o.verbosity > 0))
         std::fprintf(stderr, "\r\x1b[K%s %s %s: %s\n", ev.node->id.c_str(), gates.c_str(), ev.outcome.c_str(), ev.reason.c_str());
-      std::fprintf(stderr, "\r\x1b[K[%zu/%zu] %.0fs, ETA %.0fs | running: %s", ev.done, ev.total, ev.elapsed_s, eta, run.c_str());
+      auto line = progress_line(ev.done, ev.total, ev.elapsed_s, ev.running, terminal_columns(2));
+      std::fprintf(stderr, "\r\x1b[K%s", line.c_str());
       std::fflush(stderr);
+      drawn = true;
       return;
     }
     if (ev.type == "start") {
@@ -77,6 +127,12 @@ struct Progress {
     }
     std::fprintf(stderr, "[%zu/%zu] %s %s %s: %s\n", ev.done, ev.total, ev.node->id.c_str(), gates.c_str(), ev.outcome.c_str(),
                  ev.reason.c_str());
+  }
+  void clear() const {  // no stale progress line after the run
+    if (!drawn) return;
+    std::fputs("\r\x1b[K", stderr);
+    std::fflush(stderr);
+    drawn = false;
   }
 };
 }  // namespace
@@ -126,25 +182,27 @@ int run_playbook(const RunOptions& o) {
                         {"nodes_resumed", s.nodes_resumed}, {"worker_seconds_by_kind", s.seconds_by_kind},
                         {"worker_nodes_by_kind", s.nodes_by_kind}, {"worker_cpu_seconds_by_kind", s.cpu_seconds_by_kind}};
   write_file_atomic(plan->out_dir / "timing.json", timing.dump(2) + "\n");
-  if (prog.tty && o.log_format != "json" && o.verbosity >= 0) std::fprintf(stderr, "\n");
+  prog.clear();
 
   ReportInput ri;
   ri.model_id = plan->model_org + "/" + plan->model_name;
   ri.playbook = plan->playbook_name;
   ri.evidence = s.evidence;
+  ri.verdict = compute_verdict(s.evidence, plan->tier);
   ri.mqs = compute_mqs(ri.model_id, s.evidence);
   ri.cert = certify(ri.mqs, plan->tier);
   ri.seconds_by_kind = s.seconds_by_kind;
   write_reports(plan->out_dir, ri);
-  if (o.verbosity >= 0 || o.log_format == "json") {
-    std::printf("MQS %d/1000 (normalized %.1f, grade %s) | certification %s (%s, %d, %s) | %d passed, %d failed, %d skipped\n",
-                ri.mqs.raw_score, ri.mqs.normalized_score, ri.mqs.grade.c_str(), ri.cert.status.c_str(), ri.cert.tier.c_str(),
-                ri.cert.score, ri.cert.grade.c_str(), ri.mqs.tests_passed, ri.mqs.tests_failed, ri.mqs.tests_skipped);
-    std::printf("evidence: %s\nreport: %s\n", (plan->out_dir / "evidence.json").c_str(), (plan->out_dir / "report.html").c_str());
-  }
+  // The summary is printed in every mode, -q included (-q only silences the progress).
+  std::fputs(run_summary(s.evidence, headline(ri.verdict), (plan->out_dir / "evidence.json").string(),
+                         (plan->out_dir / "report.html").string())
+                 .c_str(),
+             stdout);
+  std::fflush(stdout);
   if (s.interrupted) return 130;
-  if (ri.mqs.tests_failed > 0) return 1;
-  if (ri.mqs.tests_passed == 0) {
+  const auto& v = ri.verdict;
+  if (v.failed + v.errors + v.timeouts + v.crashes > 0) return 1;
+  if (v.passed == 0) {
     std::fprintf(stderr, "apr-qa run: no gate was measured (every entry Skipped): nothing passed\n");
     return 1;
   }

@@ -5,6 +5,7 @@
 // interrupted.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,5 +43,22 @@ GateCatalogue load_catalogue(const std::optional<std::string>& gates_dir);
 std::string model_id_of(const std::vector<Evidence>& ev);
 // CUDA present? (a /dev/nvidia0 device and libcuda loadable are both required).
 bool cuda_available();
+
+// Live progress (drawn only when stdout and stderr are both terminals, text log format, not -q):
+// one line on stderr, redrawn in place, never wider than the terminal, cleared at the end.
+// Terminal width of `fd` (TIOCGWINSZ), else $COLUMNS, else 80.
+int terminal_columns(int fd);
+// `s` cut to at most `columns - 1` display columns (UTF-8 aware; the last column is left free so
+// the terminal never wraps), ending in "..." when cut.
+std::string fit_columns(const std::string& s, int columns);
+// "[3/21] 12s, ETA 30s | running: n4 n5", fitted to `columns`.
+std::string progress_line(std::size_t done, std::size_t total, double elapsed_s,
+                          const std::vector<std::string>& running, int columns);
+
+// The summary printed at the end of `run` (also with -q): the failed/unevaluated gates with the
+// measurements that violated their thresholds (at most 20 lines), then the verdict's headline,
+// then the evidence and report paths.
+std::string run_summary(const std::vector<Evidence>& entries, const std::string& headline,
+                        const std::string& evidence_path, const std::string& report_path);
 
 }  // namespace apr::qa

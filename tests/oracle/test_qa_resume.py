@@ -74,7 +74,7 @@ for frac in (0.1, 0.35, 0.6, 0.85):
 
 # Crashed, Timeout, non-zero exit through `run`; exit code 1; G2/G3 ids for matrix cells.
 out = os.path.join(WORK, "faults")
-env2 = dict(os.environ, FAKE_CRASH="run-cpu-safetensors", FAKE_HANG="conv-G-A-cpu")
+env2 = dict(os.environ, FAKE_CRASH="run-cpu-safetensors", FAKE_HANG="conversion_pair-GA-cpu")
 r = subprocess.run(cmd(out, ["--timeout", "1500"]), env=env2, capture_output=True, text=True)
 C.check("faulty run exits 1 (got %d)" % r.returncode, r.returncode == 1)
 ev = json.load(open(os.path.join(out, "evidence.json")))
@@ -83,7 +83,14 @@ C.check("matrix crashes are G3-STABLE Crashed", len(g3) == 10 and all(e["outcome
 ga = [e for e in ev if e["gate_id"] == "F-CONV-G-A" and e["scenario"]["backend"] == "cpu"]
 C.check("hung check is Timeout", len(ga) == 1 and ga[0]["outcome"] == "Timeout" and ga[0]["reason"] == "Timed out after 1500ms")
 mqs = json.load(open(os.path.join(out, "mqs.json")))
-C.check("a crash fails gateway G3", mqs["raw_score"] == 0 and not mqs["gateways_passed"])
+anchor = mqs["anchor_mqs"]  # the anchor's MQS, kept under its own key (docs/scoring.md)
+C.check("a crash fails the anchor's gateway G3", anchor["raw_score"] == 0 and not anchor["gateways_passed"])
+verdict = mqs["verdict"]
+C.check("crashes and a timeout: NOT CERTIFIED, named as such (%s)" % verdict["headline"],
+        verdict["status"] == "NOT CERTIFIED" and verdict["counts"]["crashed"] == sum(e["outcome"] == "Crashed" for e in ev)
+        and verdict["counts"]["timeout"] == sum(e["outcome"] == "Timeout" for e in ev) >= 1
+        and verdict["grade"] == "F")
+C.check("-q prints the summary: the verdict line is on stdout", verdict["headline"] in r.stdout.splitlines())
 # every scheduled node got exactly one journal record
 recs = [json.loads(l) for l in open(os.path.join(out, "evidence.jsonl")) if l.strip()]
 nodes = [x["node"] for x in recs if x["type"] == "node"]

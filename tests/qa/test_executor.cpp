@@ -72,11 +72,11 @@ TEST_CASE("every node gets exactly one outcome: Crashed, Timeout, Falsified, ups
   CHECK(v["n0:F-T-001"] == "Corroborated");
   CHECK(v["n1:F-T-002"] == "Crashed");
   CHECK(v["n2:F-T-003"] == "Timeout");
-  CHECK(v["n3:F-T-004"] == "Falsified");
+  CHECK(v["n3:F-T-004"] == "Error");  // exit 3 (environment): could not evaluate
   CHECK(v["n4:F-T-005"] == "Falsified");
-  CHECK(v["n5:F-T-006"] == "Falsified");  // its dependency n3 failed
+  CHECK(v["n5:F-T-006"] == "Error");  // its dependency n3 could not be evaluated
   CHECK(v["n6:F-T-001"] == "Skipped");
-  CHECK(v["n7:F-T-001"] == "Falsified");  // exit 0 without result: no pass on missing data
+  CHECK(v["n7:F-T-001"] == "Error");  // exit 0 without result: never a pass on missing data
   for (const auto& e : s.evidence) {
     if (e.node == "n1") {
       CHECK(e.reason.find("SIGABRT") != std::string::npos);
@@ -130,7 +130,7 @@ TEST_CASE("failure policies") {
   p.nodes[1].params["fake"] = "pass";
   p.nodes[2].params["fake"] = "pass";
   auto w = verdicts(execute_plan(p, cat, o));
-  CHECK(w["n3:F-T-004"] == "Falsified");
+  CHECK(w["n3:F-T-004"] == "Error");  // exit 3: could not evaluate (P1: continues)
   CHECK(w["n4:F-T-005"] == "Falsified");  // P1: continues
   CHECK(w["n6:F-T-001"] == "Skipped");
   Plan q = make_plan("exec_sop0b");

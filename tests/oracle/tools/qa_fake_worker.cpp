@@ -7,7 +7,7 @@
 //   FAKE_CRASH=S         a node whose id contains S aborts (SIGABRT)
 //   FAKE_HANG=S          a node whose id contains S sleeps forever
 // convert and infer nodes write a small file at params.output; checks answer every required measurement
-// with value 1 (or value 0 when failing); the gates in the tests require ">= 1".
+// with a value that meets the gate's bound threshold (or, failing, one that violates it).
 #include <signal.h>
 #include <unistd.h>
 
@@ -67,10 +67,19 @@ int main(int argc, char** argv) {
       std::system(("mkdir -p '" + dir + "'").c_str());
       std::ofstream(out) << "fake artifact " << spec.value("key", "") << "\n";
     }
-    // One value per measurement a gate of the node requires (spec "require": gate -> {name: "op t"}).
+    // One value per measurement a gate of the node requires (spec "require": gate -> {name: "op t"}):
+    // one that holds, or (fail) one that violates it.
     for (auto& [g, req] : spec["require"].items())
-      for (auto& [m, expr] : req.items())
-        ms.push_back({{"name", m}, {"value", fake == "fail" ? 0.0 : 1.0}, {"unit", ""}});
+      for (auto& [m, expr] : req.items()) {
+        std::string e = expr.get<std::string>();
+        auto sp = e.find(' ');
+        std::string op = e.substr(0, sp);
+        double t = std::stod(e.substr(sp + 1));
+        bool upper = op[0] == '<';  // <= or <: smaller passes
+        double pass = op == "<" ? t - 1 : op == ">" ? t + 1 : t;
+        double fail = op == "==" ? t + 1 : (upper ? t + 1 : t - 1);
+        ms.push_back({{"name", m}, {"value", fake == "fail" ? fail : pass}, {"unit", ""}});
+      }
     r = {{"measurements", ms}, {"artifacts", arts}, {"output", "fake " + fake}, {"metrics", {{"tokens_per_second", 10.0}}}};
   }
   std::ofstream(result_path + ".tmp") << r.dump();
