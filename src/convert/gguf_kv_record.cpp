@@ -383,7 +383,8 @@ std::vector<gguf::KV> merge_gguf_kvs(std::vector<gguf::KV> derived, const std::v
   out.reserve(rec.size() + derived.size());
   for (const auto& e : rec) {
     const auto it = at.find(e.kv.key);
-    const bool derived_key = is_derived_gguf_key(e.kv.key, c);
+    // general.type is a constant ("model") where apr-qa derives it: a recorded one is kept.
+    const bool derived_key = is_derived_gguf_key(e.kv.key, c) && e.kv.key != "general.type";
     if (it == at.end() || (!derived_key && e.has_value)) {
       // Carried keys are written as recorded; a derived key the canonical model no longer derives
       // comes back from the record (a bulk array without a recorded value cannot).

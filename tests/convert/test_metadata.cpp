@@ -68,6 +68,7 @@ std::vector<gguf::KV> unusual_keys() {
       {"general.tags", Value::str_array({})},
       {"general.name", Value::str("Fixture \xc3\xa9t\xc3\xa9")},
       {"general.alignment", Value::u32(64)},
+      {"general.type", Value::str("adapter")},  // apr-qa writes "model" where it derives it
       {"general.base_model.count", Value::u32(1)},
       {"tokenizer.ggml.add_space_prefix", Value::boolean(false)},
       {"tokenizer.ggml.bos_token_id", Value::i32(1)},  // apr-qa would write UINT32
