@@ -13,7 +13,8 @@
 //    still changes general.file_type), written in the recorded type when it converts exactly;
 //    when the canonical model no longer derives one (an intermediate format could not hold it),
 //    the recorded value is written. Bulk derived arrays (tokens, merges, token types, scores)
-//    record their type only (`has_value` false), not their contents.
+//    record their type only (`has_value` false), not their contents. general.type is derived
+//    (apr-qa writes "model") but a recorded value is kept.
 //  * consumed — apr-qa's own per-tensor and carrier keys (apr_qa.dtype.*, apr_qa.sha256.*,
 //    apr_qa.extra.*, apr_qa.architecture): applied to tensors, extra metadata and the config on
 //    import, written again from those on export; never recorded.
