@@ -95,6 +95,8 @@ json apr_metadata(const model::CanonicalModel& m) {
   id("tokenizer.padding_token_id", t.pad_id);
   id("tokenizer.unknown_token_id", t.unk_id);
   id("tokenizer.separator_token_id", t.sep_id);
+  if (t.eot_id) j["tokenizer.eot_token_id"] = *t.eot_id;
+  if (t.add_space_prefix) j["tokenizer.add_space_prefix"] = *t.add_space_prefix;
   j["tokenizer.add_bos_token"] = t.add_bos ? json(*t.add_bos) : json(nullptr);
   j["tokenizer.add_eos_token"] = t.add_eos ? json(*t.add_eos) : json(nullptr);
   j["tokenizer.chat_template"] = t.chat_template;
@@ -166,6 +168,8 @@ bool read_apr_metadata(const json& j, const std::string& where, model::Canonical
   t.sep_id = opt_id(j, "tokenizer.separator_token_id", where);
   t.add_bos = opt_flag(j, "tokenizer.add_bos_token", where);
   t.add_eos = opt_flag(j, "tokenizer.add_eos_token", where);
+  t.eot_id = opt_id(j, "tokenizer.eot_token_id", where);
+  t.add_space_prefix = opt_flag(j, "tokenizer.add_space_prefix", where);
   if (auto it = j.find("tokenizer.chat_template"); it != j.end() && it->is_string()) t.chat_template = it->get<std::string>();
   if (t.tokens.empty()) throw validation_error("APR metadata: tokenizer.vocabulary is empty").at_path(where).at_key("tokenizer.vocabulary");
   if (!t.token_types.empty() && t.token_types.size() != t.tokens.size())

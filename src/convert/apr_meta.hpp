@@ -9,7 +9,8 @@
 // Tokenizer keys (flat, dotted): tokenizer.model ("gpt2"|"llama"), tokenizer.pre_type,
 // tokenizer.vocabulary, tokenizer.token_type, tokenizer.merges, tokenizer.scores,
 // tokenizer.{bos,eos,padding,unknown,separator}_token_id, tokenizer.add_bos_token,
-// tokenizer.add_eos_token, tokenizer.chat_template (also chat_template at top level).
+// tokenizer.add_eos_token, tokenizer.eot_token_id, tokenizer.add_space_prefix (both written only
+// when set), tokenizer.chat_template (also chat_template at top level).
 // Extra metadata: source_metadata {string: string}. Missing required keys are validation Errors
 // naming the key.
 #pragma once

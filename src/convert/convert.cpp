@@ -78,6 +78,7 @@ Result<ConvertReport> convert_model(const std::string& src, const fs::path& dst,
       if (lossless && !d.equal) {
         std::string what = d.config_diffs.empty() ? "" : "config: " + d.config_diffs.front() + "; ";
         if (!d.tokenizer_diffs.empty()) what += "tokenizer: " + d.tokenizer_diffs.front() + "; ";
+        if (!d.metadata_diffs.empty()) what += "metadata: " + d.metadata_diffs.front() + "; ";
         for (const auto& t : d.tensors)
           if (t.status == "differs" || t.status.rfind("missing", 0) == 0) {
             what += "tensor " + t.name + ": " + t.status;

@@ -76,6 +76,10 @@ void diff_tokenizer(const model::TokenizerData& a, const model::TokenizerData& b
   id("sep_id", a.sep_id, b.sep_id);
   id("add_bos", a.add_bos, b.add_bos);
   id("add_eos", a.add_eos, b.add_eos);
+  // The SPM dummy prefix as a tokenizer applies it (unset: on for SPM, off for BPE).
+  const bool spm_a = a.model == model::TokenizerModel::spm, spm_b = b.model == model::TokenizerModel::spm;
+  if (a.add_space_prefix.value_or(spm_a) != b.add_space_prefix.value_or(spm_b))
+    out.push_back("add_space_prefix: " + opt_str(a.add_space_prefix) + " vs " + opt_str(b.add_space_prefix));
   if (a.chat_template != b.chat_template)
     out.push_back("chat_template: " + std::to_string(a.chat_template.size()) + " vs " +
                   std::to_string(b.chat_template.size()) + " bytes, contents differ");
@@ -165,15 +169,7 @@ Result<DiffReport> diff_models(const model::CanonicalModel& a, const model::Cano
     DiffReport r;
     diff_config(a.config, b.config, r.config_diffs);
     diff_tokenizer(a.tokenizer, b.tokenizer, r.tokenizer_diffs);
-    std::set<std::string> keys;
-    for (const auto& [k, v] : a.extra) keys.insert(k);
-    for (const auto& [k, v] : b.extra) keys.insert(k);
-    for (const auto& k : keys) {
-      auto x = a.extra.find(k), y = b.extra.find(k);
-      if (x == a.extra.end()) r.metadata_diffs.push_back(k + ": missing in A");
-      else if (y == b.extra.end()) r.metadata_diffs.push_back(k + ": missing in B");
-      else if (x->second != y->second) r.metadata_diffs.push_back(k + ": '" + x->second + "' vs '" + y->second + "'");
-    }
+    r.metadata_diffs = metadata_differences(a, b);
     std::set<std::string> names;
     for (const auto& t : a.tensors) names.insert(t.name);
     for (const auto& t : b.tensors) names.insert(t.name);
@@ -204,7 +200,7 @@ Result<DiffReport> diff_models(const model::CanonicalModel& a, const model::Cano
       r.max_abs_diff = std::max(r.max_abs_diff, d.max_abs);
       r.tensors.push_back(std::move(d));
     }
-    r.equal = ok && r.config_diffs.empty() && r.tokenizer_diffs.empty() && !r.tensors.empty();
+    r.equal = ok && r.config_diffs.empty() && r.tokenizer_diffs.empty() && r.metadata_diffs.empty() && !r.tensors.empty();
     return r;
   });
 }

@@ -9,9 +9,9 @@
 //   missing_a/_b      present on one side only.
 // A tied side compares its embedding against the other side's explicit lm_head.weight.
 // max_abs, rmse and cosine are computed in double over dequantized values (NaN positions that
-// differ count as infinite difference). Config, tokenizer and extra metadata differences are
-// listed field by field. `equal` = every tensor is identical or within tolerance, and config and
-// tokenizer are identical (extra metadata differences are reported but do not count).
+// differ count as infinite difference). Config, tokenizer and metadata differences are listed
+// field by field / key by key. `equal` = every tensor is identical or within tolerance, and
+// config, tokenizer and metadata are identical.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +44,18 @@ struct DiffReport {
   bool equal = false;
   nlohmann::json to_json() const;
 };
+
+// Every metadata key of a and b, compared like with like; one line per differing or missing key:
+//  * extra metadata (general.* strings, SafeTensors __metadata__, APR source_metadata): every key;
+//    keys apr-qa derives for GGUF (general.type, general.file_type) only when both sides have
+//    them (a format without them derives them);
+//  * the GGUF record (CanonicalModel::gguf_kv, from a GGUF file or carried in apr_qa.gguf_kv):
+//    when both sides have one, every carried key by name, GGUF type and value, and every derived
+//    key (gguf_kv_record.hpp) present on both sides by type and value (a bulk tokenizer array by
+//    type only: its contents are the tokenizer's; whether a derived key is written at all
+//    follows from config and tokenizer, compared there); when only one side has a record, its
+//    carried keys must be on the other side too, as GGUF record or extra string.
+std::vector<std::string> metadata_differences(const model::CanonicalModel& a, const model::CanonicalModel& b);
 
 Result<DiffReport> diff_models(const model::CanonicalModel& a, const model::CanonicalModel& b, const DiffOptions& o);
 

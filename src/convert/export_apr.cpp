@@ -12,6 +12,7 @@
 
 #include "convert/apr_meta.hpp"
 #include "convert/export_internal.hpp"
+#include "convert/gguf_kv_record.hpp"
 #include "formats/apr.hpp"
 #include "formats/chunk_producer.hpp"
 
@@ -66,6 +67,7 @@ std::filesystem::path export_apr(const model::CanonicalModel& m, const Plan& p, 
     meta["apr_qa.dtype"] = types;
     meta["apr_qa.sha256"] = shas;
   }
+  if (m.gguf_kv) meta[kGgufKvRecordKey] = gguf_kv_to_json(m.gguf_kv->entries);
   w.set_metadata(std::move(meta));
   for (const auto& t : p.tensors) {
     if (auto src = with_source(m, t))

@@ -1,10 +1,12 @@
 // apr-qa convert: canonical model -> GGUF. KV order: general.*, {arch}.*, tokenizer.*, then
-// extra metadata (non-general keys as apr_qa.extra.<key>). {arch}.rope.freq_base is always
+// extra metadata (non-general keys as apr_qa.extra.<key>), merged with the source GGUF's
+// recorded keys (gguf_kv_record.hpp: same key/value set as the source on a lossless path). {arch}.rope.freq_base is always
 // written; the vocabulary is padded with "[PAD<id>]" unused tokens to the embedding rows, as
 // llama.cpp requires; the tied lm_head is left out (llama.cpp reuses token_embd).
 #include <map>
 
 #include "convert/export_internal.hpp"
+#include "convert/gguf_kv_record.hpp"
 #include "convert/gguf_meta.hpp"
 #include "convert/import_internal.hpp"
 #include "formats/gguf.hpp"
@@ -26,13 +28,14 @@ GgmlType dominant_type(const Plan& p) {
 
 std::filesystem::path export_gguf(const model::CanonicalModel& m, const Plan& p, const std::filesystem::path& dst) {
   const auto& traits = model::arch_traits(m.config.arch);
-  gguf::Writer w;
-  w.add_kv("general.architecture", gguf::Value::str(traits.gguf_arch));
+  std::vector<gguf::KV> kvs;
+  auto add = [&](std::string k, gguf::Value v) { kvs.push_back({std::move(k), std::move(v)}); };
+  add("general.architecture", gguf::Value::str(traits.gguf_arch));
   if (model::arch_by_gguf(traits.gguf_arch).arch != m.config.arch)
-    w.add_kv("apr_qa.architecture", gguf::Value::str(traits.name));
-  w.add_kv("general.type", gguf::Value::str("model"));
+    add("apr_qa.architecture", gguf::Value::str(traits.name));
+  add("general.type", gguf::Value::str("model"));
   for (const auto& [k, v] : m.extra)
-    if (k.rfind("general.", 0) == 0 && k != "general.file_type" && k != "general.type") w.add_kv(k, gguf::Value::str(v));
+    if (k.rfind("general.", 0) == 0 && k != "general.file_type" && k != "general.type") add(k, gguf::Value::str(v));
   std::uint32_t ftype = llama_ftype_for(dominant_type(p));
   if (p.file_type) {
     ftype = *p.file_type;
@@ -43,19 +46,23 @@ std::filesystem::path export_gguf(const model::CanonicalModel& m, const Plan& p,
       throw validation_error("extra metadata general.file_type '" + it->second + "' is not a number").at_key("general.file_type");
     }
   }
-  w.add_kv("general.file_type", gguf::Value::u32(ftype));
-  if (p.any_quantized) w.add_kv("general.quantization_version", gguf::Value::u32(2));
-  for (auto& kv : config_to_gguf(m.config)) w.add_kv(std::move(kv.key), std::move(kv.value));
+  add("general.file_type", gguf::Value::u32(ftype));
+  if (p.any_quantized) add("general.quantization_version", gguf::Value::u32(2));
+  for (auto& kv : config_to_gguf(m.config)) kvs.push_back(std::move(kv));
   auto tok = m.tokenizer;
   pad_vocab(tok, m.config.vocab);
-  for (auto& kv : tok::tokenizer_to_gguf(tok)) w.add_kv(std::move(kv.key), std::move(kv.value));
+  for (auto& kv : tok::tokenizer_to_gguf(tok)) kvs.push_back(std::move(kv));
   for (const auto& [k, v] : m.extra)
-    if (k.rfind("general.", 0) != 0) w.add_kv("apr_qa.extra." + k, gguf::Value::str(v));
+    if (k.rfind("general.", 0) != 0) add("apr_qa.extra." + k, gguf::Value::str(v));
   for (const auto& [name, rec] : p.records) {
     const auto g = model::hf_to_gguf_name(name).value_or(name);
-    w.add_kv("apr_qa.dtype." + g, gguf::Value::str(std::string(dtype_name(rec.first))));
-    if (!rec.second.empty()) w.add_kv("apr_qa.sha256." + g, gguf::Value::str(rec.second));
+    add("apr_qa.dtype." + g, gguf::Value::str(std::string(dtype_name(rec.first))));
+    if (!rec.second.empty()) add("apr_qa.sha256." + g, gguf::Value::str(rec.second));
   }
+  gguf::Writer w;
+  // The source GGUF's own keys (recorded on every path) come back with their types and values.
+  for (auto& kv : merge_gguf_kvs(std::move(kvs), model::gguf_kv_entries(m), m.config, p.lossy.empty() && !p.file_type))
+    w.add_kv(std::move(kv.key), std::move(kv.value));
   for (const auto& t : p.tensors) {
     if (t.produce)
       w.add_tensor(t.name, t.type, t.shape, t.produce);

@@ -4,6 +4,7 @@
 // of dequantized tensors. If a sidecar cannot be written, the model file and any directory this
 // call created are removed again.
 #include "convert/export_internal.hpp"
+#include "convert/gguf_kv_record.hpp"
 #include "convert/hf_config.hpp"
 #include "core/atomic_file.hpp"
 #include "formats/safetensors.hpp"
@@ -40,6 +41,7 @@ fs::path export_safetensors(const model::CanonicalModel& m, const Plan& p, const
       md["apr_qa.dtype." + name] = std::string(dtype_name(rec.first));
       if (!rec.second.empty()) md["apr_qa.sha256." + name] = rec.second;
     }
+    if (m.gguf_kv) md[kGgufKvRecordKey] = gguf_kv_to_json(m.gguf_kv->entries).dump();
     w.set_metadata(std::move(md));
     for (const auto& t : p.tensors) {
       if (t.produce)

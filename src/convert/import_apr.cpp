@@ -4,6 +4,7 @@
 #include <map>
 
 #include "convert/apr_meta.hpp"
+#include "convert/gguf_kv_record.hpp"
 #include "convert/import_internal.hpp"
 #include "formats/apr.hpp"
 #include "model/arch_traits.hpp"
@@ -50,6 +51,7 @@ model::CanonicalModel import_apr(const std::filesystem::path& file, const LoadOp
       apply_dtype_record(t, d->get<std::string>(), sha, where);
     }
   }
+  if (auto rec = md.find(kGgufKvRecordKey); rec != md.end()) m.gguf_kv = gguf_kv_from_json(*rec, where);
   if (!has_tok) m.tokenizer = tokenizer_or_override(o, where, "APR without tokenizer.* metadata");
   strip_vocab_padding(m.tokenizer);
   resolve_tied_copy(m, "lm_head.weight");

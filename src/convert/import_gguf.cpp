@@ -3,6 +3,7 @@
 // row_order (2-D) or an element-permuted copy (1-D biases).
 #include <map>
 
+#include "convert/gguf_kv_record.hpp"
 #include "convert/gguf_meta.hpp"
 #include "convert/import_internal.hpp"
 #include "formats/gguf.hpp"
@@ -94,6 +95,7 @@ model::CanonicalModel import_gguf(const std::filesystem::path& file, const LoadO
         m.extra[k] = std::to_string(kv.value.as_u64());
     }
   }
+  m.gguf_kv = record_gguf_kvs(r.kvs(), m.config);
   finish_model(m, o);
   return m;
 }

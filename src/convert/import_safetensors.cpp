@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "convert/gguf_kv_record.hpp"
 #include "convert/hf_config.hpp"
 #include "convert/import_internal.hpp"
 #include "formats/safetensors.hpp"
@@ -67,6 +68,7 @@ model::CanonicalModel import_safetensors(const ArtifactSet& a, const LoadOptions
   }
   for (const auto& [k, v] : md)
     if (k != "format" && k.rfind("apr_qa.", 0) != 0) m.extra[k] = v;
+  if (auto rec = md.find(kGgufKvRecordKey); rec != md.end()) m.gguf_kv = gguf_kv_from_json_text(rec->second, where);
 
   if (a.tokenizer_json) {
     m.tokenizer = tok::load_hf_tokenizer(*a.tokenizer_json, a.tokenizer_config_json).value();

@@ -76,6 +76,8 @@ struct Provenance {
   std::string source_sha256;                // may be empty when not computed
 };
 
+struct GgufKvRecord;  // model/gguf_kv.hpp (typed GGUF values; kept out of this header)
+
 struct CanonicalModel {
   ModelConfig config;
   TokenizerData tokenizer;
@@ -83,6 +85,10 @@ struct CanonicalModel {
   Provenance provenance;
   // Extra metadata carried through untouched (e.g. general.name, SafeTensors __metadata__).
   std::map<std::string, std::string> extra;
+  // Every metadata key of the source GGUF in file order (null when no GGUF is in this model's
+  // history), except apr-qa's own tensor records (apr_qa.dtype/sha256/extra/architecture), which
+  // are applied to the tensors, `extra` and the config instead. Immutable once loaded.
+  std::shared_ptr<const GgufKvRecord> gguf_kv;
   // Keeps the mapped source files alive as long as the model is.
   std::vector<std::shared_ptr<const MappedFile>> keep_alive;
 

@@ -1,7 +1,8 @@
 // Check kinds conversion_pair, roundtrip_chain and commutativity: artifact b against artifact a.
 // (a) every tensor (bytes where the dtype is kept, max |Δ| otherwise; a tensor missing on one
 //     side is an infinite difference) → tensor_max_abs_diff, tensors_missing;
-// (b) the tokenizer, entry by entry → tokenizer_differences;
+// (b) the tokenizer, entry by entry → tokenizer_differences; every metadata key (GGUF record and
+//     extra metadata, like with like) → metadata_differences;
 // (c) teacher-forced logits of a and b on the gate's prompt plus a's greedy continuation →
 //     diff = max over positions of max|Δlogit| / max|logit_a|, with greedy token equality,
 //     KL and top-1 agreement recorded beside it;
@@ -18,6 +19,9 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#ifdef APR_QA_CHECKS_REAL
+#include "convert/diff.hpp"
+#endif
 
 namespace apr::qa::checks {
 
@@ -62,6 +66,10 @@ CheckOutput conversion_compare(const json& p) {
   o.add("tensor_max_abs_diff", tc.max_abs, ttol, Comparator::le);
   o.add("tensors_differing_bytes", static_cast<double>(tc.differing_bytes));
   o.add("config_equal", a->config == b->config ? 1.0 : 0.0);
+  // Every metadata key, like with like (convert::metadata_differences); the gate binds the threshold.
+  const auto meta_diffs = convert::metadata_differences(*a, *b);
+  o.add("metadata_differences", static_cast<double>(meta_diffs.size()));
+  for (std::size_t i = 0; i < meta_diffs.size() && i < 8; ++i) o.output += "metadata " + meta_diffs[i] + "\n";
   std::vector<std::string> tok_notes;
   static const model::TokenizerData kNone{};
   std::size_t tokdiff = tokenizer_differences(a->tokenizer, lb.tokenizer_absent ? kNone : b->tokenizer, &tok_notes);

@@ -21,7 +21,14 @@ CheckOutput format_contract(const nlohmann::json& p) {
     auto tc = compare_tensors(*a, *b, "", inv == "I-4");
     o.add("tensors_compared", static_cast<double>(tc.compared), 1.0, Comparator::ge);
     if (inv == "I-1") o.add("tensors_differing_bytes", static_cast<double>(tc.differing_bytes + tc.dtype_changes + tc.missing_in_a + tc.missing_in_b), 0.0, Comparator::le);
-    if (inv == "I-3") o.add("dtype_changes", static_cast<double>(tc.dtype_changes), 0.0, Comparator::le);
+    if (inv == "I-3") {
+      // Only silent changes falsify I-3 (the gate binds the threshold); a restoration of a
+      // recorded original type and a recorded exact widening are measured beside them.
+      o.add("silent_dtype_changes", static_cast<double>(tc.silent_dtype_changes));
+      o.add("dtype_restorations", static_cast<double>(tc.dtype_restorations));
+      o.add("recorded_dtype_changes", static_cast<double>(tc.recorded_dtype_changes));
+      o.add("dtype_changes", static_cast<double>(tc.dtype_changes));
+    }
     if (inv == "I-4") o.add("max_stat_diff", tc.max_stat_diff, p.value("tensor_tolerance", 0.0), Comparator::le);
     for (const auto& n : tc.notes) o.output += n + "\n";
   } else if (inv == "I-2") {

@@ -51,7 +51,18 @@ TensorCompare compare_tensors(const model::CanonicalModel& a, const model::Canon
     ++c.compared;
     std::int64_t rows = ta.source.rows();
     bool same_type = ta.type() == tb->type();
-    if (!same_type) ++c.dtype_changes;
+    if (!same_type) {
+      ++c.dtype_changes;
+      if (ta.original_type && *ta.original_type == tb->type()) {
+        ++c.dtype_restorations;
+      } else if (tb->original_type && *tb->original_type == ta.type()) {
+        ++c.recorded_dtype_changes;
+      } else {
+        ++c.silent_dtype_changes;
+        note(fmt::format("dtype of {}: {} -> {} (no recorded original type explains it)", ta.name, dtype_name(ta.type()),
+                         dtype_name(tb->type())));
+      }
+    }
     bool bytes_equal = same_type;
     if (same_type) {
       for (std::int64_t r = 0; r < rows && bytes_equal; ++r) {

@@ -2,7 +2,9 @@
 // converter's own diff. Tensors are matched by HF name and compared row by row in canonical
 // order: where both dtypes agree the row bytes are compared (byte equality); otherwise both rows
 // are dequantized to f32 and max |Δ| taken. A tied lm_head present on one side only is not
-// counted as missing when the model declares tied embeddings.
+// counted as missing when the model declares tied embeddings. A dtype change is explained by
+// recorded provenance when one side records the other side's dtype as the original type of its
+// F32 values (CanonicalTensor::original_type, from apr_qa.dtype records).
 #pragma once
 
 #include "qa/checks/model_access.hpp"
@@ -16,7 +18,10 @@ namespace apr::qa::checks {
 struct TensorCompare {
   std::size_t compared = 0;         // tensors present on both sides with equal shapes
   std::size_t differing_bytes = 0;  // compared tensors whose bytes (same dtype) differ
-  std::size_t dtype_changes = 0;
+  std::size_t dtype_changes = 0;    // compared tensors whose stored dtype differs, of which:
+  std::size_t dtype_restorations = 0;     //  b restores the type a recorded as its original (a: F32 + record)
+  std::size_t recorded_dtype_changes = 0; //  b records a's type as its original (exact F32 + record)
+  std::size_t silent_dtype_changes = 0;   //  neither: no recorded provenance explains the change
   std::size_t missing_in_b = 0, missing_in_a = 0, shape_mismatches = 0, transposed = 0;
   double max_abs = 0;               // over every compared value (inf for shape mismatches and
                                     // for a tensor present on one side only)
