@@ -38,6 +38,7 @@ enum class CheckKind {
   differential_fingerprint,// F-ROSETTA-FP-*: finite values and statistics per tensor
   trace_payload,        // F-TRACE-PAYLOAD-*: the forward pass of a prompt is finite
   performance,          // F-PROFILE-CI-*: throughput and latency against assertions
+  perplexity,           // model sanity: perplexity on a text corpus (llama-perplexity's method)
 };
 const char* to_string(CheckKind k) noexcept;
 std::optional<CheckKind> check_kind_from_string(std::string_view s) noexcept;

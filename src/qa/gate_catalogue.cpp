@@ -36,6 +36,7 @@ static const std::pair<CheckKind, const char*> kKinds[] = {
     {CheckKind::differential_fingerprint, "differential_fingerprint"},
     {CheckKind::trace_payload, "trace_payload"},
     {CheckKind::performance, "performance"},
+    {CheckKind::perplexity, "perplexity"},
 };
 
 const char* to_string(CheckKind k) noexcept {
