@@ -3,7 +3,7 @@
 // vocabulary size; a trained one far lower.
 //
 // params: model (path of the artifact), format (recorded), corpus (a built-in corpus name or a
-// path; default "apr-qa-docs-v1"), ctx (window, default 256), chunks (windows, default 4),
+// path; default "apr-qa-docs-v1"), ctx (window, default 256), chunks (windows, default 2),
 // threads (default 1).
 // Measurements (no thresholds here; the gate binds them): perplexity (<=), bits_per_byte (<=),
 // tokens_scored (>=), perplexity_error (the ± of perplexity, informative, <=), perplexity_vs_uniform
@@ -29,7 +29,7 @@ CheckOutput perplexity(const nlohmann::json& p) {
   const std::string path = p.at("model").get<std::string>();
   const std::string corpus = p.value("corpus", std::string(engine::kDefaultCorpus));
   const std::int64_t ctx = p.value("ctx", std::int64_t{256});
-  const std::int64_t chunks = p.value("chunks", std::int64_t{4});
+  const std::int64_t chunks = p.value("chunks", std::int64_t{2});
   const int threads = p.value("threads", 1);
   if (ctx < 4) throw validation_error(fmt::format("perplexity: ctx must be at least 4, found {}", ctx)).at_key("ctx");
   if (chunks < 1) throw validation_error(fmt::format("perplexity: chunks must be at least 1, found {}", chunks)).at_key("chunks");
