@@ -2,7 +2,10 @@
 // (engine/perplexity.hpp), on the frozen built-in corpus unless --file names another text.
 #include <unistd.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstdio>
+#include <optional>
 #include <iostream>
 #include <memory>
 
@@ -14,6 +17,7 @@
 #include "core/hash.hpp"
 #include "engine/open.hpp"
 #include "engine/perplexity.hpp"
+#include "engine/perplexity_kl.hpp"
 
 namespace apr::cli {
 namespace {
@@ -25,6 +29,7 @@ struct PerplexityArgs {
   std::int64_t chunks = -1;
   int threads = 1;
   bool json = false;
+  std::string save_logits, kl_base;
 };
 
 int run_perplexity(const PerplexityArgs& a) {
@@ -49,7 +54,21 @@ int run_perplexity(const PerplexityArgs& a) {
       if (p.chunk == p.chunks) std::fprintf(stderr, "\n");
       std::fflush(stderr);
     };
+  // The windows actually scored (the text may hold fewer than --chunks).
+  const std::int64_t n_chunks = std::min(a.chunks < 0 ? INT64_MAX : a.chunks, static_cast<std::int64_t>(tokens.size()) / a.ctx);
+  std::unique_ptr<engine::LogitsWriter> writer;
+  std::unique_ptr<engine::KlAccumulator> kl;
+  if (!a.save_logits.empty()) writer = std::make_unique<engine::LogitsWriter>(a.save_logits, a.ctx, n_chunks, eng.vocab());
+  if (!a.kl_base.empty()) kl = std::make_unique<engine::KlAccumulator>(a.kl_base, a.ctx, n_chunks, eng.vocab());
+  if (writer || kl)
+    po.on_window = [&](const engine::ScoredWindow& w) {
+      if (writer) writer->write(w);
+      if (kl) kl->add(w);
+    };
   const auto r = engine::perplexity(eng, tokens, po);
+  if (writer) writer->close();
+  std::optional<engine::KlStats> ks;
+  if (kl) ks = kl->finish(r.ppl);
   const std::string sha = sha256_hex(std::as_bytes(std::span<const char>(text->data(), text->size())));
 
   if (a.json) {
@@ -73,6 +92,12 @@ int run_perplexity(const PerplexityArgs& a) {
         {"threads", a.threads},
         {"mode", "reference"},
     };
+    if (!a.save_logits.empty()) j["saved_logits"] = a.save_logits;
+    if (ks)
+      j["kl"] = {{"base", a.kl_base},          {"positions", ks->positions},       {"kl_mean", ks->kl_mean},
+                 {"kl_mean_error", ks->kl_mean_error}, {"kl_median", ks->kl_median}, {"kl_p99", ks->kl_p99},
+                 {"kl_max", ks->kl_max},        {"top1_agreement", ks->top1_agreement}, {"ppl_base", ks->ppl_base},
+                 {"ppl", ks->ppl},              {"delta_ppl", ks->delta_ppl}};
     std::cout << j.dump() << "\n";
     return kExitOk;
   }
@@ -89,6 +114,13 @@ int run_perplexity(const PerplexityArgs& a) {
                            r.ppl / static_cast<double>(r.vocab), r.vocab)
             << fmt::format("time: {:.2f} s, {:.1f} tokens/s ({} thread{})\n", r.seconds, r.tokens_per_second, a.threads,
                            a.threads == 1 ? "" : "s");
+  if (!a.save_logits.empty()) std::cout << fmt::format("scored logits saved to {}\n", a.save_logits);
+  if (ks)
+    std::cout << fmt::format("KL divergence vs {} over {} positions: mean {:.6f} +/- {:.6f}, median {:.6f}, 99% {:.6f}, "
+                             "max {:.6f}\n", a.kl_base, ks->positions, ks->kl_mean, ks->kl_mean_error, ks->kl_median,
+                             ks->kl_p99, ks->kl_max)
+              << fmt::format("Same top: {:.3f} %\n", 100.0 * ks->top1_agreement)
+              << fmt::format("PPL(base) {:.4f}, PPL {:.4f}, delta {:+.4f}\n", ks->ppl_base, ks->ppl, ks->delta_ppl);
   return kExitOk;
 }
 
@@ -115,6 +147,11 @@ const bool registered = register_command({
           "bos_replaced, vocab, nll_mean, perplexity, perplexity_error, perplexity_vs_uniform (perplexity /\n"
           "vocabulary size: about 1 for random weights), bytes_scored, bits_per_byte,\n"
           "chunk_perplexity, seconds, tokens_per_second, threads, mode}.\n\n"
+          "KL divergence (as llama-perplexity --kl-divergence, own file format): run the reference model\n"
+          "with --save-logits FILE (float32, chunks x (ctx-1-ctx/2) x vocab), then the other model with\n"
+          "--kl-base FILE: per scored position KL(base || model) from both softmaxes in double; mean\n"
+          "(+/- its standard error), median, 99th percentile (linear interpolation), max; the fraction of\n"
+          "positions with the same top token; PPL(base), PPL and their difference.\n\n"
           "Exit codes: 0 ok; 2 bad input (a text shorter than one window, --ctx < 4, malformed model);\n"
           "3 missing model or text file.");
       sub.add_option("MODEL", a->model, "Model file (GGUF, SafeTensors, APR), directory or HF repo id")->required();
@@ -127,6 +164,11 @@ const bool registered = register_command({
       sub.add_option("--threads,-t", a->threads, "Worker threads (results are identical for any count; default 1)")
           ->check(CLI::Range(1, 1024));
       sub.add_flag("--json", a->json, "One JSON object on stdout instead of text");
+      sub.add_option("--save-logits", a->save_logits,
+                     "Save the scored positions' logits to FILE (reference for a later --kl-base run)");
+      sub.add_option("--kl-base", a->kl_base,
+                     "KL divergence of every scored position against logits saved with --save-logits (same text, "
+                     "--ctx, --chunks and vocabulary): mean, median, p99, max, top-1 agreement, delta PPL");
       return [a] { return run_perplexity(*a); };
     },
 });

@@ -14,6 +14,7 @@
 #include "convert/load.hpp"
 #include "core/error.hpp"
 #include "engine/perplexity.hpp"
+#include "engine/perplexity_kl.hpp"
 #include "tiny_model.hpp"
 
 using namespace apr;
@@ -218,4 +219,87 @@ TEST_CASE("built-in corpus: compiled in, identical to corpus/apr-qa-docs-v1.txt"
   auto missing = load_corpus("/nonexistent/text.txt");
   REQUIRE_FALSE(missing.ok());
   CHECK(std::string(missing.error().what()).find("/nonexistent/text.txt") != std::string::npos);
+}
+
+TEST_CASE("KL divergence against saved logits: zero against itself, the definition against another model") {
+  TinySpec s;
+  s.seed = 21;
+  s.tied = false;  // an lm_head of scale 0.08: logits O(1), perplexity near the vocabulary's
+  auto a = make_tiny(s);
+  s.wtype = GgmlType::Q8_0;  // the same values, quantized
+  auto b = make_tiny(s);
+  const std::int64_t ctx = 32, chunks = 3;
+  auto ea = engine_for(a, ctx);
+  auto eb = engine_for(b, ctx);
+  const auto tokens = pseudo_text(chunks * ctx, 300, 17);
+  const std::string path = (std::filesystem::temp_directory_path() / ("apr_ppl_kl_" + std::to_string(::getpid()) + ".bin")).string();
+
+  PerplexityOptions o;
+  o.ctx = ctx;
+  LogitsWriter w(path, ctx, chunks, ea->vocab());
+  o.on_window = [&](const ScoredWindow& sw) { w.write(sw); };
+  auto ra = perplexity(*ea, tokens, o);
+  w.close();
+  const auto per = static_cast<std::uintmax_t>(ctx - 1 - ctx / 2);
+  CHECK(std::filesystem::file_size(path) > chunks * per * 300 * 4);
+
+  KlAccumulator self(path, ctx, chunks, ea->vocab());
+  o.on_window = [&](const ScoredWindow& sw) { self.add(sw); };
+  auto s0 = self.finish(perplexity(*ea, tokens, o).ppl);
+  CHECK(s0.positions == chunks * static_cast<std::int64_t>(per));
+  CHECK(s0.kl_max == 0.0);
+  CHECK(s0.top1_agreement == 1.0);
+  CHECK(s0.ppl_base == doctest::Approx(ra.ppl).epsilon(1e-6));  // double vs llama.cpp's float/double log-softmax
+
+  KlAccumulator other(path, ctx, chunks, eb->vocab());
+  o.on_window = [&](const ScoredWindow& sw) { other.add(sw); };
+  auto rb = perplexity(*eb, tokens, o);
+  auto s1 = other.finish(rb.ppl);
+  // The definition, in long double, from both engines' logits.
+  std::vector<double> kls;
+  std::int64_t same = 0;
+  const auto V = static_cast<std::size_t>(ea->vocab());
+  for (std::int64_t c = 0; c < chunks; ++c) {
+    std::vector<std::int32_t> win(tokens.begin() + c * ctx, tokens.begin() + (c + 1) * ctx);
+    auto la = ea->logits_all(win), lb = eb->logits_all(win);
+    for (std::int64_t j = ctx / 2; j <= ctx - 2; ++j) {
+      const float* pa = la.data() + static_cast<std::size_t>(j) * V;
+      const float* pb = lb.data() + static_cast<std::size_t>(j) * V;
+      long double ma = *std::max_element(pa, pa + V), mb = *std::max_element(pb, pb + V), za = 0, zb = 0;
+      for (std::size_t v = 0; v < V; ++v) za += std::exp(pa[v] - ma), zb += std::exp(pb[v] - mb);
+      long double kl = 0;
+      for (std::size_t v = 0; v < V; ++v) {
+        long double lpa = pa[v] - ma - std::log(za), lpb = pb[v] - mb - std::log(zb);
+        kl += std::exp(lpa) * (lpa - lpb);
+      }
+      kls.push_back(static_cast<double>(kl));
+      same += std::max_element(pa, pa + V) - pa == std::max_element(pb, pb + V) - pb;
+    }
+  }
+  std::vector<double> sorted = kls;
+  std::sort(sorted.begin(), sorted.end());
+  double mean = 0;
+  for (double v : kls) mean += v;
+  mean /= static_cast<double>(kls.size());
+  CHECK(s1.kl_mean > 0);
+  CHECK(s1.kl_mean == doctest::Approx(mean).epsilon(1e-6));
+  CHECK(s1.kl_max == doctest::Approx(sorted.back()).epsilon(1e-6));
+  const double mid = 0.5 * static_cast<double>(sorted.size() - 1);
+  CHECK(s1.kl_median == doctest::Approx(sorted[static_cast<std::size_t>(mid)] +
+                                        (sorted[static_cast<std::size_t>(mid) + 1] - sorted[static_cast<std::size_t>(mid)]) *
+                                            (mid - std::floor(mid))).epsilon(1e-6));
+  CHECK(s1.kl_p99 <= s1.kl_max);
+  CHECK(s1.kl_p99 >= s1.kl_median);
+  CHECK(s1.top1_agreement == doctest::Approx(static_cast<double>(same) / static_cast<double>(kls.size())));
+  CHECK(s1.delta_ppl == doctest::Approx(rb.ppl - ra.ppl).epsilon(1e-4));
+  CHECK(s1.ppl_base == doctest::Approx(ra.ppl).epsilon(1e-6));
+
+  // Another window, chunk count or text is an error.
+  CHECK_THROWS_AS(KlAccumulator(path, 16, chunks, ea->vocab()), apr::Error);
+  CHECK_THROWS_AS(KlAccumulator(path, ctx, chunks + 1, ea->vocab()), apr::Error);
+  KlAccumulator wrong(path, ctx, chunks, ea->vocab());
+  o.on_window = [&](const ScoredWindow& sw) { wrong.add(sw); };
+  CHECK_THROWS_WITH_AS(perplexity(*ea, pseudo_text(chunks * ctx, 300, 18), o), doctest::Contains("other tokens"), apr::Error);
+  CHECK_THROWS_AS(KlAccumulator("/nonexistent/base.bin", ctx, chunks, 300), apr::Error);
+  std::filesystem::remove(path);
 }

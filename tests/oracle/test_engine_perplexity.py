@@ -12,7 +12,9 @@ in F32. Text: the frozen built-in corpus (corpus/apr-qa-docs-v1.txt).
 Checks: identical token ids; tokens scored equal; on F32 files our perplexity within 1e-4 relative
 of llama.cpp's (and the +/- within 1e-3); our Q4_1 perplexity bit-identical to our F32 one (the
 determinism contract) and within 2% of llama.cpp's Q4_1 (which quantizes activations to 8 bits);
-the random-weight model near the uniform perplexity (its vocabulary size), SmolLM2 far below it. Prints "N passed, N failed".
+the random-weight model near the uniform perplexity (its vocabulary size), SmolLM2 far below it;
+--save-logits/--kl-base statistics (F32 base vs a Q8_0 variant) equal a numpy computation from both
+saved files, and the Q4_1 file's KL against its exact F32 export is exactly 0. Prints "N passed, N failed".
 """
 import json
 import math
@@ -92,6 +94,55 @@ def compare(label, model, text, text_file, rel_tol, our_tokens=None):
     return o, ll
 
 
+def read_saved_logits(path):
+    with open(path, "rb") as f:
+        assert f.readline() == b"APRPPLLOGITS1\n"
+        h = json.loads(f.readline())
+        per, vocab = h["per_chunk"], h["vocab"]
+        targets, rows = [], []
+        for _ in range(h["chunks"]):
+            targets.append(np.frombuffer(f.read(4 * per), dtype="<i4"))
+            rows.append(np.frombuffer(f.read(4 * per * vocab), dtype="<f4").reshape(per, vocab))
+        assert f.read() == b""
+    return np.concatenate(targets), np.concatenate(rows).astype(np.float64)
+
+
+def kl_section(wd, smol_q41, smol_f32, text_file):
+    """--save-logits / --kl-base: statistics equal a numpy computation from both saved files."""
+    base = os.path.join(wd, "base.logits")
+    q8 = os.path.join(wd, "smollm2-q8_0.gguf")
+    apr("convert", smol_f32, q8, "--quantize", "q8_0")
+    common = ["--file", text_file, "--ctx", str(CTX), "--chunks", str(CHUNKS), "--threads", str(THREADS), "--json"]
+    b = json.loads(apr("perplexity", smol_f32, "--save-logits", base, *common))
+    new = os.path.join(wd, "q8.logits")
+    k = json.loads(apr("perplexity", q8, "--kl-base", base, "--save-logits", new, *common))
+    same = json.loads(apr("perplexity", smol_q41, "--kl-base", base, *common))
+    C.eq(same["kl"]["kl_max"], 0.0, "KL of the shipped Q4_1 against its exact F32 export: exactly 0")
+    C.eq(same["kl"]["top1_agreement"], 1.0, "top-1 agreement of Q4_1 vs its exact F32 export")
+    tb, lb = read_saved_logits(base)
+    tn, ln = read_saved_logits(new)
+    C.check("saved targets identical for both models", np.array_equal(tb, tn))
+    def lsm(x):
+        m = x.max(axis=1, keepdims=True)
+        return x - m - np.log(np.exp(x - m).sum(axis=1, keepdims=True))
+    pb, pn = lsm(lb), lsm(ln)
+    kl = (np.exp(pb) * (pb - pn)).sum(axis=1)
+    top1 = float((lb.argmax(axis=1) == ln.argmax(axis=1)).mean())
+    ppl_base = math.exp(-pb[np.arange(len(tb)), tb].mean())
+    want = {"kl_mean": kl.mean(), "kl_median": float(np.percentile(kl, 50)), "kl_p99": float(np.percentile(kl, 99)),
+            "kl_max": kl.max(), "ppl_base": ppl_base}
+    got = k["kl"]
+    print(f"INFO KL(F32 || Q8_0) SmolLM2 over {got['positions']} positions: mean {got['kl_mean']:.3e} "
+          f"median {got['kl_median']:.3e} p99 {got['kl_p99']:.3e} max {got['kl_max']:.3e}, top-1 "
+          f"{got['top1_agreement']:.4f}, PPL {got['ppl_base']:.4f} -> {got['ppl']:.4f} (delta {got['delta_ppl']:+.4f})")
+    for key, v in want.items():
+        rel = abs(got[key] - v) / max(abs(v), 1e-300)
+        C.check(f"KL stats {key}: ours {got[key]:.6e} vs numpy {v:.6e} (rel {rel:.1e} <= 1e-6)", rel <= 1e-6)
+    C.check(f"top-1 agreement {got['top1_agreement']} == numpy {top1}", abs(got["top1_agreement"] - top1) < 1e-12)
+    C.check(f"PPL(base) equals the base run's PPL {b['perplexity']:.6f}", abs(got["ppl_base"] - b["perplexity"]) / b["perplexity"] < 1e-6)
+    C.check(f"Q8_0 is close but not identical: 0 < mean KL {got['kl_mean']:.2e} < 0.01", 0 < got["kl_mean"] < 0.01)
+
+
 def main():
     bin_ = env_path("APR_QA_BIN")
     src = env_path("APR_QA_SOURCE_DIR")
@@ -121,6 +172,7 @@ def main():
     s_o, _ = compare("smollm2-f32", smol_f32, text, text_file, 1e-4)
     q_o, _ = compare("smollm2-q4_1", smol, text, text_file, 2e-2)
     C.eq(q_o["perplexity"], s_o["perplexity"], "ours: Q4_1 and its exact F32 export give the same perplexity bits")
+    kl_section(wd, smol, smol_f32, text_file)
     # Per-token perplexity depends on the vocabulary (tiny: 320 rows, SmolLM2: 49152); relative to
     # the uniform distribution's (= vocabulary size) it does not.
     t_u, s_u = t_o["perplexity"] / t_o["vocab"], s_o["perplexity"] / s_o["vocab"]
