@@ -234,3 +234,44 @@ TEST_CASE("oracle names and configs are checked, never a silent fallback") {
   CHECK_FALSE(apply_oracle("none", "p", "", json::object()).pass);
   CHECK(apply_oracle("code_syntax", "def f():", "    return (1)", json::object()).pass);
 }
+
+// Recorded outputs (greedy, 32 tokens): SmolLM2-135M-Instruct Q4_1 chat answers and random-weight
+// fixtures' continuations (apr-qa fixture --preset tiny / qwen2.5-0.5b, apr-qa generate).
+TEST_CASE("recorded outputs: SmolLM2's answers pass the garbage oracle, random-weight outputs fail") {
+  const std::vector<std::string> smollm2 = {
+      "The answer to this classic math problem is 4.",
+      "To calculate 7*8, you multiply 7 by itself, which gives you 49. This is a fundamental operation in mathematics, and it's",
+      "To calculate 999 + 1, we need to add 1 to the original number. So, 999 + 1 = ",
+      "15-7 is a mathematical constant representing the sum of 15 and 7. In other words, it is the sum of 15 and",
+      "The Fibonacci sequence is a classic example of a recursive sequence where each term is the sum of the two "
+      "preceding terms. To calculate the Fibonacci sequence, you",
+      "The sea is a vast and mysterious realm, teeming with life and unending in its own way, a testament to the "
+      "unending beauty of the universe.",
+      "The first five prime numbers are 2, 3, 5, 7, and 11.",
+      // Raw continuations (the quick playbook's prompts "The capital of France is", "def add(a, b):").
+      " Paris.\n\nThe answer is: 2018-01-22 12:12:53.",
+      "\n    a += b\n\n# Example usage:\nadd_2_to_5()\n```\n\nIn this example, the `add_2",
+  };
+  for (const auto& s : smollm2) {
+    CAPTURE(s);
+    CHECK(garbage_oracle(s).pass);
+  }
+  // The arithmetic oracle checks what the model answered.
+  CHECK(arithmetic_oracle("What is 2+2?", smollm2[0]).pass);
+  CHECK_FALSE(arithmetic_oracle("What is 7*8?", smollm2[1]).pass);         // says 49
+  CHECK_FALSE(arithmetic_oracle("Calculate 999 + 1.", smollm2[2]).pass);   // cut before the result
+  CHECK_FALSE(arithmetic_oracle("What is 15-7?", smollm2[3]).pass);        // never says 8
+
+  const std::vector<std::string> random = {
+      "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+      "................................",
+      "::\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17\x17"
+      "\x17\x17\x17\x17",
+      "/meta/meta\xEA\xB4\x80\xE9\x89\xA9\xE9\x89\xA9 Shen Shen Shen Shen Shen Shen Shen Shen Shen Shen Shen Shen Shen "
+      "Shen Shen Shen Shen Shen smell",
+  };
+  for (const auto& s : random) {
+    CAPTURE(s);
+    CHECK_FALSE(garbage_oracle(s).pass);
+  }
+}
