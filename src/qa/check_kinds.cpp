@@ -24,6 +24,7 @@ const std::vector<CheckKindInfo>& check_kinds() {
       {"differential_fingerprint", "single|pair", false, "finite values, APR header checks; statistics against params.reference"},
       {"trace_payload", "single", false, "the forward pass of a prompt is finite and not degenerate"},
       {"performance", "single", false, "decode throughput and latency percentiles"},
+      {"perplexity", "single", false, "perplexity on a text corpus (llama-perplexity's windows), bits per byte"},
   };
   return k;
 }

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/suggest.hpp"
 #include "qa/check_kinds.hpp"
+#include "qa/oracle.hpp"
 #include "qa/playbook_values.hpp"
 #include "qa/plan_builder.hpp"
 
@@ -365,14 +366,24 @@ static void check_playbook_names(const PlanBuilder& b) {
             .at_path(file);
     }
   }
-  static const std::vector<std::string> oracles = {"arithmetic", "garbage", "code_syntax", "response", "composite"};
+  // The oracles apr-qa implements, plus the anchor's two it accepts without judging with them.
+  std::vector<std::string> oracles = known_oracles();
+  oracles.erase(std::remove(oracles.begin(), oracles.end(), "none"), oracles.end());
+  static const std::vector<std::string> anchor_only = {"response", "composite"};
   for (std::size_t i = 0; i < b.pb.oracles.size(); ++i) {
     const std::string& t = b.pb.oracles[i].type;
-    if (std::find(oracles.begin(), oracles.end(), t) != oracles.end()) continue;
-    std::string best = closest_name(t, oracles);
-    throw validation_error(fmt::format("key 'oracles[{}].type': unknown oracle '{}'; expected one of {}{}", i, t.substr(0, 80),
-                                       fmt::join(oracles, ", "), best.empty() ? "" : "; did you mean '" + best + "'?"))
-        .at_path(file);
+    if (std::find(anchor_only.begin(), anchor_only.end(), t) != anchor_only.end()) continue;
+    if (std::find(oracles.begin(), oracles.end(), t) == oracles.end()) {
+      std::vector<std::string> all = oracles;
+      all.insert(all.end(), anchor_only.begin(), anchor_only.end());
+      std::string best = closest_name(t, all);
+      throw validation_error(fmt::format("key 'oracles[{}].type': unknown oracle '{}'; expected one of {}{}", i, t.substr(0, 80),
+                                         fmt::join(all, ", "), best.empty() ? "" : "; did you mean '" + best + "'?"))
+          .at_path(file);
+    }
+    if (t == "garbage")
+      if (auto why = check_oracle_config(t, b.pb.oracles[i].config); !why.empty())
+        throw validation_error(fmt::format("key 'oracles[{}].config': {}", i, why)).at_path(file);
   }
 }
 

@@ -29,8 +29,8 @@ TEST_CASE("judge compares against thresholds, NaN fails") {
 TEST_CASE("oracles") {
   CHECK(arithmetic_oracle("2+2=", "The answer is 4.").pass);
   CHECK_FALSE(arithmetic_oracle("2+2=", "The answer is 5.").pass);
-  // "Calculate 7" is not an integer: the arithmetic check does not apply, the garbage oracle decides.
-  CHECK(arithmetic_oracle("Calculate 7*8", "fifty-six, I think").reason.find("not a checkable") != std::string::npos);
+  // The expression is found inside the prompt; number words count as numbers.
+  CHECK(arithmetic_oracle("Calculate 7*8", "fifty-six, I think").pass);
   CHECK_FALSE(arithmetic_oracle("Calculate 7*8", "").pass);
   CHECK_FALSE(garbage_oracle("").pass);
   CHECK_FALSE(garbage_oracle("abcabcabcabcabc").pass);

@@ -72,5 +72,6 @@ CheckOutput differential_tensor(const nlohmann::json&);
 CheckOutput differential_fingerprint(const nlohmann::json&);
 CheckOutput trace_payload(const nlohmann::json&);
 CheckOutput performance(const nlohmann::json&);
+CheckOutput perplexity(const nlohmann::json&);  // model sanity: perplexity on a text corpus
 
 }  // namespace apr::qa::checks
