@@ -183,6 +183,7 @@ OracleVerdict garbage_oracle(const std::string& out, const nlohmann::json& cfg_j
     if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') return {false, fmt::format("control character 0x{:02x} in output", c)};
   if (auto bad = non_finite_word(t)) return {false, "output contains '" + *bad + "'"};
   if (t.find("\xEF\xBF\xBD") != std::string::npos) return {false, "output contains U+FFFD"};
+  if (auto r = repetition(t, cfg)) return {false, *r};
   // Words are made of letters or digits: output of punctuation alone ("??", "...") says nothing.
   std::size_t word_chars = 0;
   for (unsigned char c : t)
@@ -190,7 +191,6 @@ OracleVerdict garbage_oracle(const std::string& out, const nlohmann::json& cfg_j
   if (static_cast<double>(word_chars) < cfg.at("min_word_chars"))
     return {false, fmt::format("{} letters or digits < min_word_chars {}: '{}'", word_chars, cfg.at("min_word_chars"),
                                t.substr(0, 40))};
-  if (auto r = repetition(t, cfg)) return {false, *r};
   const auto cps = code_points(t);
   if (static_cast<double>(cps.size()) >= cfg.at("entropy_min_chars")) {
     double h = entropy_bits(cps);

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/suggest.hpp"
 #include "qa/check_kinds.hpp"
+#include "qa/judge.hpp"
 #include "qa/oracle.hpp"
 #include "qa/playbook_values.hpp"
 #include "qa/plan_builder.hpp"
@@ -101,25 +102,8 @@ struct Planner {
     return "";
   }
 
-  // Binds every requirement for `backend`; nullopt (with `why`) when a threshold names an
-  // absent playbook value.
   std::optional<std::vector<BoundRequirement>> bind(const GateDef& g, const std::string& backend, std::string& why) {
-    std::vector<BoundRequirement> out;
-    for (const auto& r : g.require) {
-      auto it = r.by_backend.find(backend);
-      const std::string& expr = it != r.by_backend.end() ? it->second : r.expr;
-      if (expr.empty()) {
-        why = fmt::format("no threshold for {} on backend {}", r.name, backend);
-        return std::nullopt;
-      }
-      auto t = bind_threshold(b.values, expr);
-      if (!t) {
-        why = fmt::format("{} {} needs playbook value {}", r.name, expr, fmt::join(references_in(expr), " or "));
-        return std::nullopt;
-      }
-      out.push_back({r.name, t->comparator, t->threshold, expr});
-    }
-    return out;
+    return bind_gate(g, b.values, backend, why);
   }
 
   void unplanned(const GateDef& g, const std::string& why) {

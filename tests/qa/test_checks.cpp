@@ -9,6 +9,8 @@
 #include <fstream>
 
 #include "qa/checks/check.hpp"
+#include "qa/judge.hpp"
+#include "qa/playbook_values.hpp"
 #include "qa/checks/teacher_forced.hpp"
 #include "qa/outcome.hpp"
 
@@ -60,11 +62,21 @@ TEST_CASE("fingerprint: a model is never compared with itself") {
   CHECK(find(o, "fingerprint_mismatches")->value == 0);
 }
 
+// The F-CONV-G-S gate's requirements, bound as a playbook with default conversion_tests would.
+static std::vector<BoundRequirement> conversion_requirements() {
+  auto cat = GateCatalogue::builtin();
+  REQUIRE(cat.ok());
+  std::string why;
+  auto req = bind_gate(cat->at("F-CONV-G-S"), playbook_values(Playbook{}, "directory"), "cpu", why);
+  REQUIRE_MESSAGE(req.has_value(), why);
+  return *req;
+}
+
 TEST_CASE("conversion compare: a converted artifact that does not load is still measured") {
+  const auto req = conversion_requirements();
   auto a = tiny_snapshot("conv-a");
   const auto fn = checks::check_table().at("conversion_pair");
-  json p = {{"a", (a / "model.safetensors").string()}, {"prompt", "What is 2+2?"}, {"max_tokens", 4}, {"tolerance", 1e-6},
-            {"tensor_tolerance", 0.0}, {"backend", "cpu"}};
+  json p = {{"a", (a / "model.safetensors").string()}, {"prompt", "What is 2+2?"}, {"max_tokens", 4}, {"backend", "cpu"}};
   SUBCASE("identical copy: every judged measurement passes with diff exactly 0") {
     auto b = tiny_snapshot("conv-b");
     p["b"] = (b / "model.safetensors").string();
@@ -73,7 +85,7 @@ TEST_CASE("conversion compare: a converted artifact that does not load is still 
     CHECK(find(o, "diff")->value == 0);
     CHECK(find(o, "tokenizer_differences")->value == 0);
     CHECK(find(o, "load_errors")->value == 0);
-    CHECK(judge(o.measurements, {"diff", "tokenizer_differences", "tensors_missing", "load_errors"}).outcome == Outcome::corroborated);
+    CHECK(judge_gate(o.measurements, req).outcome == Outcome::corroborated);
   }
   SUBCASE("lost tokenizer: tokenizer_differences counts every entry; the logits still compare") {
     auto b = tiny_snapshot("conv-b");
@@ -84,9 +96,9 @@ TEST_CASE("conversion compare: a converted artifact that does not load is still 
     CHECK(find(o, "tokenizer_differences")->value > 256);  // 256 byte tokens at least
     CHECK(find(o, "load_errors")->value == 1);
     CHECK(o.note.find("strict load") != std::string::npos);
-    auto v = judge(o.measurements, {"tokenizer_differences", "diff", "load_errors"});
+    auto v = judge_gate(o.measurements, req);
     CHECK(v.outcome == Outcome::falsified);
-    CHECK(v.reason.find("tokenizer_differences") == 0);
+    CHECK(v.reason.find("tokenizer_differences") != std::string::npos);
   }
   SUBCASE("no file at all: nothing measured is a pass, diff is NaN with its reason") {
     p["b"] = (a / "missing.safetensors").string();
@@ -94,7 +106,11 @@ TEST_CASE("conversion compare: a converted artifact that does not load is still 
     REQUIRE(find(o, "diff") != nullptr);
     CHECK(std::isnan(find(o, "diff")->value));
     CHECK(find(o, "diff")->note.find("not measured") == 0);
-    CHECK_FALSE(find(o, "diff")->passes());
+    CHECK_FALSE(find(o, "diff")->threshold.has_value());  // checks return measurements only
+    auto bound = bind_requirements(o.measurements, req);
+    for (const auto& m : bound)
+      if (m.name == "diff") CHECK_FALSE(m.passes());  // NaN never holds, whatever the threshold
+    CHECK(judge_gate(o.measurements, req).outcome == Outcome::falsified);
     CHECK(find(o, "tensors_compared")->value == 0);
   }
 }

@@ -1,8 +1,9 @@
 // apr-qa qa checks: the closed set of check kinds, each implemented once (one file per kind).
 //
-// A check receives the node's params (paths of concrete artifact files, prompt, tolerances)
-// and returns measurements with the thresholds they are judged by. It never decides a verdict
-// itself (the executor's judge() does), and a check that cannot measure returns `skip` with a
+// A check receives the node's params (paths of concrete artifact files, prompt, the gate's
+// parameters) and returns measurements only — no thresholds: the gate catalogue says what each
+// gate requires and qa/judge binds it. A check never decides a verdict, and one that cannot
+// measure returns `skip` with a
 // reason or throws apr::Error — it never returns an empty "pass".
 #pragma once
 
@@ -29,14 +30,15 @@ struct CheckOutput {
   // model fails the strict load: <error>"); the executor appends it to a failing reason.
   std::string note;
 
-  void add(std::string name, double value, std::optional<double> threshold = std::nullopt,
-           Comparator cmp = Comparator::le, std::string unit = "") {
-    measurements.push_back({std::move(name), value, threshold, cmp, std::move(unit), ""});
+  // A measured number. Checks return measurements only: what a verdict requires of them
+  // (comparator and threshold) is the gate's `require` in the catalogue, bound by qa/judge.
+  void add(std::string name, double value, std::string unit = "") {
+    measurements.push_back({std::move(name), value, std::nullopt, Comparator::le, std::move(unit), ""});
   }
   // A measurement the check could not take: value NaN (never passes) with the reason why.
-  void not_measured(std::string name, std::optional<double> threshold, Comparator cmp, std::string why,
-                    std::string unit = "") {
-    measurements.push_back({std::move(name), std::nan(""), threshold, cmp, std::move(unit), "not measured: " + std::move(why)});
+  void not_measured(std::string name, std::string why, std::string unit = "") {
+    measurements.push_back({std::move(name), std::nan(""), std::nullopt, Comparator::le, std::move(unit),
+                            "not measured: " + std::move(why)});
   }
 };
 

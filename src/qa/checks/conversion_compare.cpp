@@ -41,7 +41,6 @@ CheckOutput conversion_compare(const json& p) {
   const std::string path_a = p.at("a").get<std::string>(), path_b = p.at("b").get<std::string>();
   auto a = load(path_a);  // the reference side passed its own gates; failing to load it is an error
   LoadedArtifact lb = load_for_measurement(path_b, tokenizer_source_of(path_a));
-  const double tol = p.value("tolerance", 1e-6), ttol = p.value("tensor_tolerance", 0.0);
   const std::string prompt = p.value("prompt", "What is 2+2?");
   const int max_tokens = p.value("max_tokens", 8);
   if (!lb.strict_error.empty()) o.note = "the converted model fails the strict load: " + lb.strict_error;
@@ -49,21 +48,21 @@ CheckOutput conversion_compare(const json& p) {
 
   if (!lb.model) {
     const std::string why = "the converted model does not load: " + lb.lenient_error;
-    o.add("tensors_compared", 0.0, 1.0, Comparator::ge);
-    o.not_measured("tensors_missing", 0.0, Comparator::le, why);
-    o.not_measured("tensor_max_abs_diff", ttol, Comparator::le, why);
-    o.not_measured("tokenizer_differences", 0.0, Comparator::le, why);
-    o.add("positions_compared", 0.0, 1.0, Comparator::ge);
-    o.not_measured("diff", tol, Comparator::le, why, "ratio");
-    o.not_measured("token_mismatches", 0.0, Comparator::le, why);
-    o.add("load_errors", 1.0, 0.0, Comparator::le);
+    o.add("tensors_compared", 0.0);
+    o.not_measured("tensors_missing", why);
+    o.not_measured("tensor_max_abs_diff", why);
+    o.not_measured("tokenizer_differences", why);
+    o.add("positions_compared", 0.0);
+    o.not_measured("diff", why, "ratio");
+    o.not_measured("token_mismatches", why);
+    o.add("load_errors", 1.0);
     return o;
   }
   const auto& b = lb.model;
   auto tc = compare_tensors(*a, *b);
-  o.add("tensors_compared", static_cast<double>(tc.compared), 1.0, Comparator::ge);
-  o.add("tensors_missing", static_cast<double>(tc.missing_in_a + tc.missing_in_b + tc.shape_mismatches), 0.0, Comparator::le);
-  o.add("tensor_max_abs_diff", tc.max_abs, ttol, Comparator::le);
+  o.add("tensors_compared", static_cast<double>(tc.compared));
+  o.add("tensors_missing", static_cast<double>(tc.missing_in_a + tc.missing_in_b + tc.shape_mismatches));
+  o.add("tensor_max_abs_diff", tc.max_abs);
   o.add("tensors_differing_bytes", static_cast<double>(tc.differing_bytes));
   o.add("config_equal", a->config == b->config ? 1.0 : 0.0);
   // Every metadata key, like with like (convert::metadata_differences); the gate binds the threshold.
@@ -74,7 +73,7 @@ CheckOutput conversion_compare(const json& p) {
   static const model::TokenizerData kNone{};
   std::size_t tokdiff = tokenizer_differences(a->tokenizer, lb.tokenizer_absent ? kNone : b->tokenizer, &tok_notes);
   if (lb.tokenizer_absent) tok_notes.insert(tok_notes.begin(), "the converted model has no loadable tokenizer");
-  o.add("tokenizer_differences", static_cast<double>(tokdiff), 0.0, Comparator::le);
+  o.add("tokenizer_differences", static_cast<double>(tokdiff));
   for (const auto& nt : tc.notes) o.output += nt + "\n";
   for (const auto& nt : tok_notes) o.output += nt + "\n";
 
@@ -89,9 +88,9 @@ CheckOutput conversion_compare(const json& p) {
   }
   if (!tb) {
     const std::string why = "the converted model does not run: " + engine_error;
-    o.add("positions_compared", 0.0, 1.0, Comparator::ge);
-    o.not_measured("diff", tol, Comparator::le, why, "ratio");
-    o.not_measured("token_mismatches", 0.0, Comparator::le, why);
+    o.add("positions_compared", 0.0);
+    o.not_measured("diff", why, "ratio");
+    o.not_measured("token_mismatches", why);
     o.output += why + "\n";
   } else {
     std::size_t mism = ta.prompt_ids == tb->prompt_ids ? 0 : 1;
@@ -99,17 +98,17 @@ CheckOutput conversion_compare(const json& p) {
     for (std::size_t i = 0; i < n; ++i)
       mism += (i >= ta.greedy.size() || i >= tb->greedy.size() || ta.greedy[i] != tb->greedy[i]) ? 1 : 0;
     auto lc = compare_teacher_forced(ta, *tb, path_b, b);
-    o.add("positions_compared", static_cast<double>(lc.positions), 1.0, Comparator::ge);
-    o.add("diff", lc.diff, tol, Comparator::le, "ratio");
-    o.add("token_mismatches", static_cast<double>(mism), 0.0, Comparator::le);
+    o.add("positions_compared", static_cast<double>(lc.positions));
+    o.add("diff", lc.diff, "ratio");
+    o.add("token_mismatches", static_cast<double>(mism));
     o.add("logit_max_abs_diff", lc.max_abs);
     o.add("kl_max", lc.kl_max);
-    o.add("top1_agreement", lc.top1_agreement, std::nullopt, Comparator::ge, "ratio");
+    o.add("top1_agreement", lc.top1_agreement, "ratio");
     o.output += fmt::format("prompt tokens {}, continuation a '{}' ({} tokens), b '{}' ({} tokens)\n", ta.prompt_ids.size(),
                             ta.text, ta.greedy.size(), tb->text, tb->greedy.size());
     o.metrics["total_tokens"] = static_cast<std::int64_t>(ta.greedy.size());
   }
-  o.add("load_errors", lb.strict_error.empty() ? 0.0 : 1.0, 0.0, Comparator::le);
+  o.add("load_errors", lb.strict_error.empty() ? 0.0 : 1.0);
   if (!lb.strict_error.empty()) o.output += "strict load: " + lb.strict_error + "\n";
   return o;
 #endif

@@ -42,10 +42,10 @@ CheckOutput preflight_validate(const nlohmann::json& p) {
       if (o.output.size() < 2000) o.output += "all-zero tensor: " + t.name + "\n";
     }
   }
-  o.add("tensors_scanned", static_cast<double>(scanned), 1.0, Comparator::ge);
-  o.add("nan_count", static_cast<double>(nan), 0.0, Comparator::le);
-  o.add("inf_count", static_cast<double>(inf), 0.0, Comparator::le);
-  o.add("all_zero_tensors", static_cast<double>(zero_tensors), 0.0, Comparator::le);
+  o.add("tensors_scanned", static_cast<double>(scanned));
+  o.add("nan_count", static_cast<double>(nan));
+  o.add("inf_count", static_cast<double>(inf));
+  o.add("all_zero_tensors", static_cast<double>(zero_tensors));
   return o;
 #endif
 }
@@ -67,9 +67,9 @@ CheckOutput preflight_tensor(const nlohmann::json& p) {
     ++missing;
     o.output += fmt::format("playbook family {} but the model is {}\n", p["family"].get<std::string>(), model::to_string(m->config.arch));
   }
-  o.add("required_tensors", static_cast<double>(m->tensors.size()), 1.0, Comparator::ge);
-  o.add("missing_required", static_cast<double>(missing), 0.0, Comparator::le);
-  o.add("shape_mismatches", static_cast<double>(shapes), 0.0, Comparator::le);
+  o.add("required_tensors", static_cast<double>(m->tensors.size()));
+  o.add("missing_required", static_cast<double>(missing));
+  o.add("shape_mismatches", static_cast<double>(shapes));
   o.add("unexpected_tensors", static_cast<double>(unexpected));
   o.add("config_errors", static_cast<double>(config));
   return o;
@@ -84,7 +84,7 @@ CheckOutput preflight_integrity(const nlohmann::json& p) {
   CheckOutput o;
   auto m = load_unchecked(p.at("model").get<std::string>());
   const auto& c = m->config;
-  o.add("config_ok", c.hidden > 0 && c.layers > 0 && c.vocab > 0 ? 1.0 : 0.0, 1.0, Comparator::ge);
+  o.add("config_ok", c.hidden > 0 && c.layers > 0 && c.vocab > 0 ? 1.0 : 0.0);
   static const std::regex layer_re("^model\\.layers\\.([0-9]+)\\.");
   std::int64_t max_layer = -1;
   for (const auto& t : m->tensors) {
@@ -103,9 +103,9 @@ CheckOutput preflight_integrity(const nlohmann::json& p) {
     o.output += fmt::format("{}: config {} tensors {}{}\n", what, cfg, found, exp ? fmt::format(" expected {}", *exp) : "");
     return n;
   };
-  o.add("layers_mismatch", mismatch(c.layers, max_layer + 1, expected("num_layers"), "layers"), 0.0, Comparator::le);
-  o.add("hidden_mismatch", mismatch(c.hidden, eh, expected("hidden_dim"), "hidden"), 0.0, Comparator::le);
-  o.add("vocab_mismatch", mismatch(c.vocab, ev, expected("vocab_size"), "vocab"), 0.0, Comparator::le);
+  o.add("layers_mismatch", mismatch(c.layers, max_layer + 1, expected("num_layers"), "layers"));
+  o.add("hidden_mismatch", mismatch(c.hidden, eh, expected("hidden_dim"), "hidden"));
+  o.add("vocab_mismatch", mismatch(c.vocab, ev, expected("vocab_size"), "vocab"));
   const auto* up = m->find("model.layers.0.mlp.up_proj.weight");
   std::int64_t ef = up && up->shape().size() == 2 ? up->shape()[0] : -1;
   o.add("ffn_mismatch", mismatch(c.ffn, ef, expected("intermediate_dim"), "intermediate"));

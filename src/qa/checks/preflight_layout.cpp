@@ -82,15 +82,15 @@ CheckOutput preflight_layout(const nlohmann::json& p) {
   } else {
     ++head_v;
   }
-  o.add("tensors_checked", static_cast<double>(checked), 1.0, Comparator::ge);
+  o.add("tensors_checked", static_cast<double>(checked));
   o.add("tensors_size_checked", static_cast<double>(sized));
-  o.add("layout_violations", static_cast<double>(weight_v + vec_v + bytes_v), 0.0, Comparator::le);
-  o.add("transposed_tensors", static_cast<double>(transposed), 0.0, Comparator::le);
-  o.add("weight_shape_violations", static_cast<double>(weight_v), 0.0, Comparator::le);
-  o.add("lm_head_violations", static_cast<double>(head_v), 0.0, Comparator::le);
-  o.add("vector_violations", static_cast<double>(vec_v), 0.0, Comparator::le);
-  o.add("byte_size_violations", static_cast<double>(bytes_v), 0.0, Comparator::le);
-  o.add("lm_head_value_violations", static_cast<double>(head_val_v), 0.0, Comparator::le);
+  o.add("layout_violations", static_cast<double>(weight_v + vec_v + bytes_v));
+  o.add("transposed_tensors", static_cast<double>(transposed));
+  o.add("weight_shape_violations", static_cast<double>(weight_v));
+  o.add("lm_head_violations", static_cast<double>(head_v));
+  o.add("vector_violations", static_cast<double>(vec_v));
+  o.add("byte_size_violations", static_cast<double>(bytes_v));
+  o.add("lm_head_value_violations", static_cast<double>(head_val_v));
   return o;
 #endif
 }
