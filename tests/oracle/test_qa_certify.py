@@ -81,4 +81,13 @@ if os.path.isfile(gguf):
         C.check("SmolLM2: F-SANITY-PPL-001 Corroborated (%s)" % ppl[0]["reason"], ppl[0]["outcome"] == "Corroborated")
         C.check("SmolLM2: perplexity / vocabulary far below chance (%s)" % u, u is not None and u["value"] < 0.005)
         C.check("SmolLM2: bits per byte below 2.5 (%s)" % b, b is not None and b["value"] < 2.5)
+    # The chat cell (F-A3) tests the chat path that ships: its greedy text is exactly what
+    # `apr-qa generate --chat` (the same PromptBuilder as serve) generates for the prompt.
+    chat = [e for e in ev if e["gate_id"] == "F-A3-001" and e["scenario"]["format"] == "gguf"]
+    C.check("SmolLM2: F-A3 gguf cells planned", len(chat) >= 1)
+    for e in chat[:2]:
+        g = run(["generate", gguf, "-p", e["scenario"]["prompt"], "--chat", "--json", "-n", "32"])
+        text = json.loads(g.stdout)["text"] if g.returncode == 0 else None
+        C.check("SmolLM2: F-A3 output equals generate --chat for %r" % e["scenario"]["prompt"],
+                text is not None and e["output"].startswith(text + "\n[oracle "), "%r vs %r" % (text, e["output"][:120]))
 C.finish()
