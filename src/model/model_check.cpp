@@ -59,38 +59,18 @@ std::vector<ManifestViolation> manifest_violations(const CanonicalModel& m) {
 
 void check_model(const CanonicalModel& m) {
   const std::string where = m.provenance.source_file.string();
-  validate_config(m.config, where);
-  auto manifest = tensor_manifest(m.config);
-  std::set<std::string> expected;
-  for (const auto& spec : manifest) {
-    expected.insert(spec.hf_name);
-    const CanonicalTensor* t = m.find(spec.hf_name);
-    if (!t) {
-      if (!spec.required) continue;
-      throw validation_error(std::string("missing required tensor for ") + to_string(m.config.arch) +
-                             ": expected shape " + shape_string(spec.shape) + ", found no tensor")
-          .at_path(where)
-          .at_tensor(spec.hf_name);
-    }
-    if (t->shape() != spec.shape)
-      throw validation_error("shape mismatch with the config: expected " + shape_string(spec.shape) +
-                             ", found " + shape_string(t->shape()))
-          .at_path(where)
-          .at_tensor(spec.hf_name);
-    if (!t->row_order.empty() && static_cast<std::int64_t>(t->row_order.size()) != t->source.rows())
-      throw internal_error("row order of length " + std::to_string(t->row_order.size()) +
-                           " for a tensor of " + std::to_string(t->source.rows()) + " rows")
-          .at_tensor(spec.hf_name);
+  validate_config(m.config, where);  // a bad config throws its own error, naming the key
+  auto violations = manifest_violations(m);
+  if (!violations.empty()) {
+    auto e = validation_error(violations.front().message).at_path(where);
+    if (!violations.front().tensor.empty()) e.at_tensor(violations.front().tensor);
+    throw e;
   }
   for (const auto& t : m.tensors)
-    if (!expected.count(t.name)) {
-      std::string hint = hf_to_gguf_name(t.name) ? " (the config does not call for it)" : "";
-      throw validation_error(std::string("unexpected tensor for ") + to_string(m.config.arch) +
-                             ": expected only the " + std::to_string(manifest.size()) +
-                             " manifest tensors, found '" + t.name + "' " + shape_string(t.shape()) + hint)
-          .at_path(where)
+    if (!t.row_order.empty() && static_cast<std::int64_t>(t.row_order.size()) != t.source.rows())
+      throw internal_error("row order of length " + std::to_string(t.row_order.size()) + " for a tensor of " +
+                           std::to_string(t.source.rows()) + " rows")
           .at_tensor(t.name);
-    }
 }
 
 }  // namespace apr::model
