@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/file_read.hpp"
+#include "core/json_parse.hpp"
 #include "formats/resolve.hpp"
 
 namespace apr {
@@ -64,11 +66,14 @@ std::optional<std::vector<fs::path>> try_index(const fs::path& index, bool must)
     if (must) throw validation_error("index JSON: expected a file of at most 100 MB").at_path(index.string());
     return std::nullopt;
   }
-  std::ifstream in(index, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) {
+  nlohmann::json j;
+  try {
+    j = parse_json_bounded(read_regular_file(index, "a SafeTensors index JSON", kMaxIndexJson), index.string());
+  } catch (const Error& e) {
+    if (must || e.category() == ErrorCategory::io) throw;
+    return std::nullopt;
+  }
+  if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) {
     if (must)
       throw Error(ErrorCategory::parse, "expected a SafeTensors index JSON with a \"weight_map\" object")
           .at_path(index.string());
@@ -77,7 +82,7 @@ std::optional<std::vector<fs::path>> try_index(const fs::path& index, bool must)
   std::set<std::string> shards;
   for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
     if (!it.value().is_string())
-      throw validation_error("weight_map value: expected a file name, found " + it.value().dump())
+      throw validation_error("weight_map value: expected a file name, found " + json_excerpt(it.value()))
           .at_path(index.string()).at_tensor(it.key());
     std::string s = it.value().get<std::string>();
     fs::path p(s);
@@ -197,9 +202,8 @@ ArtifactSet resolve_repo_id(const std::string& id, const ResolveOptions& opts) {
   fs::path snapshot;
   fs::path ref = repo / "refs" / "main";
   if (is_regular(ref)) {
-    std::ifstream in(ref);
-    std::string rev;
-    std::getline(in, rev);
+    std::string rev = read_regular_file(ref, "a revision file", 4096);
+    rev = rev.substr(0, rev.find('\n'));
     while (!rev.empty() && std::isspace(static_cast<unsigned char>(rev.back()))) rev.pop_back();
     if (rev.empty() || rev.find('/') != std::string::npos || rev == "." || rev == "..")
       throw validation_error("refs/main: expected a revision hash, found \"" + rev + "\"").at_path(ref.string());

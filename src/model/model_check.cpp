@@ -23,9 +23,21 @@ void sort_tensors(CanonicalModel& m) {
             [](const CanonicalTensor& a, const CanonicalTensor& b) { return a.name < b.name; });
 }
 
+void check_layer_count(const ModelConfig& c, std::size_t tensors_present, const std::string& where) {
+  const std::size_t max_layers = tensors_present / kMinTensorsPerLayer;
+  if (c.layers < 0 || static_cast<std::uint64_t>(c.layers) > max_layers)
+    throw validation_error("config num_hidden_layers (GGUF <arch>.block_count, APR num_layers): expected at most " +
+                           std::to_string(max_layers) + " (the file holds " + std::to_string(tensors_present) +
+                           " tensors, at least " + std::to_string(kMinTensorsPerLayer) + " per layer), found " +
+                           std::to_string(c.layers))
+        .at_path(where)
+        .at_key("num_hidden_layers");
+}
+
 void check_model(const CanonicalModel& m) {
   const std::string where = m.provenance.source_file.string();
   validate_config(m.config, where);
+  check_layer_count(m.config, m.tensors.size(), where);
   auto manifest = tensor_manifest(m.config);
   std::set<std::string> expected;
   for (const auto& spec : manifest) {

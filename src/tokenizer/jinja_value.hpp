@@ -99,6 +99,10 @@ struct Value {
   double as_double() const { return kind == Kind::floating ? f : static_cast<double>(as_int()); }
 };
 
+// Bytes a copy of `items` allocates (elements plus their own string payloads), for the render
+// budget (jinja_budget.hpp).
+std::uint64_t built_bytes(const List& items);
+
 // Python type name as in error messages ("str", "int", "dict", "NoneType", "Undefined").
 const char* type_name(const Value& v);
 // Message of the UndefinedError raised when an undefined value is used.
