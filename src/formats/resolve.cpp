@@ -112,7 +112,8 @@ ArtifactSet resolve_file(const fs::path& file, const std::string& origin) {
   auto fmt = detect_format_of_file(file);
   if (!fmt) {
     // Not a model file by magic: the only other accepted file is a SafeTensors shard index.
-    if (auto shards = try_index(file, false)) {
+    // A *.json file can only be an index: report what is wrong with it rather than the magic.
+    if (auto shards = try_index(file, file.extension() == ".json")) {
       a.format = ModelFormat::safetensors;
       a.shards = std::move(*shards);
       add_sidecars(a);
@@ -234,7 +235,7 @@ Result<ArtifactSet> resolve_artifact(const std::string& user_input, const Resolv
     auto st = fs::status(p, ec);
     if (!ec && fs::is_directory(st)) return resolve_dir(p, user_input);
     if (!ec && fs::is_regular_file(st)) return resolve_file(p, user_input);
-    if (!ec && fs::exists(st)) throw io_error("not a regular file or directory").at_path(user_input);
+    if (!ec && fs::exists(st)) require_regular_file(p, "a model file, a directory or an HF repo id");  // names the kind
     if (looks_like_repo_id(user_input)) return resolve_repo_id(user_input, opts);
     throw io_error("no such file or directory (and not an HF repo id of the form org/name)").at_path(user_input);
   });
