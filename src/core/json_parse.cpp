@@ -29,18 +29,16 @@ class BoundedDom {
   bool end_array() { return close(); }
   bool key(json::string_t& k) {
     auto& obj = stack_.back()->get_ref<json::object_t&>();
-    auto it = obj.find(k);
-    if (it != obj.end()) {
+    auto [it, fresh] = obj.try_emplace(std::move(k), nullptr);  // one lookup; k is moved only when fresh
+    if (!fresh) {
       if (limits_.reject_duplicate_keys) {
         duplicate_ = true;
-        failure_ = "duplicate key '" + printable(k, 80) + "'";
+        failure_ = "duplicate key '" + printable(it->first, 80) + "'";
         return false;
       }
       it->second = nullptr;  // the last value wins
-      slot_ = &it->second;
-      return true;
     }
-    slot_ = &obj.emplace(std::move(k), nullptr).first->second;
+    slot_ = &it->second;
     return true;
   }
   bool parse_error(std::size_t pos, const std::string&, const nlohmann::detail::exception& ex) {
