@@ -67,15 +67,17 @@ def generate(apr_bin, w):
         cases.append((name, [apr_bin] + argv, rc, fragment))
 
     # A valid tiny checkpoint to derive model-level cases from.
+    # (regenerated every time: the inputs follow the apr-qa under test)
     fx = os.path.join(w, "fixture")
-    if not os.path.isdir(fx):
-        run([apr_bin, "fixture", "--arch", "llama", "--preset", "tiny", "-o", fx])
     gguf = os.path.join(w, "tiny.gguf")
     aprf = os.path.join(w, "tiny.apr")
-    if not os.path.exists(gguf):
-        run([apr_bin, "convert", fx, gguf])
-    if not os.path.exists(aprf):
-        run([apr_bin, "convert", fx, aprf])
+    shutil.rmtree(fx, ignore_errors=True)
+    for f in (gguf, aprf):
+        if os.path.exists(f):
+            os.remove(f)
+    run([apr_bin, "fixture", "--arch", "llama", "--preset", "tiny", "-o", fx])
+    run([apr_bin, "convert", fx, gguf])
+    run([apr_bin, "convert", fx, aprf])
 
     def fixture_copy(name, replace):
         d = os.path.join(w, name)
