@@ -163,6 +163,11 @@ class Evaluator {
     if (s.attr_target) {
       const Value* ns = scope->find(s.targets[0]);
       if (!ns || ns->kind != Kind::ns) fail("cannot assign attribute on non-namespace object");
+      // The one mutation of the language: keep values acyclic and shallow (see Value::depth).
+      if (v.kind == Kind::ns || v.has_ns)
+        fail("unsupported construct: storing a namespace (or a value holding one) in namespace attribute '" +
+                 s.targets[1] + "'",
+             TemplateError::Kind::unsupported);
       ns->dict->set(s.targets[1], v);
       return;
     }

@@ -1,6 +1,7 @@
 // apr-qa chat templates: Python semantics of the interpreter's values (see jinja_value.hpp).
 #include "tokenizer/jinja_value.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -92,6 +93,24 @@ Value Value::string(std::string x) {
   v.s = std::move(x);
   return v;
 }
+// Depth and namespace flag of a container from its elements (see Value::depth).
+template <typename It, typename Get>
+static void seal(Value& v, It begin, It end, Get get) {
+  std::uint32_t d = 0;
+  bool ns = false;
+  for (It it = begin; it != end; ++it) {
+    const Value& c = get(*it);
+    d = std::max(d, c.depth);
+    ns = ns || c.has_ns || c.kind == Kind::ns;
+  }
+  if (d + 1 > static_cast<std::uint32_t>(kMaxValueDepth))
+    fail("value nested more than " + std::to_string(kMaxValueDepth) + " levels deep");
+  v.depth = d + 1;
+  v.has_ns = ns;
+}
+static const Value& self(const Value& v) { return v; }
+static const Value& second(const std::pair<std::string, Value>& kv) { return kv.second; }
+
 std::uint64_t built_bytes(const List& items) {
   std::uint64_t n = items.size() * sizeof(Value);
   for (const auto& it : items) n += it.s.size();
@@ -104,6 +123,7 @@ Value Value::make_list(List items, bool is_tuple) {
   Value v;
   v.kind = Kind::list;
   v.tuple = is_tuple;
+  seal(v, items.begin(), items.end(), self);
   v.list = std::make_shared<List>(std::move(items));
   return v;
 }
@@ -118,12 +138,14 @@ Value Value::make_dict(Dict d) {
   charge_bytes(built_bytes(d));
   Value v;
   v.kind = Kind::dict;
+  seal(v, d.items.begin(), d.items.end(), second);
   v.dict = std::make_shared<Dict>(std::move(d));
   return v;
 }
 Value Value::make_namespace(Dict d) {
   Value v;
   v.kind = Kind::ns;
+  seal(v, d.items.begin(), d.items.end(), second);
   v.dict = std::make_shared<Dict>(std::move(d));
   return v;
 }
@@ -174,6 +196,7 @@ Value Value::generator(List items) {
   charge_bytes(built_bytes(items));
   Value v;
   v.kind = Kind::generator;
+  seal(v, items.begin(), items.end(), self);
   v.list = std::make_shared<List>(std::move(items));
   v.consumed = std::make_shared<bool>(false);
   return v;

@@ -74,6 +74,13 @@ struct Value {
   std::shared_ptr<Dict> dict;  // dict and namespace
   std::shared_ptr<Function> fn;
   std::shared_ptr<bool> consumed;  // generator only
+  // Set by the container factories (lists, dicts, tuples and generators are immutable once built):
+  // nesting depth (1 + the deepest element; at most kMaxValueDepth) and whether a namespace is
+  // inside. Namespaces are the only mutable values; refusing to store a namespace-holding value in
+  // a namespace attribute keeps every value acyclic and its depth bounded (no leak, no recursive
+  // destruction 800k levels deep).
+  std::uint32_t depth = 0;
+  bool has_ns = false;
 
   static Value undefined(std::string hint = {});
   static Value none();

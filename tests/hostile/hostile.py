@@ -136,7 +136,8 @@ def generate(apr_bin, w):
         ("center width 4e9", "{{ 'x' | center(4000000000) }}", 2, "string of"),
         ("indent width 4e9", "{{ 'a\nb' | indent(4000000000) }}", 2, "string of"),
         ("tojson indent 4e9", "{{ [1, [2]] | tojson(indent=4000000000) }}", 2, "string of"),
-        ("namespace holding itself", "{% set ns = namespace() %}{% set ns.self = ns %}{{ ns }}", 2, "nested more than 256"),
+        ("namespace holding itself", "{% set ns = namespace() %}{% set ns.self = ns %}{{ ns }}", 2, "storing a namespace"),
+        ("lists nested 800k deep", "{% set ns = namespace(x=[]) %}{% for j in range(8) %}{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% endfor %}{% endfor %}ok", 2, "nested more than 256"),
     ]:
         c = dict(tcfg)
         c["chat_template"] = tpl
