@@ -8,5 +8,5 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$root/build/release}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/apr-qa-hostile.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-echo "apr-qa $("$build/runner/apr-qa" --version 2>/dev/null || echo '?'), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "$("$build/runner/apr-qa" --version 2>/dev/null || echo '?'), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
 python3 "$root/tests/hostile/hostile.py" --bin "$build/runner/apr-qa" --work "$work" --markdown --max-seconds 2 --max-rss-mb 256
