@@ -10,6 +10,7 @@
 
 #include "command.hpp"
 #include "core/error.hpp"
+#include "core/json_parse.hpp"
 #include "tokenizer/chat_template.hpp"
 #include "tokenizer/load_tokenizer.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -53,11 +54,7 @@ int run_tokenize(const TokenizeArgs& a) {
     if (!tpl) throw Error(tpl.error()).at_path(a.model);
     json messages;
     if (a.chat_json) {
-      try {
-        messages = json::parse(text);
-      } catch (const json::exception& e) {
-        throw parse_error(std::string("--chat-json: TEXT is not a JSON array of messages: ") + e.what());
-      }
+      messages = parse_json_bounded(text, "--chat-json TEXT");
       if (!messages.is_array()) throw parse_error("--chat-json: expected a JSON array of messages, found " + std::string(messages.type_name()));
     } else {
       messages = json::array({{{"role", "user"}, {"content", text}}});

@@ -1,6 +1,7 @@
 // apr-qa convert: HF config.json <-> ModelConfig (see hf_config.hpp).
 #include "convert/hf_config.hpp"
 
+#include "core/json_parse.hpp"
 #include "model/arch_traits.hpp"
 
 namespace apr::convert {
@@ -18,7 +19,7 @@ std::int64_t need_int(const json& j, const char* key, const std::string& where) 
   const json* v = get(j, key);
   if (!v) throw validation_error(std::string("config.json: missing required key '") + key + "'").at_path(where).at_key(key);
   if (!v->is_number_integer())
-    throw validation_error(std::string("config.json: expected an integer, found ") + v->dump()).at_path(where).at_key(key);
+    throw validation_error(std::string("config.json: expected an integer, found ") + json_excerpt(*v)).at_path(where).at_key(key);
   return v->get<std::int64_t>();
 }
 
@@ -30,7 +31,7 @@ double opt_num(const json& j, const char* key, double dflt, const std::string& w
   const json* v = get(j, key);
   if (!v) return dflt;
   if (!v->is_number())
-    throw validation_error(std::string("config.json: expected a number, found ") + v->dump()).at_path(where).at_key(key);
+    throw validation_error(std::string("config.json: expected a number, found ") + json_excerpt(*v)).at_path(where).at_key(key);
   return v->get<double>();
 }
 
@@ -38,7 +39,7 @@ bool opt_bool(const json& j, const char* key, bool dflt, const std::string& wher
   const json* v = get(j, key);
   if (!v) return dflt;
   if (!v->is_boolean())
-    throw validation_error(std::string("config.json: expected true/false, found ") + v->dump()).at_path(where).at_key(key);
+    throw validation_error(std::string("config.json: expected true/false, found ") + json_excerpt(*v)).at_path(where).at_key(key);
   return v->get<bool>();
 }
 
@@ -88,11 +89,11 @@ model::ModelConfig config_from_hf(const json& j, const std::string& where) {
   c.tied_embeddings = opt_bool(j, "tie_word_embeddings", false, where);
   c.attention_bias = t->attention_bias_required ? true : opt_bool(j, "attention_bias", false, where);
   if (const json* a = get(j, "hidden_act"); a && (!a->is_string() || a->get<std::string>() != "silu"))
-    throw unsupported_error("config.json: hidden_act " + a->dump() + " is not supported, expected \"silu\"")
+    throw unsupported_error("config.json: hidden_act " + json_excerpt(*a) + " is not supported, expected \"silu\"")
         .at_path(where)
         .at_key("hidden_act");
   if (const json* rs = get(j, "rope_scaling"))
-    throw unsupported_error("config.json: rope_scaling " + rs->dump() + " is not supported (expected null)")
+    throw unsupported_error("config.json: rope_scaling " + json_excerpt(*rs) + " is not supported (expected null)")
         .at_path(where)
         .at_key("rope_scaling");
   // Sliding-window attention is active when use_sliding_window says so (qwen2), or, without that

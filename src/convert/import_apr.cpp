@@ -8,6 +8,7 @@
 #include "convert/import_internal.hpp"
 #include "formats/apr.hpp"
 #include "model/arch_traits.hpp"
+#include "model/model_check.hpp"
 #include "model/qk_permute.hpp"
 
 namespace apr::convert::detail {
@@ -20,6 +21,7 @@ model::CanonicalModel import_apr(const std::filesystem::path& file, const LoadOp
   m.keep_alive.push_back(r.file());
   bool hf_order = true;
   const bool has_tok = read_apr_metadata(r.metadata(), where, m, hf_order);
+  model::check_layer_count(m.config, r.tensors().size(), where);  // before any per-layer structure
 
   std::map<std::string, model::TensorSpec> specs;
   if (!hf_order)

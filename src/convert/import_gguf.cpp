@@ -22,6 +22,7 @@ model::CanonicalModel import_gguf(const std::filesystem::path& file, const LoadO
   m.provenance = {"gguf", file, ""};
   m.keep_alive.push_back(r.file());
   m.config = config_from_gguf(r);
+  model::check_layer_count(m.config, r.tensors().size(), where);  // before any per-layer structure
   const auto& traits = model::arch_traits(m.config.arch);
 
   const auto* emb = r.find_tensor("token_embd.weight");

@@ -2,13 +2,13 @@
 // are HF names already; __metadata__ keys "apr_qa.dtype.<tensor>" / "apr_qa.sha256.<tensor>"
 // record a GGML type the values were dequantized from (see canonical_model.hpp); "format" is
 // format-managed; every other key is carried as extra metadata.
-#include <fstream>
 #include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "convert/gguf_kv_record.hpp"
 #include "convert/hf_config.hpp"
+#include "core/json_parse.hpp"
 #include "convert/import_internal.hpp"
 #include "formats/safetensors.hpp"
 #include "tokenizer/hf_json.hpp"
@@ -16,15 +16,8 @@
 namespace apr::convert::detail {
 
 namespace {
-nlohmann::json read_json(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw io_error("cannot open").at_path(p.string());
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw parse_error(std::string("invalid JSON: ") + e.what()).at_path(p.string());
-  }
-}
+// A regular file only (never a FIFO), nesting bounded (core/json_parse.hpp).
+nlohmann::json read_json(const std::filesystem::path& p) { return read_json_file(p); }
 }  // namespace
 
 model::CanonicalModel import_safetensors(const ArtifactSet& a, const LoadOptions& o) {

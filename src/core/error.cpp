@@ -1,5 +1,7 @@
 #include "core/error.hpp"
 
+#include "core/printable.hpp"
+
 namespace apr {
 
 const char* to_string(ErrorCategory c) noexcept {
@@ -47,14 +49,43 @@ Error&& Error::with_context(const std::string& phase) && {
   return std::move(*this);
 }
 
+std::string printable(std::string_view s, std::size_t max_bytes) {
+  std::string out;
+  std::size_t n = s.size();
+  if (n > max_bytes) {
+    n = max_bytes;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // not inside a UTF-8 sequence
+  }
+  out.reserve(n + 16);
+  static const char* hex = "0123456789abcdef";
+  for (std::size_t i = 0; i < n; ++i) {
+    auto ch = static_cast<unsigned char>(s[i]);
+    if (ch >= 0x20 && ch != 0x7f) {
+      out += static_cast<char>(ch);
+      continue;
+    }
+    switch (ch) {
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\x";
+        out += hex[ch >> 4];
+        out += hex[ch & 15];
+    }
+  }
+  if (n < s.size()) out += "... (" + std::to_string(s.size() - n) + " more bytes)";
+  return out;
+}
+
 void Error::render() {
   std::string s;
-  if (!path_.empty()) s += path_ + ": ";
-  if (!gate_.empty()) s += "gate " + gate_ + ": ";
-  if (!tensor_.empty()) s += "tensor '" + tensor_ + "': ";
-  if (!key_.empty()) s += "key '" + key_ + "': ";
+  if (!path_.empty()) s += printable(path_, 1024) + ": ";
+  if (!gate_.empty()) s += "gate " + printable(gate_) + ": ";
+  if (!tensor_.empty()) s += "tensor '" + printable(tensor_) + "': ";
+  if (!key_.empty()) s += "key '" + printable(key_) + "': ";
   if (offset_) s += "offset " + std::to_string(*offset_) + ": ";
-  s += message_;
+  s += printable(message_, 4096);
   rendered_ = std::move(s);
 }
 

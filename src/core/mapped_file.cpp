@@ -12,7 +12,8 @@
 namespace apr {
 
 Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO must be refused below, not waited on; regular files ignore it.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     return io_error(std::string("cannot open: ") + std::strerror(errno)).at_path(path.string());
   }
@@ -28,8 +29,10 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::filesystem
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return io_error("not a regular file").at_path(path.string());
+    const char* kind = S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket" : "a device or special file";
+    return validation_error(std::string("is ") + kind + ", expected a model file (a regular file)").at_path(path.string());
   }
+  if (int fl = ::fcntl(fd, F_GETFL); fl >= 0) (void)::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
   auto mf = std::shared_ptr<MappedFile>(new MappedFile());
   mf->path_ = path;
   mf->size_ = static_cast<std::uint64_t>(st.st_size);

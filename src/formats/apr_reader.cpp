@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/hash.hpp"
+#include "core/json_parse.hpp"
 #include "formats/apr.hpp"
 #include "formats/apr_layout.hpp"
 #include "formats/byte_cursor.hpp"
@@ -84,8 +85,12 @@ Result<Reader> Reader::parse(std::shared_ptr<const MappedFile> file, bool verify
     if (h.metadata_size == 0) {
       r.metadata_ = nlohmann::json::object();
     } else {
-      r.metadata_ = nlohmann::json::parse(meta.begin(), meta.end(), nullptr, false);
-      if (r.metadata_.is_discarded() || !r.metadata_.is_object())
+      try {
+        r.metadata_ = parse_json_bounded(meta, path);
+      } catch (Error& e) {
+        throw std::move(e.with_context("metadata").at_offset(kHeaderSize + e.offset().value_or(0)));
+      }
+      if (!r.metadata_.is_object())
         throw fail(ErrorCategory::parse, "metadata: expected a JSON object, found malformed JSON", kHeaderSize);
     }
     for (std::uint64_t p = kHeaderSize + h.metadata_size; p < h.index_offset; ++p)

@@ -1,6 +1,10 @@
 // Format detection by magic bytes only.
-#include <fstream>
+#include <unistd.h>
+
+#include <cerrno>
 #include <system_error>
+
+#include "core/file_read.hpp"
 
 #include "formats/byte_cursor.hpp"
 #include "formats/detect.hpp"
@@ -51,11 +55,21 @@ Result<ModelFormat> detect_format_of_file(const std::filesystem::path& path) {
     return io_error("no such file").at_path(path.string());
   if (std::filesystem::is_directory(st))
     return io_error("is a directory, expected a model file").at_path(path.string());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error("cannot open for reading").at_path(path.string());
   std::byte head[16] = {};
-  in.read(reinterpret_cast<char*>(head), sizeof head);
-  auto n = static_cast<std::size_t>(in.gcount());
+  std::size_t n = 0;
+  try {
+    // Non-blocking open and a regular-file check: a FIFO is refused, never waited on.
+    int fd = open_regular_file(path, "a model file", nullptr);
+    while (n < sizeof head) {
+      ssize_t got = ::read(fd, head + n, sizeof head - n);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) break;
+      n += static_cast<std::size_t>(got);
+    }
+    ::close(fd);
+  } catch (const Error& e) {
+    return e;
+  }
   if (auto f = detect_format({head, n})) return *f;
   return Error(ErrorCategory::parse,
                "format: expected GGUF (\"GGUF\"), APR (\"APR\\0\") or SafeTensors (u64 length + '{') magic, found " +

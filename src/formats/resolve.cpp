@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/file_read.hpp"
+#include "core/json_parse.hpp"
 #include "formats/resolve.hpp"
 
 namespace apr {
@@ -64,11 +66,14 @@ std::optional<std::vector<fs::path>> try_index(const fs::path& index, bool must)
     if (must) throw validation_error("index JSON: expected a file of at most 100 MB").at_path(index.string());
     return std::nullopt;
   }
-  std::ifstream in(index, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) {
+  nlohmann::json j;
+  try {
+    j = parse_json_bounded(read_regular_file(index, "a SafeTensors index JSON", kMaxIndexJson), index.string());
+  } catch (const Error& e) {
+    if (must || e.category() == ErrorCategory::io) throw;
+    return std::nullopt;
+  }
+  if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) {
     if (must)
       throw Error(ErrorCategory::parse, "expected a SafeTensors index JSON with a \"weight_map\" object")
           .at_path(index.string());
@@ -77,7 +82,7 @@ std::optional<std::vector<fs::path>> try_index(const fs::path& index, bool must)
   std::set<std::string> shards;
   for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
     if (!it.value().is_string())
-      throw validation_error("weight_map value: expected a file name, found " + it.value().dump())
+      throw validation_error("weight_map value: expected a file name, found " + json_excerpt(it.value()))
           .at_path(index.string()).at_tensor(it.key());
     std::string s = it.value().get<std::string>();
     fs::path p(s);
@@ -107,7 +112,8 @@ ArtifactSet resolve_file(const fs::path& file, const std::string& origin) {
   auto fmt = detect_format_of_file(file);
   if (!fmt) {
     // Not a model file by magic: the only other accepted file is a SafeTensors shard index.
-    if (auto shards = try_index(file, false)) {
+    // A *.json file can only be an index: report what is wrong with it rather than the magic.
+    if (auto shards = try_index(file, file.extension() == ".json")) {
       a.format = ModelFormat::safetensors;
       a.shards = std::move(*shards);
       add_sidecars(a);
@@ -197,9 +203,8 @@ ArtifactSet resolve_repo_id(const std::string& id, const ResolveOptions& opts) {
   fs::path snapshot;
   fs::path ref = repo / "refs" / "main";
   if (is_regular(ref)) {
-    std::ifstream in(ref);
-    std::string rev;
-    std::getline(in, rev);
+    std::string rev = read_regular_file(ref, "a revision file", 4096);
+    rev = rev.substr(0, rev.find('\n'));
     while (!rev.empty() && std::isspace(static_cast<unsigned char>(rev.back()))) rev.pop_back();
     if (rev.empty() || rev.find('/') != std::string::npos || rev == "." || rev == "..")
       throw validation_error("refs/main: expected a revision hash, found \"" + rev + "\"").at_path(ref.string());
@@ -230,7 +235,7 @@ Result<ArtifactSet> resolve_artifact(const std::string& user_input, const Resolv
     auto st = fs::status(p, ec);
     if (!ec && fs::is_directory(st)) return resolve_dir(p, user_input);
     if (!ec && fs::is_regular_file(st)) return resolve_file(p, user_input);
-    if (!ec && fs::exists(st)) throw io_error("not a regular file or directory").at_path(user_input);
+    if (!ec && fs::exists(st)) require_regular_file(p, "a model file, a directory or an HF repo id");  // names the kind
     if (looks_like_repo_id(user_input)) return resolve_repo_id(user_input, opts);
     throw io_error("no such file or directory (and not an HF repo id of the form org/name)").at_path(user_input);
   });

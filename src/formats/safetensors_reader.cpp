@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_parse.hpp"
 #include "formats/byte_cursor.hpp"
 #include "formats/safetensors.hpp"
 
@@ -37,32 +38,16 @@ const StDtype* find_st_dtype(std::string_view s) {
   return nullptr;
 }
 
-// Parses JSON while rejecting duplicate keys in any object (nlohmann keeps the last silently).
-nlohmann::json parse_json_no_dupes(std::string_view text, std::string* dup) {
-  std::vector<std::set<std::string>> stack;
-  bool found = false;
-  auto cb = [&](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
-    (void)depth;
-    using E = nlohmann::json::parse_event_t;
-    if (ev == E::object_start) stack.emplace_back();
-    else if (ev == E::object_end) { if (!stack.empty()) stack.pop_back(); }
-    else if (ev == E::key && !stack.empty()) {
-      const auto& k = parsed.get_ref<const std::string&>();
-      if (!stack.back().insert(k).second && !found) {
-        found = true;
-        *dup = k;
-      }
-    }
-    return true;
-  };
-  auto j = nlohmann::json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/false);
-  if (found) throw validation_error("duplicate key '" + *dup + "' in the JSON header");
-  return j;
+// Linear-time parse (SAX, no callback: nlohmann's callback parser rescans the parent object at
+// every end_object, quadratic in entries), bounded nesting, duplicate keys rejected as the
+// reference implementation does.
+nlohmann::json parse_header_json(std::string_view text, const std::string& origin) {
+  return parse_json_bounded(text, origin, JsonLimits{kMaxJsonDepth, /*reject_duplicate_keys=*/true});
 }
 
 std::uint64_t json_u64(const nlohmann::json& j, const char* what) {
   if (!j.is_number_unsigned() && !(j.is_number_integer() && j.get<std::int64_t>() >= 0))
-    throw validation_error(std::string(what) + ": expected a non-negative integer, found " + j.dump());
+    throw validation_error(std::string(what) + ": expected a non-negative integer, found " + json_excerpt(j));
   return j.get<std::uint64_t>();
 }
 
@@ -89,14 +74,13 @@ void parse_file(const MappedFile& mf, std::vector<TensorInfo>& out, std::map<std
         .at_path(path).at_offset(8);
   if (!fmt::is_valid_utf8(text))
     throw Error(ErrorCategory::parse, "header: expected UTF-8 JSON, found invalid UTF-8").at_path(path).at_offset(8);
-  std::string dup;
   nlohmann::json j;
   try {
-    j = parse_json_no_dupes(text, &dup);
+    j = parse_header_json(text, path);
   } catch (Error& e) {
-    throw std::move(e.at_path(path).at_offset(8));
+    throw std::move(e.with_context("header").at_offset(8 + e.offset().value_or(0)));
   }
-  if (j.is_discarded() || !j.is_object())
+  if (!j.is_object())
     throw Error(ErrorCategory::parse, "header: expected a JSON object, found malformed JSON").at_path(path).at_offset(8);
 
   const std::uint64_t buffer_start = 8 + n, buffer_len = mf.size() - buffer_start;
@@ -111,7 +95,7 @@ void parse_file(const MappedFile& mf, std::vector<TensorInfo>& out, std::map<std
         throw validation_error("__metadata__: expected an object of strings, found " + std::string(v.type_name())).at_path(path);
       for (auto m = v.begin(); m != v.end(); ++m) {
         if (!m.value().is_string())
-          throw validation_error("__metadata__ value: expected a string, found " + m.value().dump()).at_path(path).at_key(m.key());
+          throw validation_error("__metadata__ value: expected a string, found " + json_excerpt(m.value())).at_path(path).at_key(m.key());
         meta[m.key()] = m.value().get<std::string>();
       }
       continue;
@@ -120,11 +104,11 @@ void parse_file(const MappedFile& mf, std::vector<TensorInfo>& out, std::map<std
     if (!v.is_object()) throw located(validation_error("entry: expected an object, found " + std::string(v.type_name())));
     for (const char* field : {"dtype", "shape", "data_offsets"})
       if (!v.contains(field)) throw located(validation_error(std::string("missing field '") + field + "'"));
-    if (!v["dtype"].is_string()) throw located(validation_error("dtype: expected a string, found " + v["dtype"].dump()));
-    if (!v["shape"].is_array()) throw located(validation_error("shape: expected an array, found " + v["shape"].dump()));
+    if (!v["dtype"].is_string()) throw located(validation_error("dtype: expected a string, found " + json_excerpt(v["dtype"])));
+    if (!v["shape"].is_array()) throw located(validation_error("shape: expected an array, found " + json_excerpt(v["shape"])));
     const auto& offs = v["data_offsets"];
     if (!offs.is_array() || offs.size() != 2)
-      throw located(validation_error("data_offsets: expected [begin, end], found " + offs.dump()));
+      throw located(validation_error("data_offsets: expected [begin, end], found " + json_excerpt(offs)));
     TensorInfo ti;
     ti.name = name;
     ti.dtype = v["dtype"].get<std::string>();
@@ -232,14 +216,8 @@ Result<Reader> Reader::open_index(const std::filesystem::path& index_json) {
     auto f = MappedFile::open(index_json);
     if (!f) throw f.error();
     auto text = std::string_view(reinterpret_cast<const char*>(f.value()->data()), f.value()->size());
-    std::string dup;
-    nlohmann::json j;
-    try {
-      j = parse_json_no_dupes(text, &dup);
-    } catch (Error& e) {
-      throw std::move(e.at_path(ipath));
-    }
-    if (j.is_discarded() || !j.is_object())
+    const nlohmann::json j = parse_header_json(text, ipath);
+    if (!j.is_object())
       throw Error(ErrorCategory::parse, "expected a JSON object, found malformed JSON").at_path(ipath);
     if (!j.contains("weight_map") || !j["weight_map"].is_object())
       throw validation_error("weight_map: expected an object {tensor: shard file}, found " +
@@ -252,7 +230,7 @@ Result<Reader> Reader::open_index(const std::filesystem::path& index_json) {
     std::set<std::string> shards;
     for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
       if (!it.value().is_string())
-        throw validation_error("weight_map value: expected a shard file name, found " + it.value().dump())
+        throw validation_error("weight_map value: expected a shard file name, found " + json_excerpt(it.value()))
             .at_path(ipath).at_tensor(it.key());
       std::string shard = it.value().get<std::string>();
       check_confined(shard, ipath, it.key());

@@ -58,7 +58,14 @@ json gguf_value_json(const gguf::Value& v, const SummaryOptions& o, json& entry)
 }
 
 // Abbreviates long arrays anywhere inside a JSON value (APR metadata); sets *truncated.
-json abbreviate(const json& j, const SummaryOptions& o, bool* truncated) {
+// Containers below kMaxShownDepth levels print as a marker string: the walk stays bounded even
+// though the reader already limits nesting (core/json_parse.hpp).
+constexpr int kMaxShownDepth = 16;
+json abbreviate(const json& j, const SummaryOptions& o, bool* truncated, int depth = 0) {
+  if (j.is_structured() && depth >= kMaxShownDepth) {
+    *truncated = true;
+    return j.is_array() ? "[... nested deeper than 16 levels]" : "{... nested deeper than 16 levels}";
+  }
   if (j.is_array()) {
     json a = json::array();
     for (std::size_t k = 0; k < j.size(); ++k) {
@@ -66,13 +73,13 @@ json abbreviate(const json& j, const SummaryOptions& o, bool* truncated) {
         *truncated = true;
         break;
       }
-      a.push_back(abbreviate(j[k], o, truncated));
+      a.push_back(abbreviate(j[k], o, truncated, depth + 1));
     }
     return a;
   }
   if (j.is_object()) {
     json m = json::object();
-    for (auto it = j.begin(); it != j.end(); ++it) m[it.key()] = abbreviate(it.value(), o, truncated);
+    for (auto it = j.begin(); it != j.end(); ++it) m[it.key()] = abbreviate(it.value(), o, truncated, depth + 1);
     return m;
   }
   return j;

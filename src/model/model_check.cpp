@@ -23,11 +23,24 @@ void sort_tensors(CanonicalModel& m) {
             [](const CanonicalTensor& a, const CanonicalTensor& b) { return a.name < b.name; });
 }
 
+void check_layer_count(const ModelConfig& c, std::size_t tensors_present, const std::string& where) {
+  const std::size_t max_layers = tensors_present / kMinTensorsPerLayer;
+  if (c.layers < 0 || static_cast<std::uint64_t>(c.layers) > max_layers)
+    throw validation_error("config num_hidden_layers (GGUF <arch>.block_count, APR num_layers): expected at most " +
+                           std::to_string(max_layers) + " (the file holds " + std::to_string(tensors_present) +
+                           " tensors, at least " + std::to_string(kMinTensorsPerLayer) + " per layer), found " +
+                           std::to_string(c.layers))
+        .at_path(where)
+        .at_key("num_hidden_layers");
+}
+
 std::vector<ManifestViolation> manifest_violations(const CanonicalModel& m) {
   using K = ManifestViolation::Kind;
   std::vector<ManifestViolation> out;
   try {
     validate_config(m.config, m.provenance.source_file.string());
+    // Before the manifest is built: a layer count the tensors cannot hold would size it.
+    check_layer_count(m.config, m.tensors.size(), m.provenance.source_file.string());
   } catch (const Error& e) {
     out.push_back({K::config, "", e.what()});
     return out;  // no manifest without a valid config
@@ -59,7 +72,8 @@ std::vector<ManifestViolation> manifest_violations(const CanonicalModel& m) {
 
 void check_model(const CanonicalModel& m) {
   const std::string where = m.provenance.source_file.string();
-  validate_config(m.config, where);  // a bad config throws its own error, naming the key
+  validate_config(m.config, where);  // a bad config or layer count throws its own error, naming the key
+  check_layer_count(m.config, m.tensors.size(), where);
   auto violations = manifest_violations(m);
   if (!violations.empty()) {
     auto e = validation_error(violations.front().message).at_path(where);

@@ -20,6 +20,12 @@ std::vector<ManifestViolation> manifest_violations(const CanonicalModel& m);
 // Validates config, then tensors (names, shapes, row_order lengths): throws the first
 // violation as a validation Error naming the file and tensor. Sorts nothing.
 void check_model(const CanonicalModel& m);
+// A config's layer count against the tensors present, before anything per layer is built: a
+// llama-family layer has at least kMinTensorsPerLayer tensors, so a file of T tensors justifies
+// at most T / kMinTensorsPerLayer layers (GGUF block_count = 2^32-1 in a 274 KB file would
+// otherwise build a 4-billion-entry manifest). Validation Error naming the file and the key.
+inline constexpr std::size_t kMinTensorsPerLayer = 9;
+void check_layer_count(const ModelConfig& c, std::size_t tensors_present, const std::string& where);
 // Sorts tensors by HF name (the CanonicalModel invariant).
 void sort_tensors(CanonicalModel& m);
 // "[a, b]" for messages.

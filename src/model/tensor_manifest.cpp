@@ -37,6 +37,8 @@ constexpr std::array<NamePair, 14> kLayer{{
     {"", ""},  // sentinel (unused)
 }};
 
+constexpr std::int64_t kMaxManifestLayers = 4096;
+
 constexpr std::string_view kHfLayer = "model.layers.";
 constexpr std::string_view kGgufLayer = "blk.";
 
@@ -87,6 +89,11 @@ std::optional<std::string> gguf_to_hf_name(std::string_view gguf) {
 
 std::vector<TensorSpec> tensor_manifest(const ModelConfig& c) {
   const ArchTraits& t = arch_traits(c.arch);
+  // Backstop for callers that did not run check_layer_count: no real decoder has 4096 layers.
+  if (c.layers < 0 || c.layers > kMaxManifestLayers)
+    throw validation_error("config num_hidden_layers: expected 0.." + std::to_string(kMaxManifestLayers) + ", found " +
+                           std::to_string(c.layers))
+        .at_key("num_hidden_layers");
   std::vector<TensorSpec> out;
   auto add = [&](std::string hf, std::vector<std::int64_t> shape, bool required, RowPermute perm) {
     auto g = hf_to_gguf_name(hf);

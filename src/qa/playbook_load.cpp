@@ -1,18 +1,25 @@
 // Loader of the anchor's playbook format; see playbook.hpp for the contract. The optional
 // blocks (differential_tests, profile_ci, trace_payload, ...) are read in playbook_blocks.cpp.
-#include <fstream>
-#include <regex>
-#include <sstream>
+#include <span>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/file_read.hpp"
+#include "formats/detect.hpp"
 #include "qa/playbook.hpp"
 #include "qa/playbook_internal.hpp"
+#include "qa/yaml_document.hpp"
 
 namespace apr::qa {
 
 using namespace yamlr;
+
+// Far above any real playbook (the largest anchor playbook is ~10 KB).
+constexpr std::uint64_t kMaxPlaybookBytes = 16u << 20;
+// Indexed by ModelFormat (gguf, safetensors, apr).
+constexpr const char* kModelNames[] = {"a GGUF", "a SafeTensors", "an APR"};
 
 void note(PbCtx& pc, const YAML::Node& n, const std::string& key, const std::string& effect) {
   pc.pb->keys.push_back({key, false, effect, line_of(n), column_of(n)});
@@ -21,18 +28,77 @@ void ignored(PbCtx& pc, const YAML::Node& n, const std::string& key, const std::
   pc.pb->keys.push_back({key, true, why, line_of(n), column_of(n)});
 }
 
-static const std::regex kTemplateVar("\\$\\{[A-Z_][A-Z0-9_]*\\}");
+// Hand-written matchers (no std::regex on user text: libstdc++'s recursive matcher overflows the
+// stack on a 20k-character scalar). A "${VAR}" is '$', '{', [A-Z_], [A-Z0-9_]*, '}'.
+static std::size_t template_var_at(std::string_view s, std::size_t i) {
+  if (i + 3 >= s.size() || s[i] != '$' || s[i + 1] != '{') return 0;
+  auto up = [](char c) { return (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!up(s[i + 2])) return 0;
+  std::size_t j = i + 3;
+  while (j < s.size() && (up(s[j]) || (s[j] >= '0' && s[j] <= '9'))) ++j;
+  return j < s.size() && s[j] == '}' ? j + 1 - i : 0;
+}
+static bool has_template_var(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (template_var_at(s, i)) return true;
+  return false;
+}
+// Non-empty, and every part either a character `ok` accepts or a ${VAR}.
+template <typename Ok>
+static bool chars_or_vars(std::string_view s, Ok ok) {
+  if (s.empty()) return false;
+  for (std::size_t i = 0; i < s.size();) {
+    if (ok(s[i])) {
+      ++i;
+    } else if (std::size_t n = template_var_at(s, i)) {
+      i += n;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+static bool alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+// ^([A-Za-z0-9_-]|${VAR})+/([A-Za-z0-9._-]|${VAR})+$  or  ^${VAR}$
+static bool valid_repo(std::string_view s) {
+  if (template_var_at(s, 0) == s.size() && !s.empty()) return true;
+  auto slash = s.find('/');
+  if (slash == std::string_view::npos) return false;
+  return chars_or_vars(s.substr(0, slash), [](char c) { return alnum(c) || c == '_' || c == '-'; }) &&
+         chars_or_vars(s.substr(slash + 1), [](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
+}
+// ^([a-z0-9.-]|${VAR})+$
+static bool valid_name(std::string_view s) {
+  return chars_or_vars(s, [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'; });
+}
+// ^[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$
+static bool valid_semver(std::string_view s) {
+  std::size_t i = 0;
+  for (int part = 0; part < 3; ++part) {
+    if (part && (i >= s.size() || s[i++] != '.')) return false;
+    const std::size_t b = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == b) return false;
+  }
+  if (i == s.size()) return true;
+  if (s[i] != '-' && s[i] != '+') return false;
+  ++i;
+  if (i == s.size()) return false;
+  for (; i < s.size(); ++i)
+    if (!alnum(s[i]) && s[i] != '.' && s[i] != '-') return false;
+  return true;
+}
+// Scalars quoted in messages stay short.
+static std::string shown(const std::string& s) { return s.size() > 80 ? s.substr(0, 80) + "..." : s; }
 
 static void read_model(PbCtx& pc, const YAML::Node& n) {
   auto& m = pc.pb->model;
   MapReader r(pc.c, n, "model");
   auto hf = r.require("hf_repo");
   m.hf_repo = as_string(pc.c, hf, "model.hf_repo");
-  static const std::regex repo_re("^([A-Za-z0-9_-]|\\$\\{[A-Z_][A-Z0-9_]*\\})+/([A-Za-z0-9._-]|\\$\\{[A-Z_][A-Z0-9_]*\\})+$");
-  static const std::regex tmpl_only("^\\$\\{[A-Z_][A-Z0-9_]*\\}$");
-  if (std::regex_search(m.hf_repo, kTemplateVar)) pc.pb->is_template = true;
-  if (!std::regex_match(m.hf_repo, repo_re) && !std::regex_match(m.hf_repo, tmpl_only))
-    fail(pc.c, hf, "model.hf_repo", "expected 'org/name', found '" + m.hf_repo + "'");
+  if (m.hf_repo.size() > 256 || !valid_repo(m.hf_repo))
+    fail(pc.c, hf, "model.hf_repo", "expected 'org/name' (at most 256 characters), found '" + shown(m.hf_repo) + "'");
+  if (has_template_var(m.hf_repo)) pc.pb->is_template = true;
   auto slash = m.hf_repo.find('/');
   m.org = slash == std::string::npos ? m.hf_repo : m.hf_repo.substr(0, slash);
   m.repo_name = slash == std::string::npos ? m.hf_repo : m.hf_repo.substr(slash + 1);
@@ -195,16 +261,15 @@ static Playbook parse_root(const YAML::Node& root, PbCtx& pc) {
   MapReader r(pc.c, root, "");
   auto nm = r.require("name");
   pb.name = as_string(pc.c, nm, "name");
-  static const std::regex name_re("^([a-z0-9.-]|\\$\\{[A-Z_][A-Z0-9_]*\\})+$");
-  if (!std::regex_match(pb.name, name_re) || pb.name.size() > 64)
-    fail(pc.c, nm, "name", "expected lower-case letters, digits, '.' and '-' (at most 64), found '" + pb.name + "'");
-  if (std::regex_search(pb.name, kTemplateVar)) pb.is_template = true;
+  if (pb.name.size() > 64 || !valid_name(pb.name))
+    fail(pc.c, nm, "name", "expected lower-case letters, digits, '.' and '-' (at most 64), found '" + shown(pb.name) + "'");
+  if (has_template_var(pb.name)) pb.is_template = true;
   note(pc, nm, "name", "scenario ids and report titles");
   auto ver = r.require("version");
   pb.version = as_string(pc.c, ver, "version");
-  static const std::regex semver("^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$");
-  if (!std::regex_match(pb.version, semver))
-    fail(pc.c, ver, "version", "expected a semantic version string like \"1.0.0\", found '" + pb.version + "'");
+  if (pb.version.size() > 64 || !valid_semver(pb.version))
+    fail(pc.c, ver, "version", "expected a semantic version string like \"1.0.0\" (at most 64 characters), found '" +
+                                   shown(pb.version) + "'");
   note(pc, ver, "version", "recorded in reports");
   if (auto d = r.take("description"); d.IsDefined()) {
     pb.description = as_string(pc.c, d, "description");
@@ -249,13 +314,8 @@ Result<Playbook> parse_playbook(const std::string& text, const std::string& disp
     Playbook pb;
     pb.file = display_name;
     PbCtx pc{{display_name, opts.strict, &pb.warnings}, &pb};
-    YAML::Node root;
-    try {
-      root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-      throw parse_error("YAML syntax error: " + e.msg)
-          .at_path(fmt::format("{}:{}:{}", display_name, e.mark.line + 1, e.mark.column + 1));
-    }
+    // One document, no alias cycles, bounded expansion and depth, no duplicate keys.
+    YAML::Node root = load_document(pc.c, text);
     if (!root.IsDefined() || root.IsNull())
       throw validation_error("expected a playbook mapping, found an empty document").at_path(display_name);
     return parse_root(root, pc);
@@ -263,11 +323,19 @@ Result<Playbook> parse_playbook(const std::string& text, const std::string& disp
 }
 
 Result<Playbook> load_playbook(const std::filesystem::path& file, const LoadOptions& opts) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return io_error("cannot read playbook").at_path(file.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_playbook(ss.str(), file.string(), opts);
+  std::string text;
+  try {
+    // A regular file only: a FIFO is refused (never waited on), a directory named as such.
+    text = read_regular_file(file, "a playbook (a YAML file)", kMaxPlaybookBytes);
+  } catch (const Error& e) {
+    return e;
+  }
+  // A model file given by mistake: say so instead of a YAML syntax error.
+  if (auto f = detect_format(std::as_bytes(std::span(text.data(), std::min<std::size_t>(text.size(), 16)))))
+    return validation_error(std::string("this is ") + kModelNames[static_cast<int>(*f)] +
+                            " model, not a playbook (expected a YAML playbook; the model goes in --model-path)")
+        .at_path(file.string());
+  return parse_playbook(text, file.string(), opts);
 }
 
 }  // namespace apr::qa

@@ -1,7 +1,9 @@
 #include "qa/yaml_reader.hpp"
 
 #include <algorithm>
-#include <regex>
+#include <cctype>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -12,22 +14,99 @@ namespace apr::qa::yamlr {
 int line_of(const YAML::Node& n) { return n.Mark().line + 1; }
 int column_of(const YAML::Node& n) { return n.Mark().column + 1; }
 
+namespace {
+
+// Hand-written matchers for PyYAML's implicit resolvers (no std::regex: libstdc++'s matcher
+// recurses once per character and overflows the stack on a 20k-character scalar).
+bool digit(char ch) { return ch >= '0' && ch <= '9'; }
+bool digit_(char ch) { return digit(ch) || ch == '_'; }
+template <typename Pred>
+bool all(std::string_view s, Pred p) {
+  for (char ch : s)
+    if (!p(ch)) return false;
+  return true;
+}
+std::string_view unsign(std::string_view s) {
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  return s;
+}
+
+bool is_null_word(std::string_view s) { return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL"; }
+
+bool is_bool_word(std::string_view s) {
+  for (std::string_view w : {"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+                             "on", "On", "ON", "off", "Off", "OFF"})
+    if (s == w) return true;
+  return false;
+}
+
+// [-+]?0b[0-1_]+ | [-+]?0[0-7_]+ | [-+]?(0|[1-9][0-9_]*) | [-+]?0x[0-9a-fA-F_]+
+bool is_int_word(std::string_view s) {
+  s = unsign(s);
+  if (s.empty()) return false;
+  if (s.size() > 2 && s.substr(0, 2) == "0b") return all(s.substr(2), [](char c) { return c == '0' || c == '1' || c == '_'; });
+  if (s.size() > 2 && s.substr(0, 2) == "0x")
+    return all(s.substr(2), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == '_'; });
+  if (s[0] == '0') return s.size() == 1 || all(s.substr(1), [](char c) { return (c >= '0' && c <= '7') || c == '_'; });
+  return digit(s[0]) && all(s.substr(1), digit_);
+}
+
+// [-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+]?[0-9]+)? | [-+]?[0-9][0-9_]*[eE][-+]?[0-9]+ |
+// [-+]?\.(inf|Inf|INF) | \.(nan|NaN|NAN)
+bool is_float_word(std::string_view s) {
+  if (s == ".nan" || s == ".NaN" || s == ".NAN") return true;
+  s = unsign(s);
+  if (s == ".inf" || s == ".Inf" || s == ".INF") return true;
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  if (i < n && digit(s[i]))
+    while (++i < n && digit_(s[i])) {
+    }
+  const bool int_part = i > 0;
+  bool dot = false;
+  if (i < n && s[i] == '.') {
+    dot = true;
+    while (++i < n && digit_(s[i])) {
+    }
+  }
+  if (!dot && !int_part) return false;
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < n && (s[i] == '-' || s[i] == '+')) ++i;
+    const std::size_t d = i;
+    while (i < n && digit(s[i])) ++i;
+    if (i == d) return false;
+  } else if (!dot) {
+    return false;
+  }
+  return i == n;
+}
+
+}  // namespace
+
 PlainType resolve_scalar(const YAML::Node& n) {
   if (n.IsNull()) return PlainType::null;
   if (!n.IsScalar()) return PlainType::string;
   if (n.Tag() == "!") return PlainType::string;  // quoted
   const std::string& s = n.Scalar();
-  static const std::regex null_re("^(~|null|Null|NULL|)$");
-  static const std::regex bool_re("^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$");
-  static const std::regex int_re("^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$");
-  // PyYAML's float plus the exponent-without-dot form (1e-5) that YAML 1.2 and our tests accept.
-  static const std::regex float_re(
-      "^([-+]?([0-9][0-9_]*)?\\.[0-9_]*([eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$");
-  if (std::regex_match(s, null_re)) return PlainType::null;
-  if (std::regex_match(s, bool_re)) return PlainType::boolean;
-  if (std::regex_match(s, int_re)) return PlainType::integer;
-  if (s != "." && std::regex_match(s, float_re)) return PlainType::floating;
+  if (is_null_word(s)) return PlainType::null;
+  if (is_bool_word(s)) return PlainType::boolean;
+  if (is_int_word(s)) return PlainType::integer;
+  if (s != "." && is_float_word(s)) return PlainType::floating;
   return PlainType::string;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t cap) {
+  if (a.size() > b.size() + cap || b.size() > a.size() + cap) return cap + 1;
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return std::min(prev[b.size()], cap + 1);
 }
 
 std::string describe(const YAML::Node& n) {
@@ -124,16 +203,19 @@ std::string as_enum(const Ctx& c, const YAML::Node& n, const std::string& key,
   return s;
 }
 
-nlohmann::json to_json(const YAML::Node& n) {
+nlohmann::json to_json(const YAML::Node& n, int depth) {
+  // load_document already refused cycles and deep nesting; this bound only keeps the walk finite
+  // for a node that did not come from it.
+  if (depth > 256) throw validation_error("YAML value nested more than 256 levels deep (an alias cycle?)");
   if (!n.IsDefined() || n.IsNull()) return nullptr;
   if (n.IsMap()) {
     nlohmann::json j = nlohmann::json::object();
-    for (const auto& kv : n) j[kv.first.Scalar()] = to_json(kv.second);
+    for (const auto& kv : n) j[kv.first.Scalar()] = to_json(kv.second, depth + 1);
     return j;
   }
   if (n.IsSequence()) {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& v : n) j.push_back(to_json(v));
+    for (const auto& v : n) j.push_back(to_json(v, depth + 1));
     return j;
   }
   switch (resolve_scalar(n)) {
@@ -171,8 +253,17 @@ YAML::Node MapReader::take(const std::string& key) {
 
 YAML::Node MapReader::require(const std::string& key) {
   YAML::Node v = take(key);
-  if (!v.IsDefined()) fail(c_, n_, key_path(key), "required key '" + key + "' is missing");
-  return v;
+  if (v.IsDefined()) return v;
+  // A present key one or two edits away is the likely cause: name it.
+  for (const auto& kv : n_) {
+    if (!kv.first.IsScalar()) continue;
+    const std::string& k = kv.first.Scalar();
+    if (k != key && edit_distance(k, key, 2) <= 2)
+      fail(c_, kv.first, key_path(k),
+           fmt::format("required key '{}' is missing; found '{}' (line {}): did you mean '{}'?", key_path(key),
+                       key_path(k), line_of(kv.first), key));
+  }
+  fail(c_, n_, key_path(key), "required key '" + key + "' is missing");
 }
 
 void MapReader::finish() {
@@ -181,6 +272,12 @@ void MapReader::finish() {
   for (const auto& kv : n_) {
     std::string k = kv.first.Scalar();
     if (std::find(taken_.begin(), taken_.end(), k) != taken_.end()) continue;
+    // Within two edits of a key known here: a typo that would silently change the run. An error
+    // in every mode.
+    for (const auto& known : taken_)
+      if (edit_distance(k, known, 2) <= 2)
+        fail(c_, kv.first, key_path(k),
+             fmt::format("unknown key '{}' (line {}): did you mean '{}'?", key_path(k), line_of(kv.first), key_path(known)));
     if (unknown.empty()) first = kv.first;
     unknown.push_back(fmt::format("'{}' (line {})", key_path(k), line_of(kv.first)));
   }

@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -40,7 +41,9 @@ double as_number(const Ctx& c, const YAML::Node& n, const std::string& key);
 std::vector<std::string> as_string_list(const Ctx& c, const YAML::Node& n, const std::string& key);
 std::string as_enum(const Ctx& c, const YAML::Node& n, const std::string& key,
                     const std::vector<std::string>& allowed);
-nlohmann::json to_json(const YAML::Node& n);  // typed as PyYAML would
+nlohmann::json to_json(const YAML::Node& n, int depth = 0);  // typed as PyYAML would
+// Levenshtein distance of a and b, or cap + 1 once it is known to exceed cap.
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t cap);
 
 class MapReader {
  public:
@@ -49,7 +52,9 @@ class MapReader {
   YAML::Node take(const std::string& key);
   YAML::Node require(const std::string& key);  // fails naming the missing key
   std::string key_path(const std::string& key) const;
-  // Unknown keys: warning "unknown key 'a.b' (line L)" or, when strict, an error.
+  // Unknown keys: within edit distance 2 of a known key of this mapping, an error "did you mean"
+  // in every mode; otherwise a warning "unknown key 'a.b' (line L)" or, when strict, an error.
+  // require() of a missing key names a present key within two edits of it.
   void finish();
   const YAML::Node& node() const { return n_; }
 

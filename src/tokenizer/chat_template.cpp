@@ -43,6 +43,8 @@ Result<ChatTemplate> ChatTemplate::parse(std::string source) {
     return ChatTemplate(std::move(impl));
   } catch (const jinja::TemplateError& e) {
     return to_error(e);
+  } catch (const std::exception& e) {  // a library failure inside the interpreter: still bad input
+    return validation_error(std::string("chat template: cannot parse: ") + e.what());
   }
 }
 
@@ -53,6 +55,8 @@ Result<std::string> render_dict(const jinja::Body& program, const jinja::Dict& v
     return jinja::render_template(program, vars);
   } catch (const jinja::TemplateError& e) {
     return to_error(e);
+  } catch (const std::exception& e) {  // a library failure inside the interpreter: still bad input
+    return validation_error(std::string("chat template: cannot render: ") + e.what());
   }
 }
 

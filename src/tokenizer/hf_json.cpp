@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/json_parse.hpp"
 #include "tokenizer/pretokenizer.hpp"
 #include "tokenizer/tokenizer.hpp"
 
@@ -20,19 +21,29 @@ struct Ctx {
   }
 };
 
+// Unused ids tolerated below the highest id beyond one per listed token.
+constexpr std::size_t kMaxIdHoles = 65536;
+
 bool looks_like_control(const std::string& t) {
   return t.size() >= 4 && t.compare(0, 2, "<|") == 0 && t.compare(t.size() - 2, 2, "|>") == 0;
 }
 
 bool is_null_or_empty_string(const json& j) { return j.is_null() || (j.is_string() && j.get<std::string>().empty()); }
 
+// Real tokenizers nest one Sequence; the walk below recurses once per level.
+constexpr int kMaxPreTokenizerDepth = 8;
+
 // Flattens a pre_tokenizer into the list of Isolated-split regexes it applies.
-void collect_regexes(const Ctx& c, const json& p, std::vector<std::string>& out, int& byte_level_seen) {
-  if (!p.is_object() || !p.contains("type")) throw c.err(ErrorCategory::parse, "pre_tokenizer", "expected an object with a type");
+void collect_regexes(const Ctx& c, const json& p, std::vector<std::string>& out, int& byte_level_seen, int depth = 0) {
+  if (depth > kMaxPreTokenizerDepth)
+    throw c.err(ErrorCategory::unsupported, "pre_tokenizer",
+                "expected Sequence nested at most " + std::to_string(kMaxPreTokenizerDepth) + " levels deep, found deeper");
+  if (!p.is_object() || !p.contains("type") || !p["type"].is_string())
+    throw c.err(ErrorCategory::parse, "pre_tokenizer", "expected an object with a string type, found " + json_excerpt(p));
   const auto type = p["type"].get<std::string>();
   if (byte_level_seen) throw c.err(ErrorCategory::unsupported, "pre_tokenizer", "expected ByteLevel to be the last pre-tokenizer, found " + type + " after it");
   if (type == "Sequence") {
-    for (const auto& q : p.at("pretokenizers")) collect_regexes(c, q, out, byte_level_seen);
+    for (const auto& q : p.at("pretokenizers")) collect_regexes(c, q, out, byte_level_seen, depth + 1);
   } else if (type == "ByteLevel") {
     if (p.value("add_prefix_space", false))
       throw c.err(ErrorCategory::unsupported, "pre_tokenizer.add_prefix_space", "expected false, found true");
@@ -41,7 +52,7 @@ void collect_regexes(const Ctx& c, const json& p, std::vector<std::string>& out,
   } else if (type == "Split") {
     const auto& pat = p.at("pattern");
     if (!pat.contains("Regex"))
-      throw c.err(ErrorCategory::unsupported, "pre_tokenizer.pattern", "expected a Regex pattern, found " + pat.dump());
+      throw c.err(ErrorCategory::unsupported, "pre_tokenizer.pattern", "expected a Regex pattern, found " + json_excerpt(pat));
     if (p.value("behavior", std::string()) != "Isolated" || p.value("invert", false))
       throw c.err(ErrorCategory::unsupported, "pre_tokenizer.behavior",
                   "expected Isolated without invert, found " + p.value("behavior", std::string("?")));
@@ -69,10 +80,10 @@ TokenizerData parse(const Ctx& c, const json& tj, const json* cfg) {
   if (m.value("byte_fallback", false))
     throw c.err(ErrorCategory::unsupported, "model.byte_fallback", "expected false (byte-level BPE), found true");
   if (m.contains("dropout") && !m["dropout"].is_null())
-    throw c.err(ErrorCategory::unsupported, "model.dropout", "expected null, found " + m["dropout"].dump());
+    throw c.err(ErrorCategory::unsupported, "model.dropout", "expected null, found " + json_excerpt(m["dropout"]));
   for (const char* f : {"continuing_subword_prefix", "end_of_word_suffix"})
     if (m.contains(f) && !is_null_or_empty_string(m[f]))
-      throw c.err(ErrorCategory::unsupported, std::string("model.") + f, "expected empty, found " + m[f].dump());
+      throw c.err(ErrorCategory::unsupported, std::string("model.") + f, "expected empty, found " + json_excerpt(m[f]));
   if (!m.contains("vocab") || !m["vocab"].is_object()) throw c.err(ErrorCategory::parse, "model.vocab", "expected an object {token: id}");
   if (!m.contains("merges") || !m["merges"].is_array()) throw c.err(ErrorCategory::validation, "model.merges", "expected an array of merges, found none");
 
@@ -80,7 +91,7 @@ TokenizerData parse(const Ctx& c, const json& tj, const json* cfg) {
   std::map<std::int64_t, std::string> by_id;
   std::map<std::int64_t, const json*> added;
   for (const auto& [text, idj] : m["vocab"].items()) {
-    if (!idj.is_number_integer()) throw c.err(ErrorCategory::parse, "model.vocab", "token \"" + text + "\": expected an integer id, found " + idj.dump());
+    if (!idj.is_number_integer()) throw c.err(ErrorCategory::parse, "model.vocab", "token \"" + text + "\": expected an integer id, found " + json_excerpt(idj));
     const auto id = idj.get<std::int64_t>();
     if (id < 0 || id >= INT32_MAX) throw c.err(ErrorCategory::validation, "model.vocab", "token \"" + text + "\": id out of range: " + std::to_string(id));
     auto [it, ok] = by_id.emplace(id, text);
@@ -102,7 +113,14 @@ TokenizerData parse(const Ctx& c, const json& tj, const json* cfg) {
     }
   }
   if (by_id.empty()) throw c.err(ErrorCategory::validation, "model.vocab", "expected tokens, found none");
+  // Ids may have holes (filled with "[PAD<id>]"), but no more than the file justifies: a lone
+  // token at id 1e8 must not allocate 1e8 fillers.
   const auto n = static_cast<std::size_t>(by_id.rbegin()->first + 1);
+  const std::size_t max_holes = std::max<std::size_t>(kMaxIdHoles, by_id.size());
+  if (n - by_id.size() > max_holes)
+    throw c.err(ErrorCategory::validation, "model.vocab",
+                "expected token ids dense from 0 (at most " + std::to_string(max_holes) + " unused ids), found " +
+                    std::to_string(by_id.size()) + " tokens with ids up to " + std::to_string(n - 1));
   d.tokens.resize(n);
   d.token_types.assign(n, kTokenUnused);
   for (std::size_t i = 0; i < n; ++i) d.tokens[i] = "[PAD" + std::to_string(i) + "]";
@@ -135,7 +153,7 @@ TokenizerData parse(const Ctx& c, const json& tj, const json* cfg) {
         throw c.err(ErrorCategory::unsupported, "model.merges", "merge [\"" + a + "\", \"" + b + "\"]: tokens containing spaces cannot be stored as \"left right\"");
       d.merges.push_back(a + " " + b);
     } else {
-      throw c.err(ErrorCategory::parse, "model.merges", "expected \"a b\" or [\"a\", \"b\"], found " + mj.dump());
+      throw c.err(ErrorCategory::parse, "model.merges", "expected \"a b\" or [\"a\", \"b\"], found " + json_excerpt(mj));
     }
   }
 
@@ -145,7 +163,7 @@ TokenizerData parse(const Ctx& c, const json& tj, const json* cfg) {
     const json* one = &nj;
     if (nj.value("type", std::string()) == "Sequence" && nj.contains("normalizers") && nj["normalizers"].size() == 1) one = &nj["normalizers"][0];
     if (one->value("type", std::string()) != "NFC")
-      throw c.err(ErrorCategory::unsupported, "normalizer", "expected null or NFC, found " + nj.dump());
+      throw c.err(ErrorCategory::unsupported, "normalizer", "expected null or NFC, found " + json_excerpt(nj));
     d.normalizer = "NFC";
   }
 
@@ -168,7 +186,7 @@ TokenizerData parse(const Ctx& c, const json& tj, const json* cfg) {
                 std::string("expected ") + (spec->ignore_merges ? "true" : "false") + " for pre-tokenizer " + spec->name);
 
   if (tj.contains("decoder") && !tj["decoder"].is_null() && tj["decoder"].value("type", std::string()) != "ByteLevel")
-    throw c.err(ErrorCategory::unsupported, "decoder", "expected ByteLevel, found " + tj["decoder"].dump());
+    throw c.err(ErrorCategory::unsupported, "decoder", "expected ByteLevel, found " + json_excerpt(tj["decoder"]));
 
   // Post-processor: a TemplateProcessing adds BOS/EOS around the sequence.
   std::optional<bool> pp_bos, pp_eos;
@@ -213,7 +231,7 @@ TokenizerData parse(const Ctx& c, const json& tj, const json* cfg) {
     auto opt_tok = [&](const char* key) -> std::optional<std::int64_t> {
       if (!cfg->contains(key) || (*cfg)[key].is_null()) return std::nullopt;
       auto t = token_content((*cfg)[key]);
-      if (!t) throw cc.err(ErrorCategory::parse, key, "expected a string or {content}, found " + (*cfg)[key].dump());
+      if (!t) throw cc.err(ErrorCategory::parse, key, "expected a string or {content}, found " + json_excerpt((*cfg)[key]));
       return resolve(key, t);
     };
     if (auto v = opt_tok("bos_token")) d.bos_id = v;
@@ -223,7 +241,7 @@ TokenizerData parse(const Ctx& c, const json& tj, const json* cfg) {
     if (auto v = opt_tok("sep_token")) d.sep_id = v;
     auto opt_bool = [&](const char* key) -> std::optional<bool> {
       if (!cfg->contains(key) || (*cfg)[key].is_null()) return std::nullopt;
-      if (!(*cfg)[key].is_boolean()) throw cc.err(ErrorCategory::parse, key, "expected a boolean, found " + (*cfg)[key].dump());
+      if (!(*cfg)[key].is_boolean()) throw cc.err(ErrorCategory::parse, key, "expected a boolean, found " + json_excerpt((*cfg)[key]));
       return (*cfg)[key].get<bool>();
     };
     if (auto v = opt_bool("add_bos_token")) {
@@ -246,7 +264,7 @@ TokenizerData parse(const Ctx& c, const json& tj, const json* cfg) {
           if (e.value("name", std::string()) == "default") d.chat_template = e.at("template").get<std::string>();
         if (d.chat_template.empty()) throw cc.err(ErrorCategory::unsupported, "chat_template", "expected a template named \"default\" in the list, found none");
       } else if (!ct.is_null()) {
-        throw cc.err(ErrorCategory::parse, "chat_template", "expected a string, found " + ct.dump());
+        throw cc.err(ErrorCategory::parse, "chat_template", "expected a string, found " + json_excerpt(ct));
       }
     }
   }
@@ -257,13 +275,8 @@ TokenizerData parse(const Ctx& c, const json& tj, const json* cfg) {
 }
 
 json read_json(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw io_error("cannot open file").at_path(p.string());
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    throw parse_error(std::string("invalid JSON: ") + e.what()).at_path(p.string());
-  }
+  // A regular file only (a FIFO is refused, never waited on); nesting bounded.
+  return read_json_file(p);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // apr-qa chat templates: evaluator (see jinja_eval.hpp).
 #include "tokenizer/jinja_eval.hpp"
 
+#include "tokenizer/jinja_budget.hpp"
 #include "tokenizer/jinja_builtins.hpp"
 #include "tokenizer/jinja_ops.hpp"
 
@@ -80,9 +81,15 @@ class Evaluator {
     return !e.args.dyn_args && !e.args.dyn_kwargs;
   }
 
+  static void append(std::string& out, const std::string& text) {
+    check_string_size(out.size() + text.size());
+    out += text;
+  }
+
   Flow exec_stmt(const Stmt& s, Scope* scope, std::string& out) {
+    charge_steps();
     switch (s.kind) {
-      case StmtKind::data: out += s.text; return Flow::normal;
+      case StmtKind::data: append(out, s.text); return Flow::normal;
       case StmtKind::output: {
         const_output_ = is_constant(*s.expr);
         Value v;
@@ -93,7 +100,7 @@ class Evaluator {
           throw;
         }
         const_output_ = false;
-        out += to_str(v);
+        append(out, to_str(v));
         return Flow::normal;
       }
       case StmtKind::if_:
@@ -113,7 +120,7 @@ class Evaluator {
         auto inner = child(scope);
         std::string text;
         exec(s.body, inner.get(), text);
-        out += to_str(apply_chain(s.filters, Value::string(std::move(text)), scope));
+        append(out, to_str(apply_chain(s.filters, Value::string(std::move(text)), scope)));
         return Flow::normal;
       }
       case StmtKind::macro: scope->vars.set(s.text, make_macro(s, scope)); return Flow::normal;
@@ -123,7 +130,7 @@ class Evaluator {
         Value fn = eval(*call.kids[0], scope);
         Args args = eval_args(call.args, scope);
         args.kw.emplace_back("caller", caller);
-        out += to_str(call_value(fn, args));
+        append(out, to_str(call_value(fn, args)));
         return Flow::normal;
       }
       case StmtKind::with: {
@@ -156,6 +163,11 @@ class Evaluator {
     if (s.attr_target) {
       const Value* ns = scope->find(s.targets[0]);
       if (!ns || ns->kind != Kind::ns) fail("cannot assign attribute on non-namespace object");
+      // The one mutation of the language: keep values acyclic and shallow (see Value::depth).
+      if (v.kind == Kind::ns || v.has_ns)
+        fail("unsupported construct: storing a namespace (or a value holding one) in namespace attribute '" +
+                 s.targets[1] + "'",
+             TemplateError::Kind::unsupported);
       ns->dict->set(s.targets[1], v);
       return;
     }
@@ -181,6 +193,7 @@ class Evaluator {
     }
     const std::int64_t n = static_cast<std::int64_t>(items.size());
     for (std::int64_t k = 0; k < n; ++k) {
+      charge_steps();
       auto sc = child(scope);
       bind_targets(s, sc.get(), items[static_cast<std::size_t>(k)]);
       Dict loop;
@@ -291,6 +304,7 @@ class Evaluator {
   }
 
   Value eval_expr(const Expr& e, Scope* scope) {
+    charge_steps();
     switch (e.kind) {
       case ExprKind::literal: return e.value;
       case ExprKind::name: {
@@ -384,7 +398,11 @@ class Evaluator {
       }
       case ExprKind::concat: {
         std::string s;
-        for (const auto& k : e.kids) s += to_str(eval(*k, scope));
+        for (const auto& k : e.kids) {
+          std::string part = to_str(eval(*k, scope));
+          check_string_size(s.size() + part.size());
+          s += part;
+        }
         return Value::string(std::move(s));
       }
       case ExprKind::condexpr: {
@@ -401,6 +419,7 @@ class Evaluator {
 }  // namespace
 
 std::string render_template(const Body& program, const Dict& variables) {
+  RenderBudget budget;
   Evaluator ev;
   auto root = std::make_shared<Scope>();
   root->vars = variables;

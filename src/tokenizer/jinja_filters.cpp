@@ -5,8 +5,10 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <limits>
 #include <set>
 
+#include "tokenizer/jinja_budget.hpp"
 #include "tokenizer/jinja_builtins.hpp"
 #include "tokenizer/jinja_json.hpp"
 #include "tokenizer/jinja_ops.hpp"
@@ -48,7 +50,11 @@ Value attr_path(const Value& item, const std::string& path, const Value* dflt = 
     auto e = path.find('.', b);
     std::string part = path.substr(b, e == std::string::npos ? std::string::npos : e - b);
     bool digits = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
-    cur = get_item(cur, digits ? Value::integer(std::stoll(part)) : Value::string(part));
+    // jinja2 converts an all-digit part with int() (a Python bigint); beyond 18 digits no index
+    // can be in range, so it is looked up as the largest index (std::stoll would throw).
+    Value key = !digits ? Value::string(part)
+                        : Value::integer(part.size() <= 18 ? std::stoll(part) : std::numeric_limits<std::int64_t>::max());
+    cur = get_item(cur, key);
     if (dflt && cur.is_undefined()) cur = *dflt;
     if (e == std::string::npos) break;
     b = e + 1;
@@ -174,8 +180,17 @@ std::string do_indent(std::string s, const Value* width, bool first, bool blank)
   std::string ind = "    ";
   if (width) {
     if (width->is_string()) ind = width->s;
-    else if (width->is_int_like()) ind = std::string(static_cast<std::size_t>(std::max<std::int64_t>(0, width->as_int())), ' ');
-    else fail("indent width must be an integer or a string");
+    else if (width->is_int_like()) {
+      check_string_size(static_cast<std::size_t>(std::clamp<std::int64_t>(width->as_int(), 0, INT64_MAX / 2)));
+      ind = std::string(static_cast<std::size_t>(std::max<std::int64_t>(0, width->as_int())), ' ');
+    } else {
+      fail("indent width must be an integer or a string");
+    }
+  }
+  if (!ind.empty()) {  // one indent per line at most
+    std::size_t lines = 1 + static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+    if (lines > kMaxStringBytes / ind.size()) check_string_size(kMaxStringBytes + 1);
+    check_string_size(s.size() + lines * ind.size());
   }
   s += "\n";
   auto lines = py_splitlines(s);
@@ -267,7 +282,10 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a) {
     o.ensure_ascii = ea && truthy(*ea);
     if (ind && !ind->is_none()) {
       if (ind->is_string()) o.indent = ind->s;
-      else if (ind->is_int_like()) o.indent = std::string(static_cast<std::size_t>(std::max<std::int64_t>(0, ind->as_int())), ' ');
+      else if (ind->is_int_like()) {
+        check_string_size(static_cast<std::size_t>(std::clamp<std::int64_t>(ind->as_int(), 0, INT64_MAX / 2)));
+        o.indent = std::string(static_cast<std::size_t>(std::max<std::int64_t>(0, ind->as_int())), ' ');
+      }
       else fail("tojson indent must be an integer or a string");
       o.item_sep = ",";
     }
@@ -324,6 +342,7 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a) {
       if (!first) out += sep;
       first = false;
       out += to_str(attr ? attr_path(item, to_str(*attr)) : item);
+      check_string_size(out.size());
     }
     return Value::string(std::move(out));
   }
@@ -412,6 +431,7 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a) {
     std::string s = to_str(v);
     std::int64_t n = static_cast<std::int64_t>(uni::length(s));
     if (width <= n) return Value::string(s);
+    check_string_size(static_cast<std::size_t>(std::min<std::int64_t>(width, INT64_MAX / 2)) + s.size());
     std::int64_t marg = width - n;
     std::int64_t left = marg / 2 + (marg & width & 1);
     return Value::string(std::string(static_cast<std::size_t>(left), ' ') + s +

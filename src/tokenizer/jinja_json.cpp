@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "tokenizer/jinja_budget.hpp"
 #include "tokenizer/jinja_unicode.hpp"
 
 namespace apr::tok::jinja {
@@ -42,7 +43,10 @@ void escape_string(std::string& out, const std::string& s, bool ensure_ascii) {
 std::string key_text(const std::string& k) { return k; }
 
 void dump(std::string& out, const Value& v, const DumpOptions& o, int level) {
+  DepthGuard guard;
+  check_string_size(out.size());
   auto newline = [&](int lvl) {
+    check_string_size(out.size() + 1 + static_cast<std::size_t>(lvl) * o.indent->size());
     out += '\n';
     for (int k = 0; k < lvl; ++k) out += *o.indent;
   };

@@ -3,6 +3,7 @@
 #include "tokenizer/jinja_lexer.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "tokenizer/jinja_unicode.hpp"
 #include "tokenizer/jinja_value.hpp"
@@ -291,7 +292,8 @@ class Lexer {
         Token t;
         t.type = Tok::floating;
         t.text = s_.substr(q, e - q);
-        t.fval = std::stod(strip_us(t.text));
+        // strtod, not stod: 1e999 is inf and 1e-999 is 0.0 as in Python, not an exception.
+        t.fval = std::strtod(strip_us(t.text).c_str(), nullptr);
         locate(t, q);
         out_.push_back(t);
         return e;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "tokenizer/jinja_ops.hpp"
+#include "tokenizer/jinja_budget.hpp"
 #include "tokenizer/jinja_unicode.hpp"
 
 namespace apr::tok::jinja {
@@ -117,6 +118,7 @@ std::string replace_all(const std::string& s, const std::string& old, const std:
     auto cps = uni::decode(s);
     for (std::size_t k = 0; k <= cps.size(); ++k) {
       if (count < 0 || n < count) {
+        check_string_size(out.size() + rep.size());
         out += rep;
         ++n;
       }
@@ -129,6 +131,7 @@ std::string replace_all(const std::string& s, const std::string& old, const std:
     auto f = s.find(old, b);
     if (f == std::string::npos) break;
     out.append(s, b, f - b);
+    check_string_size(out.size() + rep.size());
     out += rep;
     b = f + old.size();
     ++n;
@@ -178,7 +181,8 @@ std::string format(const std::string& fmt, const Args& a) {
       if (auto_idx >= a.pos.size()) fail("Replacement index " + std::to_string(auto_idx) + " out of range for positional args tuple");
       v = &a.pos[auto_idx++];
     } else if (std::all_of(field.begin(), field.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
-      std::size_t idx = std::stoul(field);
+      // Any index with more digits than a size_t holds is out of range too (std::stoul would throw).
+      std::size_t idx = field.size() > 9 ? a.pos.size() : static_cast<std::size_t>(std::stoul(field));
       if (idx >= a.pos.size()) fail("Replacement index " + field + " out of range for positional args tuple");
       v = &a.pos[idx];
     } else {
@@ -187,6 +191,7 @@ std::string format(const std::string& fmt, const Args& a) {
       if (!v) fail("KeyError: '" + field + "'");
     }
     out += conv == 'r' ? repr(*v) : to_str(*v);
+    check_string_size(out.size());
   }
   return out;
 }
@@ -266,6 +271,7 @@ bool string_method(const std::string& s, const std::string& name, NativeFn& fn) 
         if (!v.is_string()) fail(std::string("sequence item: expected str instance, ") + type_name(v) + " found");
         if (!first) out += s;
         first = false;
+        check_string_size(out.size() + v.s.size());
         out += v.s;
       }
       return Value::string(std::move(out));

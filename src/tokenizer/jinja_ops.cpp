@@ -5,12 +5,12 @@
 #include <cstdio>
 #include <optional>
 
+#include "tokenizer/jinja_budget.hpp"
 #include "tokenizer/jinja_unicode.hpp"
 
 namespace apr::tok::jinja {
 namespace {
 
-constexpr std::size_t kMaxBuilt = 64u << 20;  // refuse to build strings/lists beyond 64 MiB/elements
 
 // "'dict object'" as jinja2's undefined messages quote the object type.
 std::string quoted_object(const Value& v) {
@@ -62,8 +62,12 @@ double py_fmod(double a, double b) {
 
 Value repeat(const Value& seq, std::int64_t n) {
   if (n <= 0) return seq.is_string() ? Value::string("") : Value::make_list({}, seq.tuple);
-  std::size_t unit = seq.is_string() ? seq.s.size() : seq.list->size();
-  if (unit != 0 && static_cast<std::uint64_t>(n) > kMaxBuilt / unit) fail("repetition result too large");
+  const std::size_t unit = seq.is_string() ? seq.s.size() : seq.list->size();
+  const std::size_t limit = seq.is_string() ? kMaxStringBytes : kMaxListItems;
+  if (unit != 0 && static_cast<std::uint64_t>(n) > limit / unit)
+    fail("repetition result too large: " + std::to_string(unit) + " x " + std::to_string(n) + " exceeds the limit of " +
+         std::to_string(limit) + (seq.is_string() ? " bytes" : " items"));
+  if (!seq.is_string()) charge_bytes(built_bytes(*seq.list) * static_cast<std::uint64_t>(n));
   if (seq.is_string()) {
     std::string out;
     for (std::int64_t k = 0; k < n; ++k) out += seq.s;
@@ -122,10 +126,15 @@ std::int64_t length_of(const Value& v) {
 std::vector<Value> iterate(const Value& v) {
   switch (v.kind) {
     case Kind::undefined: return {};
-    case Kind::list: return *v.list;
+    case Kind::list:
+      charge_steps(v.list->size());
+      charge_bytes(built_bytes(*v.list));
+      return *v.list;
     case Kind::generator:
       if (*v.consumed) return {};
       *v.consumed = true;
+      charge_steps(v.list->size());
+      charge_bytes(built_bytes(*v.list));
       return *v.list;
     case Kind::dict: {
       std::vector<Value> keys;
@@ -133,6 +142,8 @@ std::vector<Value> iterate(const Value& v) {
       return keys;
     }
     case Kind::string: {
+      check_list_size(uni::length(v.s));
+      charge_bytes(uni::length(v.s) * sizeof(Value));
       std::vector<Value> chars;
       for (char32_t c : uni::decode(v.s)) {
         std::string s;
@@ -354,6 +365,14 @@ std::string percent_format(const std::string& fmt, const Value& args) {
     if (++k >= fmt.size()) fail("incomplete format");
     std::string spec;
     while (k < fmt.size() && std::string("-+ #0123456789.").find(fmt[k]) != std::string::npos) spec += fmt[k++];
+    // Widths beyond the 512-byte buffer would be truncated silently: refuse them instead.
+    for (std::size_t d = 0, run = 0; d <= spec.size(); ++d) {
+      if (d < spec.size() && spec[d] >= '0' && spec[d] <= '9') {
+        if (++run > 3) fail("unsupported construct: %-format width or precision above 999", TemplateError::Kind::unsupported);
+      } else {
+        run = 0;
+      }
+    }
     if (k >= fmt.size()) fail("incomplete format");
     char conv = fmt[k];
     if (conv == '%') {
@@ -368,6 +387,8 @@ std::string percent_format(const std::string& fmt, const Value& args) {
       case 'r': out += repr(v); break;
       case 'd': case 'i':
         if (!v.is_number()) fail(std::string("%d format: a real number is required, not ") + type_name(v));
+        if (v.kind == Kind::floating && !(std::fabs(v.f) < 9.2e18))
+          fail(std::isnan(v.f) ? "cannot convert float NaN to integer" : "%d format: float out of the 64-bit integer range (unsupported)");
         std::snprintf(buf, sizeof buf, ("%" + spec + "lld").c_str(),
                       static_cast<long long>(v.kind == Kind::floating ? static_cast<std::int64_t>(v.f) : v.as_int()));
         out += buf;
@@ -379,6 +400,7 @@ std::string percent_format(const std::string& fmt, const Value& args) {
         break;
       default: fail(std::string("unsupported format character '") + conv + "'", TemplateError::Kind::unsupported);
     }
+    check_string_size(out.size());
   }
   bool mapping_like = (args.is_list() && !args.tuple) || args.is_dict() || args.is_undefined();
   if (next < vals.size() && !mapping_like) fail("not all arguments converted during string formatting");

@@ -1,10 +1,12 @@
 // apr-qa chat templates: Python semantics of the interpreter's values (see jinja_value.hpp).
 #include "tokenizer/jinja_value.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 
+#include "tokenizer/jinja_budget.hpp"
 #include "tokenizer/jinja_unicode.hpp"
 
 namespace apr::tok::jinja {
@@ -84,27 +86,66 @@ Value Value::floating(double x) {
   return v;
 }
 Value Value::string(std::string x) {
+  check_string_size(x.size());
+  charge_bytes(x.size());
   Value v;
   v.kind = Kind::string;
   v.s = std::move(x);
   return v;
 }
+// Depth and namespace flag of a container from its elements (see Value::depth).
+template <typename It, typename Get>
+static void seal(Value& v, It begin, It end, Get get) {
+  std::uint32_t d = 0;
+  bool ns = false;
+  for (It it = begin; it != end; ++it) {
+    const Value& c = get(*it);
+    d = std::max(d, c.depth);
+    ns = ns || c.has_ns || c.kind == Kind::ns;
+  }
+  if (d + 1 > static_cast<std::uint32_t>(kMaxValueDepth))
+    fail("value nested more than " + std::to_string(kMaxValueDepth) + " levels deep");
+  v.depth = d + 1;
+  v.has_ns = ns;
+}
+static const Value& self(const Value& v) { return v; }
+static const Value& second(const std::pair<std::string, Value>& kv) { return kv.second; }
+
+std::uint64_t built_bytes(const List& items) {
+  std::uint64_t n = items.size() * sizeof(Value);
+  for (const auto& it : items) n += it.s.size();
+  return n;
+}
+
 Value Value::make_list(List items, bool is_tuple) {
+  check_list_size(items.size());
+  charge_bytes(built_bytes(items));
   Value v;
   v.kind = Kind::list;
   v.tuple = is_tuple;
+  seal(v, items.begin(), items.end(), self);
   v.list = std::make_shared<List>(std::move(items));
   return v;
 }
+static std::uint64_t built_bytes(const Dict& d) {
+  std::uint64_t n = 0;
+  for (const auto& kv : d.items) n += kv.first.size() + kv.second.s.size();
+  return n;
+}
+
 Value Value::make_dict(Dict d) {
+  check_list_size(d.items.size());
+  charge_bytes(built_bytes(d));
   Value v;
   v.kind = Kind::dict;
+  seal(v, d.items.begin(), d.items.end(), second);
   v.dict = std::make_shared<Dict>(std::move(d));
   return v;
 }
 Value Value::make_namespace(Dict d) {
   Value v;
   v.kind = Kind::ns;
+  seal(v, d.items.begin(), d.items.end(), second);
   v.dict = std::make_shared<Dict>(std::move(d));
   return v;
 }
@@ -151,8 +192,11 @@ Value Value::make_range(std::int64_t start, std::int64_t stop, std::int64_t step
 }
 
 Value Value::generator(List items) {
+  check_list_size(items.size());
+  charge_bytes(built_bytes(items));
   Value v;
   v.kind = Kind::generator;
+  seal(v, items.begin(), items.end(), self);
   v.list = std::make_shared<List>(std::move(items));
   v.consumed = std::make_shared<bool>(false);
   return v;
@@ -263,6 +307,7 @@ std::string repr_string(const std::string& s) {
 }
 
 std::string repr(const Value& v) {
+  DepthGuard guard;
   switch (v.kind) {
     case Kind::undefined: return "Undefined";
     case Kind::string: return v.markup ? "Markup(" + repr_string(v.s) + ")" : repr_string(v.s);
@@ -276,6 +321,7 @@ std::string repr(const Value& v) {
       for (std::size_t k = 0; k < v.list->size(); ++k) {
         if (k) out += ", ";
         out += repr((*v.list)[k]);
+        check_string_size(out.size());
       }
       if (v.tuple && v.list->size() == 1) out += ",";
       out += v.tuple ? ")" : "]";
@@ -288,6 +334,7 @@ std::string repr(const Value& v) {
         if (!first) out += ", ";
         first = false;
         out += repr_string(kv.first) + ": " + repr(kv.second);
+        check_string_size(out.size());
       }
       return out + "}";
     }
@@ -301,6 +348,7 @@ std::string repr(const Value& v) {
 }
 
 std::string to_str(const Value& v) {
+  DepthGuard guard;
   switch (v.kind) {
     case Kind::undefined: return "";
     case Kind::none: return "None";
@@ -317,6 +365,7 @@ std::string to_str(const Value& v) {
 }
 
 bool equals(const Value& a, const Value& b) {
+  DepthGuard guard;
   if (a.is_number() && b.is_number()) {
     if (a.kind == Kind::floating || b.kind == Kind::floating) return a.as_double() == b.as_double();
     return a.as_int() == b.as_int();
@@ -347,6 +396,7 @@ bool equals(const Value& a, const Value& b) {
 }
 
 bool less(const Value& a, const Value& b) {
+  DepthGuard guard;
   if (a.is_undefined()) fail_undefined(a);
   if (b.is_undefined()) fail_undefined(b);
   if (a.is_number() && b.is_number()) {

@@ -74,6 +74,13 @@ struct Value {
   std::shared_ptr<Dict> dict;  // dict and namespace
   std::shared_ptr<Function> fn;
   std::shared_ptr<bool> consumed;  // generator only
+  // Set by the container factories (lists, dicts, tuples and generators are immutable once built):
+  // nesting depth (1 + the deepest element; at most kMaxValueDepth) and whether a namespace is
+  // inside. Namespaces are the only mutable values; refusing to store a namespace-holding value in
+  // a namespace attribute keeps every value acyclic and its depth bounded (no leak, no recursive
+  // destruction 800k levels deep).
+  std::uint32_t depth = 0;
+  bool has_ns = false;
 
   static Value undefined(std::string hint = {});
   static Value none();
@@ -98,6 +105,10 @@ struct Value {
   std::int64_t as_int() const { return kind == Kind::boolean ? (b ? 1 : 0) : i; }
   double as_double() const { return kind == Kind::floating ? f : static_cast<double>(as_int()); }
 };
+
+// Bytes a copy of `items` allocates (elements plus their own string payloads), for the render
+// budget (jinja_budget.hpp).
+std::uint64_t built_bytes(const List& items);
 
 // Python type name as in error messages ("str", "int", "dict", "NoneType", "Undefined").
 const char* type_name(const Value& v);

@@ -1,8 +1,9 @@
 #include "tokenizer/load_tokenizer.hpp"
 
-#include <fstream>
+#include <unistd.h>
 
 #include "core/error.hpp"
+#include "core/file_read.hpp"
 #include "formats/gguf.hpp"
 #include "tokenizer/gguf_tokenizer.hpp"
 #include "tokenizer/hf_json.hpp"
@@ -20,11 +21,13 @@ Result<TokenizerData> load_tokenizer_data(const std::filesystem::path& model) {
       if (!fs::exists(tj, ec))
         throw io_error("expected tokenizer.json in the directory, found none").at_path(model.string());
     } else {
+      // Non-blocking open of a regular file only: a FIFO is refused, never waited on.
       char magic[4] = {};
-      std::ifstream in(model, std::ios::binary);
-      if (!in) throw io_error("cannot open file").at_path(model.string());
-      in.read(magic, 4);
-      if (in.gcount() == 4 && std::string(magic, 4) == "GGUF") {
+      std::uint64_t size = 0;
+      int fd = open_regular_file(model, "a GGUF model or tokenizer.json", &size);
+      ssize_t got = size >= 4 ? ::read(fd, magic, 4) : 0;
+      ::close(fd);
+      if (got == 4 && std::string(magic, 4) == "GGUF") {
         auto r = gguf::Reader::open(model);
         if (!r) throw r.error();
         return tokenizer_from_gguf(r.value()).value();
