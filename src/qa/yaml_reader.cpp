@@ -1,5 +1,7 @@
 #include "qa/yaml_reader.hpp"
 
+#include "core/suggest.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <string_view>
@@ -94,19 +96,6 @@ PlainType resolve_scalar(const YAML::Node& n) {
   if (is_int_word(s)) return PlainType::integer;
   if (s != "." && is_float_word(s)) return PlainType::floating;
   return PlainType::string;
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t cap) {
-  if (a.size() > b.size() + cap || b.size() > a.size() + cap) return cap + 1;
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return std::min(prev[b.size()], cap + 1);
 }
 
 std::string describe(const YAML::Node& n) {
@@ -258,7 +247,7 @@ YAML::Node MapReader::require(const std::string& key) {
   for (const auto& kv : n_) {
     if (!kv.first.IsScalar()) continue;
     const std::string& k = kv.first.Scalar();
-    if (k != key && edit_distance(k, key, 2) <= 2)
+    if (k != key && apr::edit_distance(k, key, 2) <= 2)
       fail(c_, kv.first, key_path(k),
            fmt::format("required key '{}' is missing; found '{}' (line {}): did you mean '{}'?", key_path(key),
                        key_path(k), line_of(kv.first), key));
@@ -275,7 +264,7 @@ void MapReader::finish() {
     // Within two edits of a key known here: a typo that would silently change the run. An error
     // in every mode.
     for (const auto& known : taken_)
-      if (edit_distance(k, known, 2) <= 2)
+      if (apr::edit_distance(k, known, 2) <= 2)
         fail(c_, kv.first, key_path(k),
              fmt::format("unknown key '{}' (line {}): did you mean '{}'?", key_path(k), line_of(kv.first), key_path(known)));
     if (unknown.empty()) first = kv.first;

@@ -42,8 +42,6 @@ std::vector<std::string> as_string_list(const Ctx& c, const YAML::Node& n, const
 std::string as_enum(const Ctx& c, const YAML::Node& n, const std::string& key,
                     const std::vector<std::string>& allowed);
 nlohmann::json to_json(const YAML::Node& n, int depth = 0);  // typed as PyYAML would
-// Levenshtein distance of a and b, or cap + 1 once it is known to exceed cap.
-std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t cap);
 
 class MapReader {
  public:
