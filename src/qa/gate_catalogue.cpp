@@ -13,6 +13,7 @@
 #include "qa/gate.hpp"
 #include "qa/mqs.hpp"
 #include "qa/playbook_values.hpp"
+#include "qa/yaml_document.hpp"
 #include "qa/yaml_reader.hpp"
 
 namespace apr::qa {
@@ -168,12 +169,9 @@ static std::vector<Requirement> parse_require(const Ctx& c, const YAML::Node& n,
 static void parse_file(const std::string& name, const std::string& text, std::vector<GateDef>& out) {
   std::vector<std::string> warnings;
   Ctx c{name, true, &warnings};
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw parse_error("YAML syntax error: " + e.msg).at_path(fmt::format("{}:{}:{}", name, e.mark.line + 1, e.mark.column + 1));
-  }
+  // The same guarded loader as playbooks: one document, no alias cycle or expansion bomb, no
+  // duplicate key (a gate with two `require:` blocks would otherwise keep one silently).
+  YAML::Node root = load_document(c, text);
   MapReader r(c, root, "");
   auto list = r.require("gates");
   r.finish();

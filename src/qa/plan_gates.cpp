@@ -4,6 +4,7 @@
 // same thing on the same files with the same parameters share one check node.
 #include <algorithm>
 #include <cctype>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -60,6 +61,7 @@ struct Instance {
 struct Planner {
   PlanBuilder& b;
   std::vector<Instance> instances;
+  std::unordered_map<std::string, std::size_t> instance_by_key;  // grouping key -> index in instances
   std::vector<const GateDef*> cell_gates;
 
   bool flag(const std::string& path, bool fallback) {
@@ -121,12 +123,13 @@ struct Planner {
     if (in.backend == "gpu" && !b.opts.has_cuda && !in.skip) in.skip = "no CUDA device";
     in.key = fmt::format("{}|{}|{}|{}|{}|{}|{}", in.kind->name, in.a_id, in.b_id, in.backend, in.params.dump(),
                          in.skip.value_or(""), in.scenario.id);
-    for (auto& x : instances) {
-      if (x.key != in.key) continue;
+    if (auto it = instance_by_key.find(in.key); it != instance_by_key.end()) {
+      Instance& x = instances[it->second];
       x.gates.push_back(g.id);
       x.require[g.id] = std::move(*req);
       return;
     }
+    instance_by_key.emplace(in.key, instances.size());
     in.gates = {g.id};
     in.require[g.id] = std::move(*req);
     instances.push_back(std::move(in));

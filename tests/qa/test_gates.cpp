@@ -93,6 +93,16 @@ TEST_CASE("catalogue errors: requirements, playbook references and inputs are ch
   }
 }
 
+TEST_CASE("a catalogue file is loaded like a playbook: duplicate keys and second documents are errors") {
+  auto r = GateCatalogue::from_texts({{"g.yaml", gate_text("trace_payload", "{type: source}", "{m: \"<= 0\"}") +
+                                                     "    require: {m: \">= 1\"}\n"}});
+  REQUIRE_FALSE(r.ok());
+  CHECK(std::string(r.error().what()).find("duplicate") != std::string::npos);
+  r = GateCatalogue::from_texts({{"g.yaml", gate_text("trace_payload", "{type: source}", "{m: \"<= 0\"}") + "---\ngates: []\n"}});
+  REQUIRE_FALSE(r.ok());
+  CHECK(std::string(r.error().what()).find("g.yaml:") != std::string::npos);
+}
+
 TEST_CASE("one registry of check kinds: every kind has a worker function and every function a kind") {
   std::set<std::string> registry, table;
   // Conversion-shaped kinds are measured by the convert node itself and process kinds by the
