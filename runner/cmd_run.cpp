@@ -28,7 +28,8 @@ const bool registered = apr::cli::register_command({
                      "Output directory: evidence.jsonl (journal), evidence.json, mqs.json, junit.xml, summary.md, report.html, "
                      "timing.json (worker wall and CPU seconds by node kind), artifacts/<hash>/model.<ext>, "
                      "runs/<hash>/run.json (shared teacher-forced runs), nodes/<id>/ (worker logs)")->capture_default_str();
-      sub.add_option("-j,--jobs", a->o.jobs, "Parallel worker processes (default: cores, capped 4/4/2/1/1/1 by model.size_category)");
+      sub.add_option("-j,--jobs", a->o.jobs, "Parallel worker processes, 1-256 (default: cores, capped 4/4/2/1/1/1 by model.size_category)")
+          ->check(CLI::Range(1, 256));
       sub.add_flag("--dry-run", a->o.dry_run, "Print the DAG (nodes, dependencies, gates, artifact paths) and exit; runs nothing");
       sub.add_option("--dot", a->dot, "Write the DAG as Graphviz to this file");
       sub.add_flag("--resume", a->o.resume, "Continue from <output>/evidence.jsonl: journaled nodes are not rerun");
@@ -39,7 +40,8 @@ const bool registered = apr::cli::register_command({
                      "stop-on-first | stop-on-p0 (stop after a failing P0 gate) | collect-all | fail-fast "
                      "(default: the playbook's failure_policy, else stop-on-p0). Nodes not run are Skipped with the reason");
       sub.add_flag("--strict", a->o.strict, "Unknown playbook keys are errors instead of warnings");
-      sub.add_option("--timeout", a->timeout, "Per-node timeout in ms (default: test_matrix.timeout_ms, else 60000); the worker is killed and the node is Timeout");
+      sub.add_option("--timeout", a->timeout, "Per-node timeout in ms, at least 1 (default: test_matrix.timeout_ms, else 60000); the worker is killed and the node is Timeout")
+          ->check(CLI::Range(1LL, 86400000LL));
       sub.add_option("--gates-dir", a->o.gates_dir, "Use the gate catalogue in this directory instead of the built-in one");
       sub.add_flag("-v,--verbose", a->verbose, "Also log node starts (and, on a terminal, every finished node)");
       sub.add_flag("-q,--quiet", a->quiet,
