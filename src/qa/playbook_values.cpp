@@ -211,7 +211,7 @@ std::optional<BoundThreshold> bind_threshold(const json& view, std::string_view 
   auto v = resolve_reference(view, rhs.substr(2, rhs.size() - 3));
   if (!v) return std::nullopt;
   if (!v->is_number())
-    throw validation_error(fmt::format("requirement '{}': the playbook value is {}, expected a number", expr, v->dump()));
+    throw validation_error(fmt::format("requirement '{}': the playbook value is {}, expected a number", expr, v->type_name()));
   b.threshold = v->get<double>();
   return b;
 }
