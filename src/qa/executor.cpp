@@ -47,6 +47,13 @@ const char* to_string(FailurePolicy p) noexcept {
 
 namespace {
 
+// Every environment switch's effective value (core/switches), as evidence records it.
+json switch_settings() {
+  json j = json::object();
+  for (const auto& [k, v] : describe_switches(switches())) j[k] = v;
+  return j;
+}
+
 struct Record {
   Outcome outcome = Outcome::skipped;
   std::string reason;
@@ -81,11 +88,7 @@ struct Runner {
   const ExecOptions& opts;
   std::unique_ptr<Journal> journal;
   HostInfo host = HostInfo::current();
-  json settings = [] {
-    json j = json::object();
-    for (const auto& [k, v] : describe_switches(switches())) j[k] = v;
-    return j;
-  }();
+  json settings = switch_settings();
   std::vector<Record> records;
   std::vector<int> state;  // 0 pending, 1 running, 2 done
   std::map<std::size_t, std::unique_ptr<ChildProcess>> running;
@@ -450,8 +453,7 @@ struct Runner {
 }  // namespace
 
 nlohmann::json provenance(const Plan& plan, const GateCatalogue& cat) {
-  json settings = json::object();
-  for (const auto& [k, v] : describe_switches(switches())) settings[k] = v;
+  json settings = switch_settings();
   settings["reuse_artifacts"] = plan.reuse_artifacts;
   json gates = json::object();
   for (const auto& id : plan.gate_ids())

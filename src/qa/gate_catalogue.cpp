@@ -144,7 +144,7 @@ static std::vector<Requirement> parse_require(const Ctx& c, const YAML::Node& n,
   static const std::regex name_re("^[a-z][a-z0-9_]{0,63}$");
   for (const auto& kv : n) {
     std::string name = kv.first.Scalar(), key = k + "." + name;
-    if (!std::regex_match(name, name_re)) fail(c, kv.first, key, "expected a measurement name like tensor_max_abs_diff");
+    if (name.size() > 64 || !std::regex_match(name, name_re)) fail(c, kv.first, key, "expected a measurement name like tensor_max_abs_diff");
     Requirement r;
     r.name = name;
     auto check = [&](const YAML::Node& v, const std::string& kk) {

@@ -41,7 +41,7 @@ std::string letters(const std::vector<std::string>& formats) {
 
 std::string arrow(const std::vector<std::string>& formats) {
   std::string s;
-  for (const auto& f : formats) s += (s.empty() ? "" : "->") + std::string(1, f == "gguf" ? 'G' : (f == "apr" ? 'A' : 'S'));
+  for (char c : letters(formats)) s += (s.empty() ? "" : "->") + std::string(1, c);
   return s;
 }
 
