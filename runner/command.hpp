@@ -9,6 +9,10 @@
 
 #include <CLI/CLI.hpp>
 
+namespace apr {
+class Error;
+}
+
 namespace apr::cli {
 
 // Exit codes shared by every command.
@@ -28,6 +32,8 @@ struct CommandSpec {
 };
 
 bool register_command(CommandSpec spec);
+// The exit code of an error that ends a command (io 3, parse/validation/unsupported 2, internal 4).
+int exit_code_for(const apr::Error& e);
 const std::vector<CommandSpec>& registered_commands();
 
 }  // namespace apr::cli

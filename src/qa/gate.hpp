@@ -70,6 +70,9 @@ struct GateDef {
   std::string skip_unless;      // a playbook boolean; false plans the gate Skipped with the reason
   nlohmann::json params = nlohmann::json::object();
   std::vector<Requirement> require;  // empty only for process gates
+  // `apr-qa compare` noise bands: required measurement -> the relative move in the worse
+  // direction tolerated between two records (e.g. 0.3 for throughput on shared machines).
+  std::map<std::string, double> drift;
   std::string source;           // "gates/conversion.yaml:12"
 
   std::vector<std::string> required_names() const;

@@ -54,6 +54,7 @@ nlohmann::json to_json(const GateDef& g) {
                       {"kind", g.kind},       {"inputs", in},           {"when", when},
                       {"params", g.params},   {"require", req},         {"source", g.source}};
   if (!g.skip_unless.empty()) j["skip_unless"] = g.skip_unless;
+  if (!g.drift.empty()) j["drift"] = g.drift;
   return j;
 }
 
@@ -216,6 +217,18 @@ static void parse_file(const std::string& name, const std::string& text, std::ve
       fail(c, list[i], k + ".require", "a gate must require at least one measurement (require: {name: \"<= 0\"})");
     if (d.inputs.type == "process" && !d.require.empty())
       fail(c, list[i], k + ".require", "a process gate is judged by the worker's exit status and requires no measurement");
+    if (auto dn = g.take("drift"); dn.IsDefined()) {
+      if (!dn.IsMap()) fail(c, dn, k + ".drift", "expected a mapping of required measurement to band (a number >= 0), found " + describe(dn));
+      auto names = d.required_names();
+      for (const auto& kv : dn) {
+        std::string m = kv.first.Scalar(), kk = k + ".drift." + m;
+        if (std::find(names.begin(), names.end(), m) == names.end())
+          fail(c, kv.first, kk, "'" + m + "' is not a measurement this gate requires (drift bands apply to required measurements)");
+        double band = as_number(c, kv.second, kk);
+        if (!(band >= 0) || band > 1e6) fail(c, kv.second, kk, "expected a relative band >= 0 (0.3 = 30%)");
+        d.drift[m] = band;
+      }
+    }
     g.finish();
     d.source = fmt::format("{}:{}", name, line_of(list[i]));
     for (const auto& o : out) {

@@ -24,11 +24,16 @@ struct ReportInput {
   Mqs mqs;             // the anchor's MQS and certification (compatibility)
   Certification cert;
   std::map<std::string, double> seconds_by_kind;  // optional timing split
+  // Certification history (history.jsonl lines, oldest first): when given, report.html charts
+  // verdict, score, throughput per format/backend and perplexity over time.
+  std::vector<nlohmann::json> history;
 };
 
 std::string junit_xml(const ReportInput& in);
 std::string markdown_summary(const ReportInput& in);
 std::string html_report(const ReportInput& in);
+// The history section of report.html (empty string without history): charts and a table.
+std::string history_html(const std::vector<nlohmann::json>& history);
 
 // Writes junit.xml, summary.md, report.html and mqs.json (mqs_file_json) into `dir` (atomically each).
 void write_reports(const std::filesystem::path& dir, const ReportInput& in);

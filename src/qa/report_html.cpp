@@ -85,6 +85,7 @@ std::string html_report(const ReportInput& in) {
   }
   h += "</table>\n";
   if (!not_measured.empty()) h += "<p>Not measured (excluded from the score): " + html_escape(not_measured) + "</p>\n";
+  h += history_html(in.history);
 
   // Gate × (format, backend) matrix.
   std::vector<std::string> gates;

@@ -194,10 +194,11 @@ int run_playbook(const RunOptions& o) {
   ri.seconds_by_kind = s.seconds_by_kind;
   write_reports(plan->out_dir, ri);
   // The summary is printed in every mode, -q included (-q only silences the progress).
-  std::fputs(run_summary(s.evidence, headline(ri.verdict), (plan->out_dir / "evidence.json").string(),
-                         (plan->out_dir / "report.html").string())
-                 .c_str(),
-             stdout);
+  if (o.print_summary)
+    std::fputs(run_summary(s.evidence, headline(ri.verdict), (plan->out_dir / "evidence.json").string(),
+                           (plan->out_dir / "report.html").string())
+                   .c_str(),
+               stdout);
   std::fflush(stdout);
   if (s.interrupted) return 130;
   const auto& v = ri.verdict;

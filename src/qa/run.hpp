@@ -33,6 +33,7 @@ struct RunOptions {
   int verbosity = 0;  // -1 quiet, 0 normal, 1 verbose
   std::string log_format = "text";  // text | json
   bool has_cuda = false;
+  bool print_summary = true;  // false: the caller prints its own (certify)
 };
 
 int run_playbook(const RunOptions& o);
