@@ -53,6 +53,16 @@ std::optional<std::int64_t> opt_id(const json& j, const std::string& key, const 
   return it->get<std::int64_t>();
 }
 
+// A special token id indexes the vocabulary (n tokens): outside [0, n) it is refused at load,
+// before any exporter or tokenizer looks the id up.
+void check_token_id(const std::optional<std::int64_t>& id, std::size_t n, const std::string& key, const std::string& where) {
+  if (id && (*id < 0 || static_cast<std::uint64_t>(*id) >= n))
+    throw validation_error("APR metadata: expected a token id in [0, " + std::to_string(n) + ") (the vocabulary size), found " +
+                           std::to_string(*id))
+        .at_path(where)
+        .at_key(key);
+}
+
 std::optional<bool> opt_flag(const json& j, const std::string& key, const std::string& where) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return std::nullopt;
@@ -177,6 +187,11 @@ bool read_apr_metadata(const json& j, const std::string& where, model::Canonical
                            " entries, expected " + std::to_string(t.tokens.size()))
         .at_path(where)
         .at_key("tokenizer.token_type");
+  for (const auto& [key, id] : {std::pair<const char*, const std::optional<std::int64_t>*>{"tokenizer.bos_token_id", &t.bos_id},
+                                {"tokenizer.eos_token_id", &t.eos_id}, {"tokenizer.padding_token_id", &t.pad_id},
+                                {"tokenizer.unknown_token_id", &t.unk_id}, {"tokenizer.separator_token_id", &t.sep_id},
+                                {"tokenizer.eot_token_id", &t.eot_id}})
+    check_token_id(*id, t.tokens.size(), key, where);
   return true;
 }
 

@@ -43,7 +43,10 @@ void seq(std::vector<std::string>& out, const char* name, const V& a, const V& b
                 " entries, first difference at index " + std::to_string(i));
 }
 
-void diff_config(const model::ModelConfig& a, const model::ModelConfig& b, std::vector<std::string>& out) {
+}  // namespace
+
+std::vector<std::string> config_differences(const model::ModelConfig& a, const model::ModelConfig& b) {
+  std::vector<std::string> out;
   if (a.arch != b.arch) out.push_back(std::string("architecture: ") + model::to_string(a.arch) + " vs " + model::to_string(b.arch));
   field(out, "hidden", a.hidden, b.hidden);
   field(out, "layers", a.layers, b.layers);
@@ -57,7 +60,10 @@ void diff_config(const model::ModelConfig& a, const model::ModelConfig& b, std::
   field(out, "rms_eps", a.rms_eps, b.rms_eps);
   field(out, "tied_embeddings", a.tied_embeddings, b.tied_embeddings);
   field(out, "attention_bias", a.attention_bias, b.attention_bias);
+  return out;
 }
+
+namespace {
 
 void diff_tokenizer(const model::TokenizerData& a, const model::TokenizerData& b, std::vector<std::string>& out) {
   if (a.model != b.model) out.push_back("model: differs (bpe vs spm)");
@@ -167,7 +173,7 @@ nlohmann::json DiffReport::to_json() const {
 Result<DiffReport> diff_models(const model::CanonicalModel& a, const model::CanonicalModel& b, const DiffOptions& o) {
   return capture([&]() {
     DiffReport r;
-    diff_config(a.config, b.config, r.config_diffs);
+    r.config_diffs = config_differences(a.config, b.config);
     diff_tokenizer(a.tokenizer, b.tokenizer, r.tokenizer_diffs);
     r.metadata_diffs = metadata_differences(a, b);
     std::set<std::string> names;

@@ -57,6 +57,10 @@ struct DiffReport {
 //    carried keys must be on the other side too, as GGUF record or extra string.
 std::vector<std::string> metadata_differences(const model::CanonicalModel& a, const model::CanonicalModel& b);
 
+// Every model config field of a and b (architecture, sizes, context length, rope_theta,
+// rms_norm_eps, tied embeddings, attention bias); one line per differing field, "name: a vs b".
+std::vector<std::string> config_differences(const model::ModelConfig& a, const model::ModelConfig& b);
+
 Result<DiffReport> diff_models(const model::CanonicalModel& a, const model::CanonicalModel& b, const DiffOptions& o);
 
 }  // namespace apr::convert

@@ -1,4 +1,5 @@
 // apr-qa convert: helpers shared by the importers, and load_model dispatch.
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -63,8 +64,10 @@ model::TokenizerData tokenizer_or_override(const LoadOptions& o, const std::stri
 }
 
 void strip_vocab_padding(model::TokenizerData& t) {
-  std::size_t n = t.tokens.size();
-  while (n > 0) {
+  std::size_t n = t.tokens.size(), keep = 0;  // a filler a special id names stays (the id stays in range)
+  for (const auto* id : {&t.bos_id, &t.eos_id, &t.pad_id, &t.unk_id, &t.sep_id, &t.eot_id})
+    if (*id && **id >= 0) keep = std::max(keep, static_cast<std::size_t>(**id) + 1);
+  while (n > keep) {
     const std::size_t id = n - 1;
     const bool unused = id < t.token_types.size() && t.token_types[id] == 5;
     if (!unused || t.tokens[id] != "[PAD" + std::to_string(id) + "]") break;

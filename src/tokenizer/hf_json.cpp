@@ -309,6 +309,18 @@ HfTokenizerFiles to_hf_tokenizer(const TokenizerData& d) {
   const auto* spec = find_pre_tokenizer(pre_name);
   if (!spec) throw unsupported_error("pre-tokenizer \"" + pre_name + "\" has no tokenizer.json form").at_key("pre");
   const auto n = d.tokens.size();
+  // Every special id is looked up in the vocabulary below: one outside it is an error, never a read past the end.
+  for (const auto& [key, id] : {std::pair<const char*, const std::optional<std::int64_t>*>{"bos_token", &d.bos_id},
+                                {"eos_token", &d.eos_id}, {"pad_token", &d.pad_id}, {"unk_token", &d.unk_id},
+                                {"sep_token", &d.sep_id}})
+    if (*id && (**id < 0 || static_cast<std::uint64_t>(**id) >= n))
+      throw validation_error(std::string(key) + ": expected a token id in [0, " + std::to_string(n) + ") (the vocabulary size), found " +
+                             std::to_string(**id))
+          .at_key(key);
+  if (!d.token_types.empty() && d.token_types.size() != n)
+    throw validation_error("token_types: expected " + std::to_string(n) + " entries (one per token), found " +
+                           std::to_string(d.token_types.size()))
+        .at_key("token_type");
   auto type_of = [&](std::size_t i) { return d.token_types.empty() ? kTokenNormal : d.token_types[i]; };
   std::vector<std::uint8_t> not_special(n, 0);
   for (auto id : d.hf_not_special)

@@ -5,6 +5,7 @@
 #include "formats/gguf.hpp"
 #include "formats/safetensors.hpp"
 #include "tensor/fp16.hpp"
+#include "tokenizer/hf_json.hpp"
 #include "helpers.hpp"
 
 using namespace ct;
@@ -244,4 +245,54 @@ TEST_CASE("sharded SafeTensors snapshots load like the single file") {
   expect_all_bytes(S, sh);
   convert(sh, dir / "from_shards.gguf");
   expect_lossless(S, dir / "from_shards.gguf");
+}
+
+TEST_CASE("bad input: an APR special token id outside the vocabulary is refused at load (no crash on export)") {
+  auto S = fixture(scratch("bad-special-id"), "qwen2", true);
+  auto m = load(S);
+  const auto n = static_cast<std::int64_t>(m.tokenizer.tokens.size());
+  const auto dir = scratch("bad-special-id-out");
+  const std::pair<const char*, std::optional<std::int64_t> apr::model::TokenizerData::*> fields[] = {
+      {"tokenizer.eos_token_id", &apr::model::TokenizerData::eos_id},
+      {"tokenizer.bos_token_id", &apr::model::TokenizerData::bos_id},
+      {"tokenizer.padding_token_id", &apr::model::TokenizerData::pad_id},
+      {"tokenizer.unknown_token_id", &apr::model::TokenizerData::unk_id}};
+  for (const auto& [key, member] : fields) {
+    CAPTURE(key);
+    auto bad = m;
+    bad.tokenizer.*member = n + 3;
+    const auto apr = dir / "m.apr";
+    auto w = apr::convert::export_model(bad, apr::ModelFormat::apr, apr, {});
+    REQUIRE_MESSAGE(w.ok(), (w.ok() ? "" : w.error().what()));
+    auto e = load_error(apr);
+    CHECK(has(e, "m.apr"));
+    CHECK(has(e, key));
+    CHECK(has(e, "[0, " + std::to_string(n) + ")"));
+    CHECK(has(e, std::to_string(n + 3)));
+    // The conversion the crash was found on reports the same error instead of indexing past the end.
+    apr::convert::ConvertOptions to_st;
+    to_st.to = apr::ModelFormat::safetensors;
+    auto r = apr::convert::convert_model(apr.string(), dir / "st", to_st);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().category() == apr::ErrorCategory::validation);
+    CHECK(has(r.error().what(), key));
+  }
+  // A negative id is refused the same way.
+  auto neg = m;
+  neg.tokenizer.pad_id = -1;
+  REQUIRE(apr::convert::export_model(neg, apr::ModelFormat::apr, dir / "neg.apr", {}).ok());
+  CHECK(has(load_error(dir / "neg.apr"), "tokenizer.padding_token_id"));
+}
+
+TEST_CASE("tokenizer.json export refuses a special token id outside the vocabulary instead of indexing past it") {
+  auto m = load(fixture(scratch("hf-special-id"), "qwen2", true));
+  const auto n = static_cast<std::int64_t>(m.tokenizer.tokens.size());
+  m.tokenizer.pad_id = n;
+  try {
+    (void)apr::tok::to_hf_tokenizer(m.tokenizer);
+    FAIL("expected a validation error");
+  } catch (const apr::Error& e) {
+    CHECK(has(e.what(), "pad_token"));
+    CHECK(has(e.what(), "[0, " + std::to_string(n) + ")"));
+  }
 }

@@ -1,8 +1,11 @@
 // Check kinds conversion_pair, roundtrip_chain and commutativity: artifact b against artifact a.
 // (a) every tensor (bytes where the dtype is kept, max |Δ| otherwise; a tensor missing on one
 //     side is an infinite difference) → tensor_max_abs_diff, tensors_missing;
+//     dtype changes no recorded provenance or format limit explains → unexplained_dtype_changes
+//     (dtype_provenance.hpp);
 // (b) the tokenizer, entry by entry → tokenizer_differences; every metadata key (GGUF record and
-//     extra metadata, like with like) → metadata_differences;
+//     extra metadata, like with like) → metadata_differences; every config field →
+//     config_differences; tied on one side only → tied_embeddings_mismatch (0/1);
 // (c) teacher-forced logits of a and b on the gate's prompt plus a's greedy continuation →
 //     diff = max over positions of max|Δlogit| / max|logit_a|, with greedy token equality,
 //     KL and top-1 agreement recorded beside it;
@@ -26,6 +29,38 @@
 namespace apr::qa::checks {
 
 using nlohmann::json;
+
+#ifdef APR_QA_CHECKS_REAL
+// (a) and (b): what the two files hold, measured without running them.
+static void measure_contents(CheckOutput& o, const model::CanonicalModel& a, const LoadedArtifact& lb) {
+  const auto& b = lb.model;
+  auto tc = compare_tensors(a, *b);
+  o.add("tensors_compared", static_cast<double>(tc.compared));
+  o.add("tensors_missing", static_cast<double>(tc.missing_in_a + tc.missing_in_b + tc.shape_mismatches));
+  o.add("tensor_max_abs_diff", tc.max_abs);
+  o.add("tensors_differing_bytes", static_cast<double>(tc.differing_bytes));
+  o.add("unexplained_dtype_changes", static_cast<double>(tc.unexplained_dtype_changes));
+  // Every config field (convert::config_differences) and the tied lm_head, compared on both sides.
+  const auto cfg_diffs = convert::config_differences(a.config, b->config);
+  o.add("config_differences", static_cast<double>(cfg_diffs.size()));
+  for (const auto& d : cfg_diffs) o.output += "config " + d + "\n";
+  o.add("tied_embeddings_mismatch", a.config.tied_embeddings != b->config.tied_embeddings ? 1.0 : 0.0);
+  if (a.config.tied_embeddings != b->config.tied_embeddings)
+    o.output += fmt::format("tied embeddings: a {}, b {} (b {} an lm_head.weight)\n", a.config.tied_embeddings ? "tied" : "untied",
+                            b->config.tied_embeddings ? "tied" : "untied", b->find("lm_head.weight") ? "carries" : "has no");
+  // Every metadata key, like with like (convert::metadata_differences); the gate binds the threshold.
+  const auto meta_diffs = convert::metadata_differences(a, *b);
+  o.add("metadata_differences", static_cast<double>(meta_diffs.size()));
+  for (std::size_t i = 0; i < meta_diffs.size() && i < 8; ++i) o.output += "metadata " + meta_diffs[i] + "\n";
+  std::vector<std::string> tok_notes;
+  static const model::TokenizerData kNone{};
+  std::size_t tokdiff = tokenizer_differences(a.tokenizer, lb.tokenizer_absent ? kNone : b->tokenizer, &tok_notes);
+  if (lb.tokenizer_absent) tok_notes.insert(tok_notes.begin(), "the converted model has no loadable tokenizer");
+  o.add("tokenizer_differences", static_cast<double>(tokdiff));
+  for (const auto& nt : tc.notes) o.output += nt + "\n";
+  for (const auto& nt : tok_notes) o.output += nt + "\n";
+}
+#endif
 
 CheckOutput conversion_compare(const json& p) {
 #ifndef APR_QA_CHECKS_REAL
@@ -52,6 +87,8 @@ CheckOutput conversion_compare(const json& p) {
     o.not_measured("tensors_missing", why);
     o.not_measured("tensor_max_abs_diff", why);
     o.not_measured("tokenizer_differences", why);
+    for (const char* m : {"unexplained_dtype_changes", "config_differences", "tied_embeddings_mismatch", "metadata_differences"})
+      o.not_measured(m, why);
     o.add("positions_compared", 0.0);
     o.not_measured("diff", why, "ratio");
     o.not_measured("token_mismatches", why);
@@ -59,23 +96,7 @@ CheckOutput conversion_compare(const json& p) {
     return o;
   }
   const auto& b = lb.model;
-  auto tc = compare_tensors(*a, *b);
-  o.add("tensors_compared", static_cast<double>(tc.compared));
-  o.add("tensors_missing", static_cast<double>(tc.missing_in_a + tc.missing_in_b + tc.shape_mismatches));
-  o.add("tensor_max_abs_diff", tc.max_abs);
-  o.add("tensors_differing_bytes", static_cast<double>(tc.differing_bytes));
-  o.add("config_equal", a->config == b->config ? 1.0 : 0.0);
-  // Every metadata key, like with like (convert::metadata_differences); the gate binds the threshold.
-  const auto meta_diffs = convert::metadata_differences(*a, *b);
-  o.add("metadata_differences", static_cast<double>(meta_diffs.size()));
-  for (std::size_t i = 0; i < meta_diffs.size() && i < 8; ++i) o.output += "metadata " + meta_diffs[i] + "\n";
-  std::vector<std::string> tok_notes;
-  static const model::TokenizerData kNone{};
-  std::size_t tokdiff = tokenizer_differences(a->tokenizer, lb.tokenizer_absent ? kNone : b->tokenizer, &tok_notes);
-  if (lb.tokenizer_absent) tok_notes.insert(tok_notes.begin(), "the converted model has no loadable tokenizer");
-  o.add("tokenizer_differences", static_cast<double>(tokdiff));
-  for (const auto& nt : tc.notes) o.output += nt + "\n";
-  for (const auto& nt : tok_notes) o.output += nt + "\n";
+  measure_contents(o, *a, lb);
 
   // (c) logits: a's run is shared with every other gate on the same artifact and prompt.
   TeacherForced ta = teacher_forced(p, "a", path_a, prompt, max_tokens, a);

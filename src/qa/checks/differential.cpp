@@ -56,6 +56,7 @@ CheckOutput differential_tensor(const nlohmann::json& p) {
   o.add("transposed_tensors", static_cast<double>(tc.transposed));
   o.add("shape_mismatches", static_cast<double>(tc.shape_mismatches + tc.missing_in_a + tc.missing_in_b));
   o.add("tensor_max_abs_diff", tc.max_abs);
+  o.add("unexplained_dtype_changes", static_cast<double>(tc.unexplained_dtype_changes));
   for (const auto& n : tc.notes) o.output += n + "\n";
   return o;
 #endif
