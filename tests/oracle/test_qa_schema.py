@@ -2,7 +2,9 @@
 playbooks/ and ../shared/anchor/{playbooks,templates} validates with jsonschema (PyYAML parsing,
 plus exponent floats such as 1e-5), and on a set of invalid playbooks `apr-qa validate --strict`
 and the schema agree (both reject; the valid controls both accept). gates/*.yaml validate against
-schemas/gate.schema.json. Env: APR_QA_BIN, APR_QA_SOURCE_DIR, APR_QA_SHARED_DIR, APR_QA_WORK_DIR."""
+schemas/gate.schema.json; certifications/models.yaml validates against
+schemas/certification-registry.schema.json, and on invalid registries the schema and
+`apr-qa certify --dry-run` agree. Env: APR_QA_BIN, APR_QA_SOURCE_DIR, APR_QA_SHARED_DIR, APR_QA_WORK_DIR."""
 import glob, json, os, re, subprocess
 
 import jsonschema
@@ -105,5 +107,42 @@ for f in gfiles:
     C.check("%s: %s" % (f, [e.message for e in errs[:2]]), not errs)
 gj = json.loads(subprocess.run([BIN, "gates", "--json"], capture_output=True, text=True).stdout)
 C.check("gates --json lists every catalogue gate", len(gj) == sum(len(yaml.load(open(f).read(), Loader=Loader)["gates"]) for f in gfiles))
+
+# The certification registry: the committed one validates, and schema and loader agree on bad ones.
+rschema = json.load(open(os.path.join(SRC, "schemas/certification-registry.schema.json")))
+jsonschema.Draft202012Validator.check_schema(rschema)
+rv = jsonschema.Draft202012Validator(rschema)
+reg_text = open(os.path.join(SRC, "certifications/models.yaml")).read()
+errs = list(rv.iter_errors(yaml.load(reg_text, Loader=Loader)))
+C.check("certifications/models.yaml: %s" % [e.message for e in errs[:2]], not errs)
+rdir = os.path.join(WORK, "registry")
+os.makedirs(rdir, exist_ok=True)
+open(os.path.join(rdir, "pb.yaml"), "w").write('name: t\nversion: "1.0.0"\nmodel:\n  hf_repo: a/b\n  formats: [gguf]\ntest_matrix: {}\n')
+RHEAD = ("version: 1\nmodels:\n  - id: a/b\n    family: llama\n    parameters: 135M\n    size_category: tiny\n"
+         "    source:\n      fixture: {arch: llama, preset: tiny, seed: 0}\n    nightly: quick\n    tiers:\n      quick: pb.yaml\n")
+rcases = {
+    "ok": (RHEAD, True),
+    "two-sources": (RHEAD.replace("      fixture:", "      hf_cache: a/b\n      fixture:"), False),
+    "no-source": (RHEAD.replace("      fixture: {arch: llama, preset: tiny, seed: 0}\n", "      {}\n"), False),
+    "bad-tier": (RHEAD.replace("      quick: pb.yaml", "      quick: pb.yaml\n      weekly: pb.yaml"), False),
+    "bad-nightly": (RHEAD.replace("nightly: quick", "nightly: daily"), False),
+    "bad-sha": (RHEAD.replace("      fixture: {arch: llama, preset: tiny, seed: 0}",
+                              "      pypi: {package: p, version: '1', file: m.gguf, sha256: abc}"), False),
+    "bad-params": (RHEAD.replace("135M", "lots"), False),
+    "bad-id": (RHEAD.replace("id: a/b", "id: ab"), False),
+    "unknown-key": (RHEAD + "    notes: hi\n", False),
+    "version-2": (RHEAD.replace("version: 1", "version: 2"), False),
+}
+for name, (text, expect) in rcases.items():
+    p = os.path.join(rdir, name + ".yaml")
+    open(p, "w").write(text)
+    s = not list(rv.iter_errors(yaml.load(text, Loader=Loader)))
+    r = subprocess.run([BIN, "certify", "--dry-run", "--all", "--registry", p, "-o", rdir], capture_output=True, text=True)
+    l = r.returncode == 0
+    C.check("registry %s: schema says %s, expected %s" % (name, s, expect), s == expect)
+    C.check("registry %s: certify says %s, expected %s (%s)" % (name, l, expect, r.stderr.strip()), l == expect)
+    if not expect and not l:
+        C.check("registry %s: one line naming file:line:col and field: %s" % (name, r.stderr.strip()),
+                r.returncode == 2 and r.stderr.count("\n") == 1 and re.search(r"\.yaml:\d+:\d+", r.stderr) is not None)
 
 C.finish()
