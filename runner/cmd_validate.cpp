@@ -30,9 +30,9 @@ const bool registered = apr::cli::register_command({
           apr::qa::LoadOptions lo;
           lo.strict = *strict;
           auto pb = apr::qa::load_playbook(f, lo);
-          if (!pb) {
-            std::fprintf(stderr, "%s\n", pb.error().what());
-            rc = apr::cli::kExitUsage;
+          if (!pb) {  // a missing file is an environment error (3), as in `run`; a bad playbook 2
+            std::fprintf(stderr, "apr-qa validate: error: %s\n", pb.error().what());
+            rc = std::max(rc, apr::cli::exit_code_for(pb.error()));
             continue;
           }
           apr::qa::PlanOptions po;
@@ -41,8 +41,8 @@ const bool registered = apr::cli::register_command({
           if (!model->empty()) po.model_path = *model;
           auto plan = apr::qa::build_plan(*pb, cat, po);
           if (!plan) {
-            std::fprintf(stderr, "%s\n", plan.error().what());
-            rc = apr::cli::kExitUsage;
+            std::fprintf(stderr, "apr-qa validate: error: %s\n", plan.error().what());
+            rc = std::max(rc, apr::cli::exit_code_for(plan.error()));
             continue;
           }
           std::map<std::string, int> per_gate;

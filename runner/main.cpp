@@ -3,10 +3,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 
 #include "command.hpp"
 #include "core/error.hpp"
+#include "core/suggest.hpp"
 #include "core/switches.hpp"
 #include "version.hpp"
 
@@ -80,6 +82,20 @@ int main(int argc, char** argv) {
     runs[sub] = spec.setup(*sub);
   }
 
+  // An unknown command is named as such (CLI11 would say "A subcommand is required").
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const auto& spec : specs) names.push_back(spec.name);
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      auto near = apr::closest_name(argv[1], names);
+      std::string list;
+      for (const auto& n : names)
+        if (n.rfind("__", 0) != 0) list += (list.empty() ? "" : ", ") + n;
+      std::fprintf(stderr, "apr-qa: unknown command '%s'%s (commands: %s; see apr-qa --help)\n", argv[1],
+                   near.empty() ? "" : ("; did you mean '" + near + "'?").c_str(), list.c_str());
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -94,6 +110,10 @@ int main(int argc, char** argv) {
       } catch (const apr::Error& e) {
         std::fprintf(stderr, "apr-qa %s: error: %s\n", sub->get_name().c_str(), e.what());
         return exit_code_for(e);
+      } catch (const std::filesystem::filesystem_error& e) {
+        // The file system refused (no permission, not a directory, disk full): an environment error.
+        std::fprintf(stderr, "apr-qa %s: error: %s: %s\n", sub->get_name().c_str(), e.path1().c_str(), e.code().message().c_str());
+        return kExitEnvironment;
       } catch (const std::exception& e) {
         std::fprintf(stderr, "apr-qa %s: internal error: %s\n", sub->get_name().c_str(), e.what());
         return 4;

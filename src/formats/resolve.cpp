@@ -179,6 +179,8 @@ bool looks_like_repo_id(const std::string& s) {
   return org != "." && org != ".." && name != "." && name != "..";
 }
 
+ArtifactSet resolve_cache_repo(const fs::path& repo, const std::string& id);
+
 ArtifactSet resolve_repo_id(const std::string& id, const ResolveOptions& opts) {
   fs::path root;
   auto hub = opts.hf_hub_cache ? opts.hf_hub_cache : env("HF_HUB_CACHE");
@@ -194,12 +196,17 @@ ArtifactSet resolve_repo_id(const std::string& id, const ResolveOptions& opts) {
   }
   auto slash = id.find('/');
   fs::path repo = root / ("models--" + id.substr(0, slash) + "--" + id.substr(slash + 1));
-  fs::path snaps = repo / "snapshots";
-  if (!is_dir(snaps)) {
-    throw io_error("not a file or directory, and HF repo '" + id + "' is not in the HF cache: expected " + snaps.string() +
-                   "; found in " + root.string() + ": " + join(list_dir(root)))
+  if (!is_dir(repo / "snapshots")) {
+    throw io_error("not a file or directory, and HF repo '" + id + "' is not in the HF cache: expected " +
+                   (repo / "snapshots").string() + "; found in " + root.string() + ": " + join(list_dir(root)))
         .at_path(id);
   }
+  return resolve_cache_repo(repo, id);
+}
+
+// An HF cache repo folder (models--org--name/): the snapshot refs/main names, else the only one.
+ArtifactSet resolve_cache_repo(const fs::path& repo, const std::string& id) {
+  fs::path snaps = repo / "snapshots";
   fs::path snapshot;
   fs::path ref = repo / "refs" / "main";
   if (is_regular(ref)) {
@@ -233,6 +240,9 @@ Result<ArtifactSet> resolve_artifact(const std::string& user_input, const Resolv
     fs::path p(user_input);
     std::error_code ec;
     auto st = fs::status(p, ec);
+    // An HF cache repo folder (models--org--name/ with snapshots/) is followed through refs/main.
+    if (!ec && fs::is_directory(st) && is_dir(p / "snapshots") && (is_dir(p / "refs") || p.filename().string().rfind("models--", 0) == 0))
+      return resolve_cache_repo(p, user_input);
     if (!ec && fs::is_directory(st)) return resolve_dir(p, user_input);
     if (!ec && fs::is_regular_file(st)) return resolve_file(p, user_input);
     if (!ec && fs::exists(st)) require_regular_file(p, "a model file, a directory or an HF repo id");  // names the kind

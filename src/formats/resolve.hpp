@@ -2,7 +2,9 @@
 //
 // Input may be a model file, a directory (HF snapshot, or a folder with exactly one .gguf/.apr),
 // or an HF repo id "org/name" looked up in the HF cache (HF_HUB_CACHE, else HF_HOME/hub, else
-// ~/.cache/huggingface/hub; models--org--name/snapshots/<rev>/). The result names only files;
+// ~/.cache/huggingface/hub; models--org--name/snapshots/<rev>/), or an HF cache repo folder itself
+// (models--org--name/, followed through refs/main). Every command and `run` resolve through here.
+// The result names only files;
 // nothing below this edge ever receives a directory where a model file is meant. Names with
 // dots (Qwen2.5-Coder-0.5B-Instruct) are never truncated: no extension arithmetic on user names.
 #pragma once

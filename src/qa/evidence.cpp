@@ -14,6 +14,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/file_read.hpp"
 
 namespace apr::qa {
 
@@ -243,9 +244,9 @@ void write_evidence_file(const std::filesystem::path& path, const std::vector<Ev
 }
 
 std::vector<Evidence> read_evidence_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw io_error("cannot read evidence file").at_path(path.string());
-  json j = json::parse(in, nullptr, false);
+  // A regular file only: a directory or a FIFO given by mistake is named as such (exit 2/3).
+  std::string text = read_regular_file(path, "an evidence file (evidence.json)", 1ull << 32);
+  json j = json::parse(text, nullptr, false);
   if (j.is_discarded()) throw parse_error("evidence file is not valid JSON").at_path(path.string());
   if (!j.is_array())
     throw validation_error("expected a JSON array of entries, found " + std::string(j.type_name()))

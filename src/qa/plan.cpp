@@ -12,6 +12,7 @@
 #include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
+#include "formats/resolve.hpp"
 #include "qa/plan_builder.hpp"
 #include "qa/playbook_values.hpp"
 
@@ -110,18 +111,6 @@ std::string Plan::text() const {
 }
 
 // ---- builder ----
-
-static std::optional<std::string> sniff_format(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  unsigned char b[9] = {0};
-  in.read(reinterpret_cast<char*>(b), 9);
-  if (in.gcount() < 4) return std::nullopt;
-  if (b[0] == 'G' && b[1] == 'G' && b[2] == 'U' && b[3] == 'F') return "gguf";
-  if (b[0] == 'A' && b[1] == 'P' && b[2] == 'R') return "apr";
-  if (in.gcount() == 9 && b[8] == '{') return "safetensors";
-  if (p.filename().string().size() > 22 && p.string().ends_with(".safetensors.index.json")) return "safetensors";
-  return std::nullopt;
-}
 
 static std::string hash_files(const std::vector<std::filesystem::path>& files, bool quick) {
   std::string acc;
@@ -249,29 +238,28 @@ Result<Plan> build_plan(const Playbook& pb, const GateCatalogue& cat, const Plan
       plan.input_mode = "none";
       b.source_format = pb.model.formats.front();
       model_file = "<model>." + b.source_format;
-    } else if (std::filesystem::is_directory(input, ec)) {
-      plan.input_mode = "directory";
-      b.directory_mode = true;
-      b.source_format = "safetensors";
-      std::filesystem::path d = input;
-      if (std::filesystem::is_regular_file(d / "model.safetensors")) model_file = d / "model.safetensors";
-      else if (std::filesystem::is_regular_file(d / "model.safetensors.index.json")) model_file = d / "model.safetensors.index.json";
-      else throw io_error("directory holds neither model.safetensors nor model.safetensors.index.json").at_path(input);
-      files.push_back(model_file);
-      for (const char* side : {"config.json", "tokenizer.json", "tokenizer_config.json"})
-        if (std::filesystem::is_regular_file(d / side)) files.push_back(d / side);
-    } else if (std::filesystem::is_regular_file(input, ec)) {
-      plan.input_mode = "file";
-      model_file = input;
-      auto f = sniff_format(model_file);
-      if (!f) throw parse_error("not a GGUF, APR or SafeTensors file (no known magic)").at_path(input);
-      b.source_format = *f;
-      files.push_back(model_file);
     } else {
-      if (!opts.dry_run) throw io_error("model path not found").at_path(input);
-      plan.input_mode = "none";
-      b.source_format = pb.model.formats.front();
-      model_file = input;
+      // The one resolver (formats/resolve): a model file, an HF snapshot folder, a folder with one
+      // .gguf/.apr, or an HF repo id in the HF cache. A missing input is an error even for --dry-run.
+      auto rs = resolve_artifact(input);
+      if (!rs) throw rs.error();
+      model_file = rs->model_file;
+      b.source_format = to_string(rs->format);
+      bool snapshot = rs->format == ModelFormat::safetensors && !std::filesystem::is_regular_file(input, ec) &&
+                      (rs->config_json || rs->tokenizer_json);
+      if (snapshot) {
+        // An HF snapshot (a folder or a repo id): the conversion suite runs from it.
+        plan.input_mode = "directory";
+        b.directory_mode = true;
+        input = model_file.parent_path().string();
+        files.push_back(model_file);
+        for (const auto& side : {rs->config_json, rs->tokenizer_json, rs->tokenizer_config_json})
+          if (side) files.push_back(*side);
+      } else {
+        plan.input_mode = "file";
+        input = model_file.string();
+        files.push_back(model_file);
+      }
     }
     plan.input = input;
 

@@ -146,6 +146,12 @@ int run_playbook(const RunOptions& o) {
   if (pb->is_template && !o.dry_run)
     throw validation_error("playbook is a template (holds ${VAR} placeholders): fill them in before running").at_path(o.playbook);
   GateCatalogue cat = load_catalogue(o.gates_dir);
+  {
+    std::error_code ec;
+    if (std::filesystem::exists(o.out_dir, ec) && !std::filesystem::is_directory(o.out_dir, ec))
+      throw validation_error("-o/--output must be a directory (evidence.json, reports and artifacts go inside), found a file")
+          .at_path(o.out_dir);
+  }
   PlanOptions po;
   po.model_path = o.model_path;
   po.out_dir = o.out_dir;

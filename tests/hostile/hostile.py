@@ -199,7 +199,7 @@ def generate(apr_bin, w):
     case("GGUF model given as playbook", ["validate", gguf], 2, "this is a GGUF model, not a playbook")
     case("APR model given as playbook", ["validate", aprf], 2, "this is an APR model, not a playbook")
     case("SafeTensors model given as playbook", ["validate", f"{fx}/model.safetensors"], 2, "this is a SafeTensors model, not a playbook")
-    case("directory given as playbook", ["validate", fx], 2, "is a directory, expected a playbook")
+    case("directory given as playbook", ["validate", fx], 3, "is a directory, expected a playbook")
     # --- escaped error text -------------------------------------------------------------------
     p = write(f"{w}/st_escape.safetensors", safetensors('{"a\\u001b[2J\\r\\nFAKE":{"dtype":"Q9","shape":[1],"data_offsets":[0,4]}}', b"\0" * 4))
     case("control characters in a tensor name are escaped", ["inspect", p], 2, "\\x1b[2J\\r\\nFAKE")

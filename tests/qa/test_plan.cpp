@@ -16,7 +16,9 @@ namespace fs = std::filesystem;
 static fs::path fake_snapshot() {
   fs::path d = fs::path(APR_QA_BINARY_DIR) / "tests/qa_work/snapshot";
   fs::create_directories(d);
-  std::ofstream(d / "model.safetensors") << "\x08\0\0\0\0\0\0\0{}      ";
+  // A minimal SafeTensors file: 8-byte header length, then an empty JSON header.
+  const char st[] = {8, 0, 0, 0, 0, 0, 0, 0, '{', '}', ' ', ' ', ' ', ' ', ' ', ' '};
+  std::ofstream(d / "model.safetensors", std::ios::binary).write(st, sizeof st);
   std::ofstream(d / "config.json") << "{}";
   return d;
 }
@@ -253,8 +255,7 @@ TEST_CASE("a threshold naming an unset playbook value leaves its gate unplanned,
   auto cat = GateCatalogue::builtin();
   REQUIRE(cat.ok());
   PlanOptions po;
-  po.dry_run = true;
-  po.model_path = "/nonexistent/model.gguf";
+  po.dry_run = true;  // no model: --dry-run plans with a placeholder input
   auto plan = build_plan(pb, *cat, po);
   REQUIRE_MESSAGE(plan.ok(), std::string(plan.ok() ? "" : plan.error().what()));
   std::set<std::string> planned;
