@@ -25,6 +25,8 @@ const std::vector<CheckKindInfo>& check_kinds() {
       {"trace_payload", "single", false, "the forward pass of a prompt is finite and not degenerate"},
       {"performance", "single", false, "decode throughput and latency percentiles"},
       {"perplexity", "single", false, "perplexity on a text corpus (llama-perplexity's windows), bits per byte"},
+      {"quantization_quality", "quantization", false,
+       "a quantized variant of the source against the source: KL divergence, top-1 agreement, perplexity change"},
   };
   return k;
 }
@@ -37,14 +39,15 @@ const CheckKindInfo* find_check_kind(std::string_view name) {
 
 const std::vector<std::string>& input_types() {
   static const std::vector<std::string> t = {"source", "conversion", "cell", "chain", "paths",
-                                             "replicas", "artifact", "reference_pair", "process"};
+                                             "replicas", "artifact", "reference_pair", "process",
+                                             "quantization"};
   return t;
 }
 
 std::string shape_of_input(std::string_view t) {
   if (t == "source" || t == "artifact") return "single";
   if (t == "chain" || t == "paths" || t == "replicas" || t == "reference_pair") return "pair";
-  if (t == "conversion" || t == "cell" || t == "process") return std::string(t);
+  if (t == "conversion" || t == "cell" || t == "process" || t == "quantization") return std::string(t);
   return "";
 }
 

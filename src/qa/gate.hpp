@@ -33,6 +33,8 @@ namespace apr::qa {
 //   artifact        every workspace artifact (`formats` to restrict)
 //   reference_pair  every workspace artifact except the reference, against the reference
 //   process         emitted by the executor for a worker's exit status (`event`: failed | crashed)
+//   quantization    the source against its `quantization` variant (planned when model.quantizations
+//                   lists it; the check makes the variant)
 struct GateInputs {
   std::string type = "source";
   std::vector<std::string> chain, path_a, path_b;
@@ -43,6 +45,7 @@ struct GateInputs {
   std::string modality, backend;        // cell
   std::string format;                   // conversion
   std::string event;                    // process: failed | crashed
+  std::string quantization;             // quantization: the model.quantizations entry (q8_0, q4_k_m, ...)
 };
 
 // When the playbook plans the gate. All given conditions must hold.

@@ -39,7 +39,7 @@ nlohmann::json to_json(const GateDef& g) {
   if (!g.inputs.formats_from.empty()) in["formats"] = g.inputs.formats_from;
   if (!g.inputs.backends_from.empty()) in["backends"] = g.inputs.backends_from;
   for (auto [k, v] : {std::pair{"modality", &g.inputs.modality}, {"backend", &g.inputs.backend},
-                      {"format", &g.inputs.format}, {"event", &g.inputs.event}})
+                      {"format", &g.inputs.format}, {"event", &g.inputs.event}, {"quantization", &g.inputs.quantization}})
     if (!v->empty()) in[k] = *v;
   nlohmann::json when = {{"input", g.when.input}};
   if (!g.when.block.empty()) when["block"] = g.when.block;
@@ -113,6 +113,7 @@ static GateInputs parse_inputs(const Ctx& c, const YAML::Node& n, const std::str
   if (auto v = r.take("backend"); v.IsDefined()) in.backend = as_enum(c, v, k + ".backend", {"cpu", "gpu"});
   if (auto v = r.take("format"); v.IsDefined()) in.format = as_enum(c, v, k + ".format", kFormats);
   if (auto v = r.take("event"); v.IsDefined()) in.event = as_enum(c, v, k + ".event", {"failed", "crashed"});
+  if (auto v = r.take("quantization"); v.IsDefined()) in.quantization = as_enum(c, v, k + ".quantization", playbook_quantizations());
   r.finish();
   auto need = [&](bool ok, const char* what) {
     if (!ok) fail(c, n, k, fmt::format("inputs of type {} need {}", in.type, what));
@@ -122,6 +123,7 @@ static GateInputs parse_inputs(const Ctx& c, const YAML::Node& n, const std::str
   if (in.type == "cell") need(!in.modality.empty() && !in.backend.empty(), "'modality' and 'backend'");
   if (in.type == "conversion") need(!in.format.empty(), "'format'");
   if (in.type == "process") need(!in.event.empty(), "'event' (failed or crashed)");
+  if (in.type == "quantization") need(!in.quantization.empty(), "'quantization' (a model.quantizations entry)");
   return in;
 }
 
@@ -322,6 +324,7 @@ static std::string describe_inputs(const GateDef& g) {
   if (!in.modality.empty()) s += " " + in.modality + "/" + in.backend;
   if (!in.format.empty()) s += " " + in.format;
   if (!in.event.empty()) s += " " + in.event;
+  if (!in.quantization.empty()) s += " " + in.quantization;
   if (!in.formats.empty()) s += " (" + join(in.formats) + ")";
   if (!in.formats_from.empty()) s += " (${" + in.formats_from + "})";
   if (!in.backends.empty()) s += " [" + join(in.backends) + "]";

@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/build_info.hpp"
 #include "core/error.hpp"
+#include "core/hash.hpp"
 #include "core/suggest.hpp"
 #include "qa/check_kinds.hpp"
 #include "qa/judge.hpp"
@@ -203,6 +205,8 @@ struct Planner {
           in.phase = 3;
           add_instance(g, std::move(in));
         }
+      } else if (t == "quantization") {
+        add_quantization(g, be);
       } else if (t == "chain") {
         const auto& ch = g.inputs.chain;
         std::string start = b.artifact_of(ch.front()), end = b.chain(ch);
@@ -221,6 +225,34 @@ struct Planner {
         add_instance(g, std::move(in));
       }
     }
+  }
+
+  // The source against a quantized (or re-typed) variant of it, made by the check itself in a
+  // content-keyed artifact folder; the reference's logits on the corpus are cached once per run
+  // under runs/ and shared by every variant's node.
+  void add_quantization(const GateDef& g, const std::string& backend) {
+    const std::string& q = g.inputs.quantization;
+    auto qs = list_value("model.quantizations");
+    if (std::find(qs.begin(), qs.end(), q) == qs.end())
+      return unplanned(g, "model.quantizations does not list " + q);
+    Instance in = single(g, b.resolve_id, backend, 3);
+    const Node& src = b.node(b.resolve_id);
+    auto key = [&](const std::string& what) {
+      std::string raw = src.key + "|" + what + "|" + build_id();
+      return sha256_hex(std::as_bytes(std::span(raw.data(), raw.size())));
+    };
+    in.params["quantization"] = q;
+    in.params["variant"] = (b.plan.out_dir / "artifacts" / key("quantize|" + q).substr(0, 20) / "model.gguf").string();
+    in.params["reference_logits"] =
+        (b.plan.out_dir / "runs" / (key(fmt::format("ppl|{}|{}|{}", in.params.value("corpus", std::string()),
+                                                    in.params.value("ctx", 0), in.params.value("chunks", 0)))
+                                        .substr(0, 20) +
+                                    ".logits"))
+            .string();
+    in.params["reuse"] = b.opts.reuse_artifacts;
+    in.scenario = b.scenario("run", backend, "gguf", "Quantize to " + q, 0);
+    in.suffix = fmt::format("{}-{}-{}", g.kind, q, backend);
+    add_instance(g, std::move(in));
   }
 
   // A gate judged on the workspace conversion node itself (e.g. "the conversion succeeds").
@@ -325,7 +357,7 @@ int phase_of(const GateDef& g) {
   const auto& t = g.inputs.type;
   if (t == "source" || t == "conversion") return 0;
   if (t == "cell") return 1;
-  if (t == "artifact" || t == "reference_pair") return 3;
+  if (t == "artifact" || t == "reference_pair" || t == "quantization") return 3;
   return 2;
 }
 

@@ -99,7 +99,8 @@ struct Playbook {
   struct Model {
     std::string hf_repo, org, repo_name;
     std::vector<std::string> formats{"gguf", "safetensors", "apr"};
-    std::vector<std::string> quantizations{"q4_k_m"};
+    std::vector<std::string> quantizations{"q4_k_m"};  // the anchor's default (not planned unless given)
+    bool quantizations_given = false;                  // the playbook lists model.quantizations
     std::string size_category = "tiny";
     std::optional<std::string> local_path, family, size_variant;
     std::map<std::string, std::int64_t> expected;  // hidden_dim, num_layers, ... (without "expected_")

@@ -10,6 +10,7 @@
 #include "formats/detect.hpp"
 #include "qa/playbook.hpp"
 #include "qa/playbook_internal.hpp"
+#include "qa/playbook_values.hpp"
 #include "qa/yaml_document.hpp"
 
 namespace apr::qa {
@@ -116,8 +117,9 @@ static void read_model(PbCtx& pc, const YAML::Node& n) {
     m.quantizations.clear();
     for (std::size_t i = 0; i < q.size(); ++i)
       m.quantizations.push_back(as_enum(pc.c, q[i], fmt::format("model.quantizations[{}]", i),
-          {"f32", "f16", "bf16", "q8_0", "q6_k", "q5_k_m", "q5_0", "q4_k_m", "q4_0", "q3_k_m", "q2_k"}));
-    ignored(pc, q, "model.quantizations", "run qualifies the given model's own dtypes; quantized variants are not produced (as in the anchor)");
+          playbook_quantizations()));
+    m.quantizations_given = true;
+    note(pc, q, "model.quantizations", "each variant is made from the source and judged against it by the quantization gates (docs/quantization.md)");
   }
   if (auto s = r.take("size_category"); s.IsDefined()) {
     m.size_category = as_enum(pc.c, s, "model.size_category", {"tiny", "small", "medium", "large", "xlarge", "huge", "auto"});

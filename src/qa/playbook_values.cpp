@@ -21,7 +21,8 @@ json playbook_values(const Playbook& pb, const std::string& input_mode) {
   const bool dir = input_mode == "directory";
   v["input"] = {{"mode", input_mode}};
   v["workspace"] = {{"formats", dir ? std::vector<std::string>{"safetensors", "apr", "gguf"} : pb.model.formats}};
-  json model = {{"formats", pb.model.formats}, {"expected", json::object()}, {"size_category", pb.model.size_category}};
+  json model = {{"formats", pb.model.formats}, {"expected", json::object()}, {"size_category", pb.model.size_category},
+                {"quantizations", pb.model.quantizations_given ? pb.model.quantizations : std::vector<std::string>{}}};
   for (const auto& [k, n] : pb.model.expected) model["expected"][k] = n;
   if (pb.model.family) model["family"] = *pb.model.family;
   v["model"] = model;
@@ -65,6 +66,11 @@ json playbook_values(const Playbook& pb, const std::string& input_mode) {
   opt("max_p50_ms", pc.max_p50_ms);
   v["profile_ci"] = p;
   return v;
+}
+
+const std::vector<std::string>& playbook_quantizations() {
+  static const std::vector<std::string> q = {"f32", "f16", "bf16", "q8_0", "q6_k", "q5_k_m", "q5_0", "q4_k_m", "q4_0", "q3_k_m", "q2_k"};
+  return q;
 }
 
 const std::vector<std::string>& playbook_blocks() {

@@ -28,6 +28,8 @@ nlohmann::json playbook_values(const Playbook& pb, const std::string& input_mode
 bool known_value_path(std::string_view dotted);
 // The playbook blocks a gate can belong to (`when.block`).
 const std::vector<std::string>& playbook_blocks();
+// The values model.quantizations accepts (the anchor's schema), in the anchor's order.
+const std::vector<std::string>& playbook_quantizations();
 
 std::optional<nlohmann::json> lookup_value(const nlohmann::json& view, std::string_view dotted);
 

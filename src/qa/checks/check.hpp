@@ -75,5 +75,6 @@ CheckOutput differential_fingerprint(const nlohmann::json&);
 CheckOutput trace_payload(const nlohmann::json&);
 CheckOutput performance(const nlohmann::json&);
 CheckOutput perplexity(const nlohmann::json&);  // model sanity: perplexity on a text corpus
+CheckOutput quantization_quality(const nlohmann::json&);  // a quantized variant against its reference
 
 }  // namespace apr::qa::checks
