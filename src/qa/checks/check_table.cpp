@@ -27,6 +27,7 @@ const std::map<std::string, CheckFn>& check_table() {
       {"trace_payload", trace_payload},
       {"performance", performance},
       {"perplexity", perplexity},
+      {"independent_consumer", independent_consumer},
   };
   return t;
 }
