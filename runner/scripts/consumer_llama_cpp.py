@@ -30,8 +30,8 @@ def main(argv):
         return 2
     path, ids_arg, out = argv[1], argv[2], argv[3]
     try:
-        import numpy as np
         import llama_cpp
+        import numpy as np
         from llama_cpp import Llama
     except Exception as e:  # noqa: BLE001 - any import failure means "not available"
         print(json.dumps({"available": False, "why": f"the Python module llama_cpp (llama-cpp-python) cannot be imported: {e}"}))
