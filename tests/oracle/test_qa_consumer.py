@@ -4,7 +4,9 @@ on tiny playbooks. Corroborated on the tiny llama and qwen2 fixtures (snapshot i
 apr-qa's converter) and on the real SmolLM2-135M-Instruct Q4_1 GGUF; Falsified when the llama Q/K
 permutation is skipped on GGUF export *and* import (APR_QA_FAULT=gguf_qk_unpermuted: apr-qa agrees
 with itself, llama.cpp does not), and on a GGUF whose token list is longer than token_embd's rows
-(written here with gguf-py; llama.cpp refuses it: consumer_loads = 0); Skipped, never passed, when
+(written here with gguf-py; llama.cpp refuses it: consumer_loads = 0). F-GGUF-FORMAT-001 (token
+list length == token_embd rows, gates/differential.yaml) on the same runs: Corroborated, and
+Falsified on the padded GGUF. F-CONSUMER-GGUF-001 Skipped, never passed, when
 the Python has no llama_cpp module or does not exist.
 Env: APR_QA_BIN, APR_QA_SOURCE_DIR, APR_QA_MODELS_DIR, APR_QA_WORK_DIR."""
 import json
@@ -20,14 +22,17 @@ MODELS = os.environ.get("APR_QA_MODELS_DIR", os.path.expanduser("~/.cache/apr-qa
 WORK = os.environ.get("APR_QA_WORK_DIR", "/tmp/apr-qa-consumer")
 SMOL = os.path.join(MODELS, "SmolLM2-135M-Instruct.Q4_1.gguf")
 GATE = "F-CONSUMER-GGUF-001"
+FORMAT_GATE = "F-GGUF-FORMAT-001"  # gates/differential.yaml: token list length == token_embd rows
 BOUND = 1e-4  # gates/consumer.yaml
 
 C = Checks()
+FORMAT = {}
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
 GATES = os.path.join(WORK, "gates")
 os.makedirs(GATES)
-for f in ("consumer.yaml", "matrix.yaml"):  # matrix.yaml: the process gates every catalogue needs
+# matrix.yaml: the process gates every catalogue needs; differential.yaml: F-GGUF-FORMAT-001.
+for f in ("consumer.yaml", "matrix.yaml", "differential.yaml"):
     shutil.copy(os.path.join(SRC, "gates", f), GATES)
 
 PLAYBOOK = """name: consumer-{tag}
@@ -46,11 +51,16 @@ differential_tests:
     prompt: "What is 2+2?"
     max_tokens: 8
     tolerance: 1e-6
+    gates: [F-CONSUMER-GGUF-001]
+  format_validation:
+    enabled: true
+    gates: [F-GGUF-FORMAT-001]
 """
 
 
 def run_gate(tag, model, formats="gguf", env=None):
-    """Runs the consumer gates on MODEL; returns (exit code, the F-CONSUMER-GGUF-001 entries, output).
+    """Runs the consumer gates on MODEL; returns (exit code, the F-CONSUMER-GGUF-001 entries, output);
+    the F-GGUF-FORMAT-001 entries are kept in FORMAT[tag].
     The run's exit code is not judged here: the matrix's run cells (matrix.yaml, copied for its
     process gates) judge random-weight fixtures' text too."""
     pb = os.path.join(WORK, tag + ".playbook.yaml")
@@ -62,6 +72,7 @@ def run_gate(tag, model, formats="gguf", env=None):
     r = subprocess.run([BIN, "run", pb, "--model-path", model, "-o", out, "--gates-dir", GATES, "-q", "-j", "1"],
                        capture_output=True, text=True, env=e, timeout=1200)
     ev = json.load(open(os.path.join(out, "evidence.json")))
+    FORMAT[tag] = [x for x in ev if x["gate_id"] == FORMAT_GATE]
     return r.returncode, [x for x in ev if x["gate_id"] == GATE], r.stdout + r.stderr
 
 
@@ -87,6 +98,11 @@ def corroborated(c, tag, model, formats="gguf"):
                 meas(e, "max_rel_logit_diff") is not None and meas(e, "max_rel_logit_diff") <= BOUND)
         c.check(f"{tag}: no argmax mismatch", meas(e, "argmax_mismatches") == 0)
         c.check(f"{tag}: positions compared", (meas(e, "positions_compared") or 0) >= 2)
+    c.check(f"{tag}: one {FORMAT_GATE} entry", len(FORMAT[tag]) == 1)
+    for e in FORMAT[tag]:
+        print(f"   {tag}: {FORMAT_GATE} {e['outcome']} gguf_tokens={meas(e, 'gguf_tokens')} "
+              f"gguf_vocab_row_mismatches={meas(e, 'gguf_vocab_row_mismatches')}", flush=True)
+        c.check(f"{tag}: {FORMAT_GATE} Corroborated", e["outcome"] == "Corroborated", e.get("reason", ""))
 
 
 def fixtures(c):
@@ -158,6 +174,12 @@ def padded_vocab(c):
         c.check("padded vocab: consumer_loads == 0", meas(e, "consumer_loads") == 0)
         c.check("padded vocab: the reason carries llama.cpp's refusal", "llama.cpp refuses the file" in e.get("reason", ""),
                 e.get("reason"))
+    c.check(f"padded vocab: one {FORMAT_GATE} entry", len(FORMAT["padded-vocab"]) == 1)
+    for e in FORMAT["padded-vocab"]:
+        print(f"   padded-vocab: {FORMAT_GATE} {e['outcome']} | {e.get('reason', '')[:200]}", flush=True)
+        c.check(f"padded vocab: {FORMAT_GATE} Falsified", e["outcome"] == "Falsified", e["outcome"])
+        c.check(f"padded vocab: gguf_tokens {meas(e, 'gguf_tokens')} == {tokens}", meas(e, "gguf_tokens") == tokens)
+        c.check("padded vocab: gguf_vocab_row_mismatches == 1", meas(e, "gguf_vocab_row_mismatches") == 1)
 
 
 def smollm2(c):
