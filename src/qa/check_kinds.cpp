@@ -25,7 +25,7 @@ const std::vector<CheckKindInfo>& check_kinds() {
       {"trace_payload", "single", false, "the forward pass of a prompt is finite and not degenerate"},
       {"performance", "single", false, "decode throughput and latency percentiles"},
       {"perplexity", "single", false, "perplexity on a text corpus (llama-perplexity's windows), bits per byte"},
-      {"independent_consumer", "single", false, "llama.cpp (llama-cpp-python) loads the GGUF; its teacher-forced logits vs apr-qa's engine"},
+      {"independent_consumer", "single|pair", false, "llama.cpp (llama-cpp-python) loads the GGUF (a pair: the end of the chain); its teacher-forced logits vs apr-qa's engine"},
   };
   return k;
 }

@@ -26,7 +26,9 @@ FORMAT_GATE = "F-GGUF-FORMAT-001"  # gates/differential.yaml: token list length 
 BOUND = 1e-4  # gates/consumer.yaml
 
 C = Checks()
-FORMAT = {}
+FORMAT, CHAINS = {}, {}
+# With a snapshot directory: the GGUF written from APR, and the end of G -> A -> S -> G.
+CHAIN_GATES = ("F-CONSUMER-GGUF-002", "F-CONSUMER-GGUF-003")
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
 GATES = os.path.join(WORK, "gates")
@@ -51,7 +53,7 @@ differential_tests:
     prompt: "What is 2+2?"
     max_tokens: 8
     tolerance: 1e-6
-    gates: [F-CONSUMER-GGUF-001]
+    gates: [F-CONSUMER-GGUF-001, F-CONSUMER-GGUF-002, F-CONSUMER-GGUF-003]
   format_validation:
     enabled: true
     gates: [F-GGUF-FORMAT-001]
@@ -73,6 +75,7 @@ def run_gate(tag, model, formats="gguf", env=None):
                        capture_output=True, text=True, env=e, timeout=1200)
     ev = json.load(open(os.path.join(out, "evidence.json")))
     FORMAT[tag] = [x for x in ev if x["gate_id"] == FORMAT_GATE]
+    CHAINS[tag] = [x for x in ev if x["gate_id"] in CHAIN_GATES]
     return r.returncode, [x for x in ev if x["gate_id"] == GATE], r.stdout + r.stderr
 
 
@@ -98,6 +101,11 @@ def corroborated(c, tag, model, formats="gguf"):
                 meas(e, "max_rel_logit_diff") is not None and meas(e, "max_rel_logit_diff") <= BOUND)
         c.check(f"{tag}: no argmax mismatch", meas(e, "argmax_mismatches") == 0)
         c.check(f"{tag}: positions compared", (meas(e, "positions_compared") or 0) >= 2)
+    if "safetensors" in formats:
+        c.eq(sorted(x["gate_id"] for x in CHAINS[tag]), list(CHAIN_GATES), f"{tag}: the chain GGUFs' consumer gates")
+        for e in CHAINS[tag]:
+            show(f"{tag} {e['gate_id']}", e)
+            c.check(f"{tag}: {e['gate_id']} Corroborated", e["outcome"] == "Corroborated", e.get("reason", ""))
     c.check(f"{tag}: one {FORMAT_GATE} entry", len(FORMAT[tag]) == 1)
     for e in FORMAT[tag]:
         print(f"   {tag}: {FORMAT_GATE} {e['outcome']} gguf_tokens={meas(e, 'gguf_tokens')} "
@@ -127,6 +135,10 @@ def qk_fault(c):
         c.check(f"qk fault: max_rel_logit_diff {meas(e, 'max_rel_logit_diff')} > 100 x {BOUND}",
                 (meas(e, "max_rel_logit_diff") or 0) > 100 * BOUND)
         c.check("qk fault: the reason names max_rel_logit_diff", "max_rel_logit_diff" in e.get("reason", ""), e.get("reason"))
+    c.eq(sorted(x["gate_id"] for x in CHAINS["qk-unpermuted"]), list(CHAIN_GATES), "qk fault: the chain GGUFs' consumer gates")
+    for e in CHAINS["qk-unpermuted"]:
+        show(f"qk-unpermuted {e['gate_id']}", e)
+        c.check(f"qk fault: {e['gate_id']} Falsified", e["outcome"] == "Falsified", e["outcome"])
 
 
 def pad_vocab(src, dst, extra=16):
