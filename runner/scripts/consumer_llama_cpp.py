@@ -4,7 +4,7 @@ Run by the check kind `independent_consumer` (src/qa/checks/independent_consumer
 this file and runs it with the configured Python (APR_QA_PYTHON, else the build's oracle venv,
 else python3) in a child process with a timeout:
 
-    python consumer_llama_cpp.py MODEL.gguf IDS LOGITS_OUT
+    python consumer_llama_cpp.py MODEL.gguf IDS LOGITS_OUT [TEXTS_JSON]
 
 IDS is a comma-separated list of token ids (apr-qa's tokenization of the gate prompt plus its
 greedy continuation), possibly empty: then the model is only loaded. llama.cpp computes the logits
@@ -13,7 +13,9 @@ on the file itself (LOGITS_OUT.native) and on an F32 view of it that llama.cpp's
 writes (llama_model_quantize to ALL_F32, which dequantizes every tensor with llama.cpp's code) into
 LOGITS_OUT.f32view.gguf, deleted afterwards (LOGITS_OUT). The F32 view takes llama.cpp's quantized
 matmuls, which round activations to Q8, out of the comparison, so that it can be tight. Logits are
-float32 little-endian, positions x n_vocab. The last line of stdout is one JSON object:
+float32 little-endian, positions x n_vocab. TEXTS_JSON, a JSON list of strings, is tokenized with
+llama.cpp's own tokenizer (the model's add-BOS setting, special tokens not parsed) into
+"tokenizations". The last line of stdout is one JSON object:
   {"available": false, "why": "..."}                 llama_cpp cannot be imported (the gate is Skipped)
   {"available": true, "loads": false, "error": "..."} llama.cpp refuses the file (its log is on stderr)
   {"available": true, "loads": true, "n_vocab": V, "positions": N, "version": "...", "f32_view": true}
@@ -25,10 +27,11 @@ import sys
 
 
 def main(argv):
-    if len(argv) != 4:
-        print(json.dumps({"available": False, "why": "usage: consumer_llama_cpp.py MODEL IDS LOGITS_OUT"}))
+    if len(argv) not in (4, 5):
+        print(json.dumps({"available": False, "why": "usage: consumer_llama_cpp.py MODEL IDS LOGITS_OUT [TEXTS_JSON]"}))
         return 2
     path, ids_arg, out = argv[1], argv[2], argv[3]
+    texts = json.loads(argv[4]) if len(argv) == 5 else []
     try:
         import llama_cpp
         import numpy as np
@@ -48,6 +51,7 @@ def main(argv):
     n_vocab = int(llm.n_vocab())
     result = {"available": True, "loads": True, "n_vocab": n_vocab, "positions": len(ids),
               "version": getattr(llama_cpp, "__version__", "")}
+    result["tokenizations"] = [llm.tokenize(t.encode("utf-8"), add_bos=True, special=False) for t in texts]
     if not ids:
         print(json.dumps(result))
         return 0

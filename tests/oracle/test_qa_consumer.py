@@ -1,7 +1,8 @@
 """The independent-consumer gate F-CONSUMER-GGUF-001 (gates/consumer.yaml, check kind
 independent_consumer): `apr-qa run` with the built-in catalogue's consumer gates only (--gates-dir)
 on tiny playbooks. Corroborated on the tiny llama and qwen2 fixtures (snapshot input, GGUF made by
-apr-qa's converter) and on the real SmolLM2-135M-Instruct Q4_1 GGUF; Falsified when the llama Q/K
+apr-qa's converter; with them F-CONSUMER-GGUF-002/003 on the GGUF written from APR and the round
+trip's), on a Q4_1 GGUF, on the Qwen2.5-0.5B-shaped fixture cut to one layer (real tokenizer), and on the real SmolLM2-135M-Instruct Q4_1 GGUF; Falsified when the llama Q/K
 permutation is skipped on GGUF export *and* import (APR_QA_FAULT=gguf_qk_unpermuted: apr-qa agrees
 with itself, llama.cpp does not), and on a GGUF whose token list is longer than token_embd's rows
 (written here with gguf-py; llama.cpp refuses it: consumer_loads = 0). F-GGUF-FORMAT-001 (token
@@ -100,6 +101,7 @@ def corroborated(c, tag, model, formats="gguf"):
         c.check(f"{tag}: max_rel_logit_diff {meas(e, 'max_rel_logit_diff')} <= {BOUND}",
                 meas(e, "max_rel_logit_diff") is not None and meas(e, "max_rel_logit_diff") <= BOUND)
         c.check(f"{tag}: no argmax mismatch", meas(e, "argmax_mismatches") == 0)
+        c.check(f"{tag}: llama.cpp tokenizes the prompt and the probe alike", meas(e, "tokenization_mismatches") == 0)
         c.check(f"{tag}: positions compared", (meas(e, "positions_compared") or 0) >= 2)
     if "safetensors" in formats:
         c.eq(sorted(x["gate_id"] for x in CHAINS[tag]), list(CHAIN_GATES), f"{tag}: the chain GGUFs' consumer gates")
@@ -122,6 +124,13 @@ def fixtures(c):
     q = os.path.join(WORK, "llama-q4_1.gguf")
     apr("convert", os.path.join(WORK, "llama"), q, "--to", "gguf", "--quantize", "q4_1")
     corroborated(c, "fixture-llama-q4_1", q)
+    # The real Qwen2.5 tokenizer (BF16, the 0.5B shape cut to one layer): the non-ASCII probe.
+    d = os.path.join(WORK, "qwen2.5")
+    apr("fixture", "--arch", "qwen2", "--preset", "qwen2.5-0.5b", "--layers", "1", "-o", d)
+    g = os.path.join(WORK, "qwen2.5.gguf")
+    apr("convert", d, g, "--to", "gguf")
+    shutil.rmtree(d)
+    corroborated(c, "fixture-qwen2.5-1-layer", g)
 
 
 def qk_fault(c):

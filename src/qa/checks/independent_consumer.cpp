@@ -10,6 +10,8 @@
 //   max_rel_logit_diff   max over positions of max|Δlogit| / max|logit of apr-qa|
 //   argmax_mismatches    positions whose argmax differs
 //   max_abs_logit_diff, positions_compared (recorded)
+//   tokenization_mismatches  texts (the gate prompt and a non-ASCII probe: decomposed accents, CJK,
+//                            emoji) that llama.cpp's tokenizer encodes to other ids than apr-qa's
 // When no Python or no llama_cpp module is available the check is skipped with that reason (never
 // passed); when apr-qa's engine cannot run the file the logit measurements are not measured.
 #include <fcntl.h>
@@ -99,11 +101,18 @@ CheckOutput independent_consumer(const json& p) {
   const std::int64_t timeout_ms = p.value("timeout_s", std::int64_t{300}) * 1000;
 
   // apr-qa's side first: the tokens both consumers are fed come from it.
+  // Texts both tokenizers encode: the prompt, and a probe a dropped normalizer or a byte-level
+  // mapping bug changes ("cafe" + U+0301 decomposed, precomposed "café", CJK, emoji).
+  const std::vector<std::string> texts = {prompt, "cafe\u0301 caf\u00e9 \u65e5\u672c\u8a9e \U0001F642 na\u00efve"};
   std::optional<TeacherForced> ref;
+  std::vector<std::vector<std::int32_t>> our_tokens;
   std::string ref_error;
   try {
-    ref = compute_teacher_forced(load(model), prompt, max_tokens);
+    auto e = make_engine(load(model));
+    ref = compute_teacher_forced(*e, prompt, max_tokens);
+    for (const auto& t : texts) our_tokens.push_back(e->tokenizer()->encode(t));
   } catch (const Error& e) {
+    ref.reset();
     ref_error = e.what();
   }
   const std::vector<std::int32_t> ids = ref ? ref->sequence() : std::vector<std::int32_t>{};
@@ -116,7 +125,7 @@ CheckOutput independent_consumer(const json& p) {
     if (!s) throw io_error("cannot write the consumer script").at_path(script.string());
   }
   const std::string py = consumer_python();
-  ChildProcess child({py, script.string(), model, fmt::format("{}", fmt::join(ids, ",")), logits.string()},
+  ChildProcess child({py, script.string(), model, fmt::format("{}", fmt::join(ids, ",")), logits.string(), json(texts).dump()},
                      tmp.path / "stdout", tmp.path / "stderr", timeout_ms);
   std::optional<ProcessEnd> end;
   while (!(end = child.poll())) std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -155,7 +164,7 @@ CheckOutput independent_consumer(const json& p) {
   const bool loads = r.is_object() && r.value("loads", false);
   auto not_compared = [&](const std::string& why) {
     for (const char* n : {"max_rel_logit_diff", "argmax_mismatches", "max_abs_logit_diff", "native_max_rel_logit_diff",
-                          "native_argmax_mismatches", "positions_compared"})
+                          "native_argmax_mismatches", "positions_compared", "tokenization_mismatches"})
       o.not_measured(n, why);
   };
   if (!ref) {
@@ -165,6 +174,21 @@ CheckOutput independent_consumer(const json& p) {
   if (!loads) {
     not_compared("llama.cpp does not load the file");
     return o;
+  }
+  {
+    const json tz = r.value("tokenizations", json::array());
+    if (!tz.is_array() || tz.size() != texts.size()) {
+      o.not_measured("tokenization_mismatches", "llama.cpp returned no tokenization of the probe texts");
+    } else {
+      double mism = 0;
+      for (std::size_t i = 0; i < texts.size(); ++i)
+        if (tz[i].get<std::vector<std::int32_t>>() != our_tokens[i]) {
+          mism += 1;
+          o.output += fmt::format("tokenization of '{}': llama.cpp [{}], apr-qa [{}]\n", texts[i],
+                                  fmt::join(tz[i].get<std::vector<std::int32_t>>(), ","), fmt::join(our_tokens[i], ","));
+        }
+      o.add("tokenization_mismatches", mism);
+    }
   }
   const std::int64_t V = r.value("n_vocab", std::int64_t{0});
   if (r.contains("error")) {
@@ -223,7 +247,7 @@ CheckOutput independent_consumer(const json& p) {
     o.add("max_rel_logit_diff", d.max_rel);
     o.add("argmax_mismatches", static_cast<double>(d.argmax_mismatches));
     o.add("max_abs_logit_diff", d.max_abs);
-    o.output = fmt::format(
+    o.output += fmt::format(
         "llama.cpp {} ({}) vs apr-qa on {} positions of '{}': F32 view max_rel_logit_diff {:.3g}, argmax_mismatches {}; "
         "on the file itself {:.3g}, {}\n",
         r.value("version", ""), py, P, prompt, d.max_rel, d.argmax_mismatches, native.max_rel, native.argmax_mismatches);
