@@ -46,6 +46,13 @@ static void read_switches() {
   s.no_copy_file_range = on("APR_QA_NO_COPY_FILE_RANGE");
   s.no_shared_runs = on("APR_QA_NO_SHARED_RUNS");
   if (const char* v = std::getenv("APR_QA_SERVE_EXE"); v && *v) s.serve_exe = v;
+  if (const char* v = std::getenv("APR_QA_PYTHON"); v && *v) s.python = v;
+  if (const char* v = std::getenv("APR_QA_FAULT"); v && *v) {
+    if (std::strcmp(v, "gguf_qk_unpermuted") != 0)
+      throw apr::validation_error(std::string("APR_QA_FAULT: expected gguf_qk_unpermuted, found '") +
+                                  std::string(v).substr(0, 40) + "'");
+    s.fault = v;
+  }
   if (const char* v = std::getenv("APR_QA_SERVE_HEALTH_TIMEOUT_MS"); v && *v) {
     char* end = nullptr;
     long long x = std::strtoll(v, &end, 10);

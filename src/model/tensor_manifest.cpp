@@ -5,6 +5,7 @@
 #include <charconv>
 #include <string>
 
+#include "core/switches.hpp"
 #include "model/arch_traits.hpp"
 
 namespace apr::model {
@@ -89,6 +90,10 @@ std::optional<std::string> gguf_to_hf_name(std::string_view gguf) {
 
 std::vector<TensorSpec> tensor_manifest(const ModelConfig& c) {
   const ArchTraits& t = arch_traits(c.arch);
+  // A planted fault for the gate tests (APR_QA_FAULT=gguf_qk_unpermuted, core/switches.hpp): the
+  // GGUF writer and reader both skip the Q/K permutation, so apr-qa agrees with itself and only an
+  // independent consumer (llama.cpp) can tell.
+  const bool permutes = t.gguf_permutes_qk && switches().fault != "gguf_qk_unpermuted";
   // Backstop for callers that did not run check_layer_count: no real decoder has 4096 layers.
   if (c.layers < 0 || c.layers > kMaxManifestLayers)
     throw validation_error("config num_hidden_layers: expected 0.." + std::to_string(kMaxManifestLayers) + ", found " +
@@ -99,7 +104,7 @@ std::vector<TensorSpec> tensor_manifest(const ModelConfig& c) {
     auto g = hf_to_gguf_name(hf);
     if (!g) throw internal_error("manifest tensor '" + hf + "' has no GGUF name");
     out.push_back({std::move(hf), std::move(*g), std::move(shape), required,
-                   t.gguf_permutes_qk ? perm : RowPermute::none});
+                   permutes ? perm : RowPermute::none});
   };
   const std::int64_t qdim = c.heads * c.head_dim, kvdim = c.kv_heads * c.head_dim;
   add("model.embed_tokens.weight", {c.vocab, c.hidden}, true, RowPermute::none);

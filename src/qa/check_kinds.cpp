@@ -27,6 +27,7 @@ const std::vector<CheckKindInfo>& check_kinds() {
       {"perplexity", "single", false, "perplexity on a text corpus (llama-perplexity's windows), bits per byte"},
       {"quantization_quality", "quantization", false,
        "a quantized variant of the source against the source: KL divergence, top-1 agreement, perplexity change"},
+      {"independent_consumer", "single|pair", false, "llama.cpp (llama-cpp-python) loads the GGUF (a pair: the end of the chain); its teacher-forced logits vs apr-qa's engine"},
   };
   return k;
 }

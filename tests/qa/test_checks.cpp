@@ -141,4 +141,29 @@ TEST_CASE("shared inference run: read back for k tokens equals a k-token run, bi
   auto j = json::parse(in);
   CHECK(j.contains("error"));
 }
+
+TEST_CASE("idempotency: a file beside the model that differs or exists on one side only is counted") {
+  const fs::path d = fs::path(APR_QA_BINARY_DIR) / "tests/qa_work/checks/idempotency";
+  fs::remove_all(d);
+  fs::create_directories(d / "a");
+  fs::create_directories(d / "b");
+  auto put = [](const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; };
+  put(d / "a/model.safetensors", "same bytes");
+  put(d / "b/model.safetensors", "same bytes");
+  put(d / "a/config.json", "{\"x\": 1}");
+  put(d / "b/config.json", "{\"x\": 1}");
+  const json p = {{"a", (d / "a/model.safetensors").string()}, {"b", (d / "b/model.safetensors").string()}};
+  auto o = checks::idempotency(p);
+  CHECK(find(o, "bytes_differing")->value == 0);
+  CHECK(find(o, "other_files_compared")->value == 1);
+  CHECK(find(o, "other_files_differing")->value == 0);
+  put(d / "b/config.json", "{\"x\": 2}");          // a timestamp-like difference in a sidecar
+  put(d / "a/tokenizer.json", "{}");                // written by one conversion only
+  o = checks::idempotency(p);
+  CHECK(find(o, "bytes_differing")->value == 0);
+  CHECK(find(o, "other_files_compared")->value == 2);
+  CHECK(find(o, "other_files_differing")->value == 2);
+  CHECK(o.output.find("config.json") != std::string::npos);
+}
+
 #endif

@@ -20,8 +20,8 @@ TEST_CASE("built-in catalogue covers the required gates") {
   std::vector<std::string> ids = {
       "G0-FORMAT-APR-001", "G0-FORMAT-GGUF-001", "G0-VALIDATE-001", "G0-TENSOR-001", "G0-INTEGRITY-CONFIG",
       "G0-INTEGRITY-LAYERS", "G0-INTEGRITY-HIDDEN", "G0-INTEGRITY-VOCAB", "G0-LAYOUT-001", "G2-BASIC", "G3-STABLE",
-      "F-CONV-RT-BYTE-001", "F-CONV-IDEM-001", "F-CONV-COM-001", "F-CONV-CARD-001", "F-CONV-NAME-001", "F-LAYOUT-002",
-      "F-ROSETTA-INF-001", "F-ROSETTA-INF-003", "F-TRACE-PAYLOAD-001"};
+      "F-CONV-RT-BYTE-001", "F-CONV-IDEM-001", "F-CONV-IDEM-002", "F-CONV-IDEM-003", "F-CONV-COM-001", "F-CONV-CARD-001", "F-CONV-NAME-001", "F-LAYOUT-002",
+      "F-ROSETTA-INF-001", "F-ROSETTA-INF-003", "F-TRACE-PAYLOAD-001", "F-CONSUMER-GGUF-001", "F-GGUF-FORMAT-001"};
   for (int i = 1; i <= 6; ++i) ids.push_back("F-A" + std::to_string(i) + "-001");
   for (const char* p : {"G-A", "A-G", "G-S", "S-G", "A-S", "S-A"}) ids.push_back(std::string("F-CONV-") + p);
   for (int i = 1; i <= 4; ++i) ids.push_back("F-CONV-RT-00" + std::to_string(i));

@@ -60,7 +60,9 @@ TEST_CASE("seed playbook + directory input: conversion suite DAG") {
     CHECK(gate_nodes[g] == 2);  // cpu and gpu
     CHECK(gate_skipped[g] == 1);
   }
-  CHECK(gate_nodes["F-CONV-IDEM-001"] == 1);
+  CHECK(gate_nodes["F-CONV-IDEM-001"] == 1);  // replicas of G->A, S->G and G->S: every target format
+  CHECK(gate_nodes["F-CONV-IDEM-002"] == 1);
+  CHECK(gate_nodes["F-CONV-IDEM-003"] == 1);
   CHECK(gate_nodes["F-CONV-RT-BYTE-001"] == 1);
   CHECK(gate_nodes["F-GOLDEN-RULE-001"] == 1);
   CHECK(gate_nodes["F-A1-001"] == 10);
@@ -69,7 +71,7 @@ TEST_CASE("seed playbook + directory input: conversion suite DAG") {
   CHECK(gate_nodes["F-TRACE-PAYLOAD-001"] == 1);
   CHECK(gate_nodes["G0-FORMAT-APR-001"] == 1);
   // Conversions are shared: S->A, S->G (workspace), G->A, A->G, G->S, A->S, the chains' later hops,
-  // and one IDEM replica; far fewer than one per gate.
+  // and one IDEM replica per target format; far fewer than one per gate.
   CHECK(converts >= 8);
   CHECK(converts <= 16);
   // Shared inference runs: one infer node per (artifact, prompt); every logit-comparing gate

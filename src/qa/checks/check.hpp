@@ -50,6 +50,11 @@ ArtifactRef describe_artifact(const std::string& path, const std::string& format
 // A CheckOutput that says the check needs a library this build lacks.
 CheckOutput needs(const char* what);
 
+// The independent consumer's Python script (runner/scripts/consumer_llama_cpp.py, compiled in) and
+// the oracle venv's Python this build was configured with (CMake APR_QA_PYTHON; "" when none).
+const char* consumer_llama_cpp_script();
+const char* build_python();
+
 // Shared by the run/chat/serve cells: judges `text` generated for `prompt` with the node's oracle
 // (params "oracle", "oracle_config") and records generated_tokens (>= 1 token) and oracle_pass
 // (>= 1). Returns the oracle's one-line verdict for the output text.
@@ -76,5 +81,6 @@ CheckOutput trace_payload(const nlohmann::json&);
 CheckOutput performance(const nlohmann::json&);
 CheckOutput perplexity(const nlohmann::json&);  // model sanity: perplexity on a text corpus
 CheckOutput quantization_quality(const nlohmann::json&);  // a quantized variant against its reference
+CheckOutput independent_consumer(const nlohmann::json&);  // llama.cpp loads the GGUF, logits vs apr-qa's engine
 
 }  // namespace apr::qa::checks

@@ -28,6 +28,7 @@ const std::map<std::string, CheckFn>& check_table() {
       {"performance", performance},
       {"perplexity", perplexity},
       {"quantization_quality", quantization_quality},
+      {"independent_consumer", independent_consumer},
   };
   return t;
 }

@@ -2,18 +2,54 @@
 // scan and statistics of one artifact against the reference format's (a different file; never
 // the artifact itself). APR header checks are
 // measured by opening the artifact with the APR reader (magic, version, header and footer CRC,
-// dtype bytes) and by checking every tensor's absolute data offset for 64-byte alignment.
+// dtype bytes) and by checking every tensor's absolute data offset for 64-byte alignment. GGUF
+// format rules llama.cpp enforces at load are measured on the file itself (the GGUF reader, before
+// any canonical import could pad or trim): the token list has exactly as many entries as
+// token_embd (and an untied output) has rows — llama.cpp refuses the file otherwise.
 #include <cmath>
 #include <filesystem>
+
+#include <fmt/format.h>
 
 #include "qa/checks/check.hpp"
 #include "qa/checks/tensor_compare.hpp"
 #ifdef APR_QA_CHECKS_REAL
 #include "formats/apr.hpp"
+#include "formats/gguf.hpp"
 #include "tensor/dequantize.hpp"
 #endif
 
 namespace apr::qa::checks {
+
+#ifdef APR_QA_CHECKS_REAL
+// gguf_tokens (entries of tokenizer.ggml.tokens) and gguf_vocab_row_mismatches (how many of
+// token_embd.weight and output.weight have a row count other than gguf_tokens).
+static void measure_gguf_vocab(CheckOutput& o, const std::string& path) {
+  auto r = gguf::Reader::open(path);
+  if (!r.ok()) {
+    for (const char* n : {"gguf_tokens", "gguf_vocab_row_mismatches"})
+      o.not_measured(n, std::string("the GGUF reader refuses the file: ") + r.error().what());
+    return;
+  }
+  const gguf::Value* tokens = r->find("tokenizer.ggml.tokens");
+  if (!tokens || tokens->type != gguf::ValueType::ARRAY) {
+    for (const char* n : {"gguf_tokens", "gguf_vocab_row_mismatches"})
+      o.not_measured(n, "the GGUF has no tokenizer.ggml.tokens array");
+    return;
+  }
+  const auto n = static_cast<std::int64_t>(tokens->array_size());
+  double mismatches = 0;
+  for (const char* name : {"token_embd.weight", "output.weight"}) {
+    const gguf::TensorInfo* t = r->find_tensor(name);
+    if (!t) continue;  // output.weight is absent when tied; token_embd's absence is the manifest gates' business
+    const std::int64_t rows = t->shape.empty() ? 0 : t->shape.front();
+    o.output += ::fmt::format("GGUF {}: {} rows, tokenizer.ggml.tokens: {} entries\n", name, rows, n);
+    if (rows != n) mismatches += 1;
+  }
+  o.add("gguf_tokens", static_cast<double>(n));
+  o.add("gguf_vocab_row_mismatches", mismatches);
+}
+#endif
 
 CheckOutput differential_fingerprint(const nlohmann::json& p) {
 #ifndef APR_QA_CHECKS_REAL
@@ -21,6 +57,7 @@ CheckOutput differential_fingerprint(const nlohmann::json& p) {
   return needs("apr_convert");
 #else
   CheckOutput o;
+  if (p.value("format", "") == "gguf") measure_gguf_vocab(o, p.at("model").get<std::string>());
   auto m = load(p.at("model").get<std::string>());
   std::size_t nonfinite = 0;
   std::vector<float> row;
