@@ -194,7 +194,7 @@ nlohmann::json shard_manifest(const Plan& plan, const Partition& p, int k, const
           {"model", plan.model_org + "/" + plan.model_name},
           {"tier", plan.tier},
           {"model_input", plan.input},
-          {"model_path", model_path},
+          {"model_path", model_path.empty() ? plan.input : model_path},
           {"shard", fmt::format("{}/{}", k, p.n)},
           {"k", k},
           {"n", p.n},
