@@ -71,7 +71,6 @@ for n in 2 3; do
   python3 "$SRC/tests/e2e/same_record.py" "$WORK/single/evidence.json" "$WORK/n$n/merged/evidence.json" || fail "N=$n: merged != single"
   grep -q '"complete": true' "$WORK/n$n/merged/merge.json" || fail "N=$n: merge.json not complete"
   for f in mqs.json report.html junit.xml summary.md; do [ -f "$WORK/n$n/merged/$f" ] || fail "N=$n: no $f"; done
-  tail -1 "$WORK/single.log" > /dev/null
   [ "$(grep -E '^(NOT )?CERTIFIED|^PROVISIONAL' "$WORK/merge.$n.log")" = "$(grep -E '^(NOT )?CERTIFIED|^PROVISIONAL' "$WORK/single.log")" ] \
     || fail "N=$n: verdict lines differ"
 done
@@ -97,6 +96,33 @@ set +e; "$APR" merge "$WORK/resumed" "$S/s1" "$S/s2" "$S/s3" > "$WORK/resumed.lo
 grep -q '"complete": true' "$WORK/resumed/merge.json" || fail "resumed: not complete"
 python3 "$SRC/tests/e2e/same_record.py" "$WORK/single/evidence.json" "$WORK/resumed/evidence.json" || fail "resumed merge != single"
 echo "ok: a cut journal and a missing shard are reported (exit 3); resume completes the record"
+
+# certify --from-merged (the Slurm driver's final job): refused for an incomplete merge (exit 3, no
+# record), and records a complete one equal to the single run.
+mkdir -p "$WORK/certs"
+cat > "$WORK/certs/models.yaml" <<'YAML'
+version: 1
+models:
+  - id: test/tiny-qwen2
+    family: qwen2
+    parameters: 2M
+    size_category: tiny
+    source:
+      fixture: {arch: qwen2, preset: tiny, seed: 0}
+    nightly: smoke
+    tiers:
+      smoke: ../pb.yaml
+YAML
+fm() { "$APR" certify test/tiny-qwen2 --tier smoke -o "$WORK/certs" --cache "$WORK/cache" --from-merged "$1"; }
+set +e; fm "$WORK/cut" > "$WORK/fm-cut.log" 2>&1; rc=$?; set -e
+[ "$rc" -eq 3 ] || { cat "$WORK/fm-cut.log"; fail "certify --from-merged of an incomplete merge: exit $rc, expected 3"; }
+grep -q 'the merge is incomplete' "$WORK/fm-cut.log" || fail "--from-merged refusal does not say why"
+[ ! -e "$WORK/certs/test/tiny-qwen2/smoke" ] || fail "an incomplete merge wrote a record"
+set +e; fm "$WORK/resumed" > "$WORK/fm.log" 2>&1; rc=$?; set -e
+[ "$rc" -le 1 ] || { cat "$WORK/fm.log"; fail "certify --from-merged of a complete merge: exit $rc"; }
+python3 "$SRC/tests/e2e/same_record.py" "$WORK/single/evidence.json" "$WORK/certs/test/tiny-qwen2/smoke/evidence.json" \
+  || fail "the record written from the merge differs from the single run"
+echo "ok: certify --from-merged refuses an incomplete merge and records a complete one"
 
 # 4. usage errors.
 set +e
