@@ -7,7 +7,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <fstream>
+
 #include "cert/obtain.hpp"
+#include "core/atomic_file.hpp"
 #include "cert/record.hpp"
 #include "cert/registry.hpp"
 #include "command.hpp"
@@ -27,6 +30,7 @@ struct CertifyArgs {
   bool all = false, dry_run = false, check = false, verbose = false;
   std::string tier = "nightly";
   std::string out = "certifications", registry, cache, python, gates_dir;
+  std::string plan_shards, from_merged;  // runner/slurm: list the runs to shard; record a merged run
   int jobs = 0;
 };
 
@@ -114,6 +118,57 @@ int certify(const CertifyArgs& a) {
   for (auto& j : jobs) j.obtained = apr::cert::obtain_model(*j.model, oo);
 
   int worst = apr::cli::kExitOk;
+  // Writes the record of job j from a finished run's evidence.json; returns the job's exit code.
+  auto record = [&](const Job& j, const fs::path& ev) {
+    apr::cert::RecordContext ctx;
+    ctx.model = j.model;
+    ctx.tier = j.tier;
+    ctx.date = apr::qa::utc_timestamp_now();
+    ctx.model_sha256 = j.obtained.sha256;
+    ctx.sha256_verified = j.obtained.sha256_verified;
+    auto dir = apr::cert::write_record(out, ctx, ev);
+    auto entries = apr::qa::read_evidence_file(dir / "evidence.json");
+    auto v = apr::qa::compute_verdict(entries, j.tier);
+    std::printf("%s %s: %s\n  record: %s\n", j.model->id.c_str(), j.tier.c_str(), apr::qa::headline(v).c_str(),
+                fs::absolute(dir).c_str());
+    return v.certified() ? apr::cli::kExitOk : apr::cli::kExitFailed;
+  };
+  if (!a.plan_shards.empty()) {
+    // One line per certification for runner/slurm/certify-slurm.sh: its array tasks run
+    // `run --shard` of each line; the models are obtained here, into the (shared) cache.
+    std::string tsv;
+    for (const auto& j : jobs)
+      tsv += fmt::format("{}\t{}\t{}\t{}\n", j.model->id, j.tier, fs::absolute(j.playbook).string(),
+                         fs::absolute(j.obtained.path).string());
+    apr::write_file_atomic(a.plan_shards, tsv);
+    std::printf("%zu certification%s: %s\n", jobs.size(), jobs.size() == 1 ? "" : "s", a.plan_shards.c_str());
+    return apr::cli::kExitOk;
+  }
+  if (!a.from_merged.empty()) {
+    // The record of a run done elsewhere (`apr-qa merge` of its shards): only a complete merge.
+    if (jobs.size() != 1)
+      throw apr::validation_error("--from-merged records one certification: name exactly one model");
+    fs::path dir = a.from_merged;
+    std::ifstream in(dir / "merge.json");
+    auto m = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
+    auto same_file = [](const std::string& a, const fs::path& b) {
+      std::error_code ec;
+      return !a.empty() && fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+    };
+    if (!m.is_object() || !m.value("complete", false) || !same_file(m.value("playbook", ""), jobs[0].playbook)) {
+      std::fprintf(stderr, "apr-qa certify: %s: %s; no record written (the previous one is kept)\n",
+                   (dir / "merge.json").c_str(),
+                   !m.is_object() ? "missing or unreadable (run `apr-qa merge` first)"
+                   : !m.value("complete", false) ? "the merge is incomplete (shards missing; see its \"missing\")"
+                                                 : ("the merge ran " + m.value("playbook", std::string("?")) + ", not " +
+                                                    jobs[0].playbook.string() + " (tier " + jobs[0].tier + ")").c_str());
+      return apr::cli::kExitEnvironment;
+    }
+    worst = record(jobs[0], dir / "evidence.json");
+    apr::cert::write_index(*reg, out);
+    std::printf("index: %s, %s\n", fs::absolute(out / "models.csv").c_str(), fs::absolute(out / "README.md").c_str());
+    return worst;
+  }
   for (const auto& j : jobs) {
     fs::path work = oo.cache_dir / "certify" / "work" / j.model->id / j.tier;
     fs::remove_all(work);
@@ -143,17 +198,7 @@ int certify(const CertifyArgs& a) {
       worst = std::max(worst, apr::cli::kExitEnvironment);
       continue;
     }
-    apr::cert::RecordContext ctx;
-    ctx.model = j.model;
-    ctx.tier = j.tier;
-    ctx.date = apr::qa::utc_timestamp_now();
-    ctx.model_sha256 = j.obtained.sha256;
-    ctx.sha256_verified = j.obtained.sha256_verified;
-    auto dir = apr::cert::write_record(out, ctx, ev);
-    auto entries = apr::qa::read_evidence_file(dir / "evidence.json");
-    auto v = apr::qa::compute_verdict(entries, j.tier);
-    std::printf("%s: %s\n  record: %s\n", label.c_str(), apr::qa::headline(v).c_str(), fs::absolute(dir).c_str());
-    if (!v.certified()) worst = std::max(worst, apr::cli::kExitFailed);
+    worst = std::max(worst, record(j, ev));
   }
   apr::cert::write_index(*reg, out);
   std::printf("index: %s, %s\n", fs::absolute(out / "models.csv").c_str(), fs::absolute(out / "README.md").c_str());
@@ -187,6 +232,14 @@ const bool registered = apr::cli::register_command({
                    "Re-derive mqs.json of every record, models.csv and the README table from the committed evidence and "
                    "history; exit 1 if any differs");
       sub.add_flag("-v,--verbose", a->verbose, "Show each run's progress");
+      sub.add_option("--plan-shards", a->plan_shards,
+                     "Slurm driver (runner/slurm): obtain the selected models and write FILE, one line per certification "
+                     "(id, tier, playbook, model path, tab-separated); run nothing")
+          ->group("Scale-out");
+      sub.add_option("--from-merged", a->from_merged,
+                     "Slurm driver: write the record of ONE model and tier from DIR, an `apr-qa merge` folder, instead "
+                     "of running; refused (exit 3) unless DIR/merge.json is complete and of that model's tier playbook")
+          ->group("Scale-out");
       sub.footer(
           "Each certification runs with --failure-policy collect-all in <cache>/certify/work/ (artifacts stay there),\n"
           "then replaces its record folder whole and appends one line to its history.jsonl. A bad registry entry\n"

@@ -12,7 +12,7 @@ struct RunArgs {
   bool verbose = false, quiet = false;
   long long timeout = 0;
   std::string worker;
-  std::string model_path, dot;
+  std::string model_path, dot, shard;
 };
 
 const bool registered = apr::cli::register_command({
@@ -32,6 +32,10 @@ const bool registered = apr::cli::register_command({
           ->check(CLI::Range(1, 256));
       sub.add_flag("--dry-run", a->o.dry_run, "Print the DAG (nodes, dependencies, gates, artifact paths) and exit; runs nothing");
       sub.add_option("--dot", a->dot, "Write the DAG as Graphviz to this file");
+      sub.add_option("--shard", a->shard,
+                     "K/N: run only shard K of N (1-based): whole conversion groups, balanced by estimated cost; the "
+                     "resolve node runs in every shard. Writes <output>/shard.json; combine with `apr-qa merge` "
+                     "(docs/scale-out.md). With --dry-run: print the shard");
       sub.add_flag("--resume", a->o.resume, "Continue from <output>/evidence.jsonl: journaled nodes are not rerun");
       sub.add_flag("--reuse-artifacts", a->o.reuse_artifacts,
                    "Reuse artifact files already at their content-keyed paths under <output>/artifacts instead of converting "
@@ -58,6 +62,7 @@ const bool registered = apr::cli::register_command({
         auto& o = a->o;
         if (!a->model_path.empty()) o.model_path = a->model_path;
         if (!a->dot.empty()) o.dot_file = a->dot;
+        if (!a->shard.empty()) o.shard = a->shard;
         if (!a->policy.empty()) o.failure_policy = a->policy;
         if (a->timeout > 0) o.timeout_ms = a->timeout;
         if (!a->worker.empty()) o.worker = {a->worker};

@@ -11,6 +11,7 @@ PKGS=(
   python3 python3-venv python3-pip python3-dev
   python3-numpy python3-jinja2 python3-regex python3-jsonschema python3-yaml
   python3-torch python3-requests
+  slurm-wlm munge   # tests/slurm/run.sh: a one-machine Slurm (docs/scale-out.md)
 )
 
 missing=()

@@ -94,7 +94,7 @@ struct Runner {
   std::map<std::size_t, std::unique_ptr<ChildProcess>> running;
   std::optional<std::string> stop_reason;
   ExecSummary summary;
-  std::size_t done = 0;
+  std::size_t done = 0, total = 0;  // total: the nodes this run owns (all, or a shard's)
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
 
   std::filesystem::path node_dir(const Node& n) const { return plan.out_dir / "nodes" / n.id; }
@@ -143,7 +143,7 @@ struct Runner {
       ev.reason = r->reason;
     }
     ev.done = done;
-    ev.total = plan.nodes.size();
+    ev.total = total;
     for (auto& [i, p] : running) ev.running.push_back(plan.nodes[i].id);
     ev.elapsed_s = elapsed();
     opts.progress(ev);
@@ -363,15 +363,18 @@ struct Runner {
     bool header_ok = false;
     for (const auto& j : recs) {
       if (j.value("type", "") == "header") {
-        if (j.value("signature", "") != plan.signature())
-          throw validation_error("journal was written for a different plan (playbook, model or gates changed); run without --resume")
+        if (j.value("signature", "") != journal_signature(plan, opts.shard))
+          throw validation_error(opts.shard.empty() || j.value("shard", "") == opts.shard
+                                     ? "journal was written for a different plan (playbook, model or gates changed); run without --resume"
+                                     : "journal was written for shard " + j.value("shard", std::string("(none)")) +
+                                           ", not " + opts.shard + "; run without --resume")
               .at_path(path.string());
         header_ok = true;
         continue;
       }
       if (!header_ok || j.value("type", "") != "node") continue;
       std::size_t i = plan.index_of(j.value("node", ""));
-      if (i >= plan.nodes.size()) continue;
+      if (i >= plan.nodes.size() || state[i] != 0) continue;  // unknown, another shard's, or a duplicate
       Record r;
       r.outcome = outcome_from_string(j.value("outcome", "")).value_or(Outcome::falsified);
       r.reason = j.value("reason", "");
@@ -398,14 +401,25 @@ struct Runner {
     std::filesystem::create_directories(plan.out_dir / "nodes");
     records.resize(plan.nodes.size());
     state.assign(plan.nodes.size(), 0);
+    total = plan.nodes.size();
+    if (!opts.only.empty()) {
+      // Nodes of other shards: done before the start, with no record and no journal line.
+      state.assign(plan.nodes.size(), 2);
+      for (std::size_t i : opts.only) state.at(i) = 0;
+      total = opts.only.size();
+    }
     auto jpath = plan.out_dir / "evidence.jsonl";
     bool fresh = !opts.resume || !std::filesystem::exists(jpath);
     if (!fresh) load_resume();
     journal = std::make_unique<Journal>(jpath, fresh);
-    if (fresh) journal->append({{"type", "header"}, {"signature", plan.signature()}, {"playbook", plan.playbook_name},
-                                {"nodes", plan.nodes.size()}, {"started", utc_timestamp_now()}, {"provenance", provenance(plan, cat)}});
+    if (fresh) {
+      json header = {{"type", "header"}, {"signature", journal_signature(plan, opts.shard)}, {"playbook", plan.playbook_name},
+                     {"nodes", total}, {"started", utc_timestamp_now()}, {"provenance", provenance(plan, cat)}};
+      if (!opts.shard.empty()) header["shard"] = opts.shard;
+      journal->append(header);
+    }
     int jobs = std::max(1, opts.jobs);
-    while (done < plan.nodes.size()) {
+    while (done < total) {
       if (g_interrupt) {
         summary.interrupted = true;
         for (auto& [i, p] : running) p->kill_now();
@@ -451,6 +465,10 @@ struct Runner {
 };
 
 }  // namespace
+
+std::string journal_signature(const Plan& plan, const std::string& shard) {
+  return shard.empty() ? plan.signature() : plan.signature() + " shard " + shard;
+}
 
 nlohmann::json provenance(const Plan& plan, const GateCatalogue& cat) {
   json settings = switch_settings();

@@ -44,6 +44,11 @@ struct ExecOptions {
   std::vector<std::string> worker;  // argv prefix; default {"/proc/self/exe", "__node"}
   bool resume = false;
   std::function<void(const ProgressEvent&)> progress;
+  // A shard (`run --shard K/N`, qa/shard.hpp): run only these node indices (empty: all). Every
+  // dependency of a listed node must be listed. `shard` ("K/N") is written into the journal
+  // header and its signature, so --resume refuses another shard's journal.
+  std::vector<std::size_t> only;
+  std::string shard;
 };
 
 struct ExecSummary {
@@ -61,6 +66,9 @@ struct ExecSummary {
 // the policy and timeout, and each catalogue gate as resolved (planned, or why not). Written into
 // the journal header and `<out>/provenance.json`.
 nlohmann::json provenance(const Plan& plan, const GateCatalogue& cat);
+
+// The journal header's signature of a run: the plan's, plus " shard K/N" for a shard.
+std::string journal_signature(const Plan& plan, const std::string& shard);
 
 ExecSummary execute_plan(const Plan& plan, const GateCatalogue& cat, const ExecOptions& opts);
 

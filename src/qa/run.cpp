@@ -18,6 +18,7 @@
 #include "qa/plan.hpp"
 #include "qa/playbook.hpp"
 #include "qa/report.hpp"
+#include "qa/shard.hpp"
 #include "qa/verdict.hpp"
 
 namespace apr::qa {
@@ -166,8 +167,15 @@ int run_playbook(const RunOptions& o) {
   auto policy = failure_policy_from_string(plan->failure_policy);
   if (!policy) throw validation_error("unknown failure policy '" + plan->failure_policy + "' (stop-on-first, stop-on-p0, collect-all, fail-fast)");
   if (o.dot_file) write_file_atomic(*o.dot_file, plan->dot());
+  std::optional<ShardSpec> shard;
+  std::optional<Partition> part;
+  if (o.shard) {
+    shard = parse_shard(*o.shard);
+    if (!shard) throw validation_error("--shard must be K/N with 1 <= K <= N (e.g. 2/3), found '" + *o.shard + "'");
+    part = partition_plan(*plan, shard->n, model_bytes_of(*plan));
+  }
   if (o.dry_run) {
-    std::fputs(plan->text().c_str(), stdout);
+    std::fputs(shard ? shard_text(*plan, *part, shard->k).c_str() : plan->text().c_str(), stdout);
     return 0;
   }
   for (const auto& w : plan->warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
@@ -177,11 +185,21 @@ int run_playbook(const RunOptions& o) {
   eo.policy = *policy;
   eo.worker = o.worker;
   eo.resume = o.resume;
+  if (shard) {
+    eo.only = shard_nodes(*part, shard->k);
+    eo.shard = shard->str();
+  }
   Progress prog{o};
   eo.progress = [&prog](const ProgressEvent& ev) { prog(ev); };
   auto wall0 = std::chrono::steady_clock::now();
   std::filesystem::create_directories(plan->out_dir);
   write_file_atomic(plan->out_dir / "provenance.json", provenance(*plan, cat).dump(2) + "\n");
+  if (shard)
+    write_file_atomic(plan->out_dir / "shard.json",
+                      shard_manifest(*plan, *part, shard->k, cat, std::filesystem::absolute(o.playbook).string(),
+                                     o.model_path.value_or(""))
+                              .dump(2) +
+                          "\n");
   ExecSummary s = execute_plan(*plan, cat, eo);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   nlohmann::json timing{{"wall_s", wall}, {"jobs", eo.jobs}, {"nodes_run", s.nodes_run},

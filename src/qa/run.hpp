@@ -34,6 +34,7 @@ struct RunOptions {
   std::string log_format = "text";  // text | json
   bool has_cuda = false;
   bool print_summary = true;  // false: the caller prints its own (certify)
+  std::optional<std::string> shard;  // "K/N": run only shard K of N (qa/shard.hpp), write shard.json
 };
 
 int run_playbook(const RunOptions& o);
