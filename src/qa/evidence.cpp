@@ -72,7 +72,7 @@ json to_json(const Evidence& e) {
   json ms = json::array(), arts = json::array();
   for (const auto& m : e.measurements) ms.push_back(to_json(m));
   for (const auto& a : e.artifacts) arts.push_back(to_json(a));
-  return json{{"id", e.id},
+  json j{{"id", e.id},
               {"gate_id", e.gate_id},
               {"scenario", scen},
               {"outcome", to_string(e.outcome)},
@@ -90,6 +90,8 @@ json to_json(const Evidence& e) {
               {"category", e.category},
               {"node", e.node},
               {"provenance", e.provenance}};
+  if (!e.details.empty()) j["details"] = e.details;
+  return j;
 }
 
 template <typename T>
@@ -151,6 +153,7 @@ Evidence evidence_from_json(const json& j) {
     e.category = j.value("category", "");
     e.node = j.value("node", "");
     if (j.contains("provenance") && j["provenance"].is_object()) e.provenance = j["provenance"];
+    if (j.contains("details") && j["details"].is_object()) e.details = j["details"];
     return e;
   } catch (const json::exception& ex) {
     throw validation_error(std::string("evidence entry: ") + ex.what());

@@ -78,6 +78,9 @@ struct Evidence {
   // How this entry was judged: {"gate": {kind, inputs, source, require: {name: {comparator,
   // threshold, expr}}}, "settings": {APR_* switch: value}} (apr-qa extension; may be empty).
   nlohmann::json provenance = nlohmann::json::object();
+  // Everything else the check reported (apr-qa extension; may be empty): e.g. the corpus and its
+  // sha256 of a perplexity gate, the quantizer's type per tensor of a quantization gate.
+  nlohmann::json details = nlohmann::json::object();
 };
 nlohmann::json to_json(const Evidence& e);
 Evidence evidence_from_json(const nlohmann::json& j);  // throws apr::Error on a wrong field

@@ -341,6 +341,7 @@ struct Runner {
         if (mt.contains("time_to_first_token_ms") && mt["time_to_first_token_ms"].is_number()) e.metrics.time_to_first_token_ms = mt["time_to_first_token_ms"].get<double>();
         if (mt.contains("total_tokens") && mt["total_tokens"].is_number()) e.metrics.total_tokens = mt["total_tokens"].get<std::int64_t>();
         if (mt.contains("memory_peak_mb") && mt["memory_peak_mb"].is_number()) e.metrics.memory_peak_mb = mt["memory_peak_mb"].get<double>();
+        if (mt.is_object()) e.details = mt;
       }
       if (is_failure(v.outcome)) worst = Outcome::falsified;
       r.evidence.push_back(std::move(e));
