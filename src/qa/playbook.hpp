@@ -122,6 +122,9 @@ struct Playbook {
   TracePayload trace_payload;
   std::vector<std::string> contract_invariants{"I-2", "I-3", "I-4", "I-5"};
   ConversionTests conversion_tests;
+  // apr-qa extension: per quantization type, bounds that replace the catalogue's defaults of the
+  // F-QUANT-* gates (kl_mean, kl_p99, top1_agreement, delta_ppl_rel).
+  std::map<std::string, std::map<std::string, double>> quantization_thresholds;
   nlohmann::json metadata = nlohmann::json::object();
   std::string tier;  // metadata.tier, else the name's -smoke/-quick/-mvp/... suffix, else ""
   bool is_template = false;  // name or hf_repo holds ${VAR} placeholders

@@ -1,6 +1,7 @@
 // Optional playbook blocks (anchor-spec §1.3) and apr-qa's conversion_tests extension.
 #include <fmt/format.h>
 
+#include "qa/playbook_values.hpp"
 #include "qa/playbook_internal.hpp"
 
 namespace apr::qa {
@@ -176,7 +177,28 @@ static void read_conversion_tests(PbCtx& pc, const YAML::Node& n) {
   note(pc, n, k, c.enabled ? "conversion suite thresholds: diff (relative max |Δlogit|) and tensor_max_abs_diff" : "disables the conversion suite");
 }
 
+static void read_quantization_thresholds(PbCtx& pc, const YAML::Node& n) {
+  const std::string k = "quantization_thresholds";
+  if (!n.IsMap()) fail(pc.c, n, k, "expected a mapping of quantization type to bounds, found " + describe(n));
+  MapReader r(pc.c, n, k);
+  for (const auto& q : playbook_quantizations()) {
+    auto v = r.take(q);
+    if (!v.IsDefined()) continue;
+    MapReader b(pc.c, v, k + "." + q);
+    for (const char* m : {"kl_mean", "kl_p99", "top1_agreement", "delta_ppl_rel"})
+      if (auto x = b.take(m); x.IsDefined()) {
+        double d = as_number(pc.c, x, k + "." + q + "." + m);
+        if (!(d >= 0)) fail(pc.c, x, k + "." + q + "." + m, "expected a number >= 0");
+        pc.pb->quantization_thresholds[q][m] = d;
+      }
+    b.finish();
+  }
+  r.finish();
+  note(pc, n, k, "bounds of the F-QUANT-* gates per quantization type, replacing the catalogue's defaults (docs/quantization.md)");
+}
+
 void read_optional_blocks(PbCtx& pc, MapReader& r) {
+  if (auto v = r.take("quantization_thresholds"); v.IsDefined()) read_quantization_thresholds(pc, v);
   if (auto v = r.take("differential_tests"); v.IsDefined()) read_differential(pc, v);
   if (auto v = r.take("profile_ci"); v.IsDefined()) read_profile_ci(pc, v);
   if (auto v = r.take("trace_payload"); v.IsDefined()) read_trace_payload(pc, v);

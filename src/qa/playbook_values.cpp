@@ -1,5 +1,6 @@
 #include "qa/playbook_values.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -65,6 +66,9 @@ json playbook_values(const Playbook& pb, const std::string& input_mode) {
   opt("max_p99_ms", pc.max_p99_ms);
   opt("max_p50_ms", pc.max_p50_ms);
   v["profile_ci"] = p;
+  v["quantization_thresholds"] = json::object();
+  for (const auto& [q, ms] : pb.quantization_thresholds)
+    for (const auto& [m, x] : ms) v["quantization_thresholds"][q][m] = x;
   return v;
 }
 
@@ -91,6 +95,15 @@ bool known_value_path(std::string_view dotted) {
     if (dotted == o) return true;
   static const json defaults = playbook_values(Playbook{}, "directory");
   if (dotted.rfind("model.expected.", 0) == 0) return true;
+  if (dotted.rfind("quantization_thresholds.", 0) == 0) {  // quantization_thresholds.<type>.<bound>
+    auto rest = dotted.substr(24);
+    auto dot = rest.find('.');
+    if (dot == std::string_view::npos) return false;
+    const auto& qs = playbook_quantizations();
+    std::string_view m = rest.substr(dot + 1);
+    return std::find(qs.begin(), qs.end(), rest.substr(0, dot)) != qs.end() &&
+           (m == "kl_mean" || m == "kl_p99" || m == "top1_agreement" || m == "delta_ppl_rel");
+  }
   return lookup_value(defaults, dotted).has_value();
 }
 

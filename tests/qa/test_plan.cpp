@@ -294,3 +294,32 @@ TEST_CASE("an unknown gate id or oracle in a playbook is a configuration error w
   REQUIRE_FALSE(plan2.ok());
   CHECK(std::string(plan2.error().what()).find("did you mean 'garbage'") != std::string::npos);
 }
+
+TEST_CASE("model.quantizations plans one F-QUANT gate per listed type; playbook quantization_thresholds override the catalogue") {
+  auto pb = parse_playbook(
+      "name: q\nversion: \"1.0.0\"\nmodel:\n  hf_repo: a/b\n  formats: [gguf]\n  quantizations: [q8_0, q4_k_m]\n"
+      "test_matrix: {modalities: [run], backends: [cpu], scenario_count: 1}\n"
+      "quantization_thresholds: {q8_0: {kl_mean: 0.001}}\n",
+      "q.yaml", {});
+  REQUIRE_MESSAGE(pb.ok(), std::string(pb.ok() ? "" : pb.error().what()));
+  auto cat = GateCatalogue::builtin();
+  REQUIRE(cat.ok());
+  PlanOptions po;
+  po.dry_run = true;
+  auto plan = build_plan(*pb, *cat, po);
+  REQUIRE_MESSAGE(plan.ok(), std::string(plan.ok() ? "" : plan.error().what()));
+  std::map<std::string, double> kl;
+  for (const auto& n : plan->nodes)
+    for (const auto& [g, reqs] : n.require)
+      for (const auto& r : reqs)
+        if (r.name == "kl_mean") kl[g] = r.threshold;
+  REQUIRE(kl.size() == 2);
+  CHECK(kl["F-QUANT-Q8-0-001"] == 0.001);  // the playbook's
+  CHECK(kl["F-QUANT-Q4-K-M-001"] == 0.2);  // the catalogue's default
+  // Without the key, no quantization gate is planned (the anchor's default is not applied silently).
+  auto pb2 = parse_playbook("name: q\nversion: \"1.0.0\"\nmodel:\n  hf_repo: a/b\n  formats: [gguf]\ntest_matrix: {}\n", "q2.yaml", {});
+  REQUIRE(pb2.ok());
+  auto plan2 = build_plan(*pb2, *cat, po);
+  REQUIRE(plan2.ok());
+  for (const auto& g : plan2->gate_ids()) CHECK(g.rfind("F-QUANT", 0) != 0);
+}
