@@ -1,11 +1,46 @@
 // apr-qa convert: lossless conversion between GGUF, SafeTensors and APR (see src/convert/convert.hpp).
 #include <cstdio>
+#include <map>
+#include <regex>
+#include <string>
+#include <vector>
 
 #include "command.hpp"
 #include "convert/convert.hpp"
 #include "tensor/dtype.hpp"
 
 namespace {
+
+// One line for the per-tensor dtype lines: "dtype changes: 210 tensors Q4_1->F32 (exact), ...".
+// A line "NAME: A->B (why)" counts under "A->B (why)", "NAME: kept F32: why" under "kept F32
+// (why)", a lossy "NAME: A->B" under "A->B (lossy)"; anything else is printed as a note.
+void print_dtype_summary(const std::vector<std::string>& lossy, const std::vector<std::string>& notes) {
+  static const std::regex arrow(R"(^.+: ([A-Za-z0-9_]+->[A-Za-z0-9_]+)( \((.*)\))?$)");
+  static const std::regex kept(R"(^.+: kept F32: (.*)$)");
+  std::vector<std::pair<std::string, std::size_t>> groups;  // first-seen order
+  auto add = [&](const std::string& key) {
+    for (auto& g : groups)
+      if (g.first == key) return void(++g.second);
+    groups.emplace_back(key, 1);
+  };
+  std::vector<std::string> other;
+  std::smatch m;
+  for (const auto& l : lossy)
+    if (std::regex_match(l, m, arrow)) add(m[1].str() + " (lossy)");
+    else other.push_back("lossy: " + l);
+  for (const auto& n : notes)
+    if (std::regex_match(n, m, arrow)) add(m[1].str() + (m[3].matched ? " (" + m[3].str() + ")" : ""));
+    else if (std::regex_match(n, m, kept)) add("kept F32 (" + m[1].str() + ")");
+    else other.push_back("note: " + n);
+  if (!groups.empty()) {
+    std::string line = "dtype changes:";
+    for (std::size_t i = 0; i < groups.size(); ++i)
+      line += (i ? ", " : " ") + std::to_string(groups[i].second) + (groups[i].second == 1 ? " tensor " : " tensors ") +
+              groups[i].first;
+    std::printf("%s (per tensor: -v)\n", line.c_str());
+  }
+  for (const auto& o : other) std::printf("%s\n", o.c_str());
+}
 
 const bool registered = apr::cli::register_command({
     "convert",
@@ -18,6 +53,7 @@ const bool registered = apr::cli::register_command({
       auto quant = std::make_shared<std::string>();
       auto tok = std::make_shared<std::string>();
       auto verify = std::make_shared<bool>(false);
+      auto verbose = std::make_shared<bool>(false);
       sub.add_option("SRC", *src, "Source: a .gguf/.apr/.safetensors file, an HF snapshot directory or an HF repo id in the HF cache")
           ->required();
       sub.add_option("DST", *dst,
@@ -34,6 +70,7 @@ const bool registered = apr::cli::register_command({
       sub.add_option("--tokenizer", *tok,
                      "Tokenizer to embed when the source has none: tokenizer.json, its directory, or a GGUF/APR file");
       sub.add_flag("--verify", *verify, "After writing, diff the output against the source (a lossless conversion must show max|diff| = 0)");
+      sub.add_flag("-v,--verbose", *verbose, "One line per tensor whose dtype changed (default: one summary line)");
       return [=]() {
         apr::convert::ConvertOptions o;
         if (!to->empty()) o.to = apr::format_from_name(*to);
@@ -45,8 +82,12 @@ const bool registered = apr::cli::register_command({
         if (!r.ok()) throw r.error();
         std::printf("wrote %s (%s, %zu tensors, %llu bytes)\n", r->output.string().c_str(), apr::to_string(r->format),
                     r->tensors, static_cast<unsigned long long>(r->bytes));
-        for (const auto& l : r->lossy_tensors) std::printf("lossy: %s\n", l.c_str());
-        for (const auto& n : r->notes) std::printf("note: %s\n", n.c_str());
+        if (*verbose) {
+          for (const auto& l : r->lossy_tensors) std::printf("lossy: %s\n", l.c_str());
+          for (const auto& n : r->notes) std::printf("note: %s\n", n.c_str());
+        } else {
+          print_dtype_summary(r->lossy_tensors, r->notes);
+        }
         if (o.verify) std::printf("verify: max|diff| = %g%s\n", r->verify_max_abs_diff, r->lossy_tensors.empty() ? " (lossless: equal)" : " (lossy conversion)");
         return apr::cli::kExitOk;
       };

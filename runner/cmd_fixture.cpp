@@ -32,8 +32,7 @@ const bool registered = apr::cli::register_command({
       sub.add_option("--tokenizer", *tok,
                      "qwen2.5-0.5b: directory holding the real tokenizer.json and tokenizer_config.json "
                      "(default: <shared>/tokenizers/qwen2.5)");
-      sub.add_option("--shared", *shared, "The shared reference directory (chat templates, tokenizers); default: " +
-                                              apr::convert::default_shared_dir().string());
+      sub.add_option("--shared", *shared, "The shared reference directory (chat templates, tokenizers); default: the build's ../shared");
       sub.add_option("-o,--output", *out, "Output directory (created if needed)")->required();
       return [=]() {
         if (!dtype->empty()) o->dtype = *dtype == "bf16" ? apr::GgmlType::BF16 : apr::GgmlType::F32;

@@ -26,7 +26,7 @@ const bool registered = apr::cli::register_command({
                      "conversion suite (G0-FORMAT, F-CONV-*, golden rule, contracts). Default: the playbook's model.local_path");
       sub.add_option("-o,--output", a->o.out_dir,
                      "Output directory: evidence.jsonl (journal), evidence.json, mqs.json, junit.xml, summary.md, report.html, "
-                     "timing.json (worker wall and CPU seconds by node kind), artifacts/<hash>/model.<ext>, "
+                     "timing.json (worker wall and CPU seconds by node kind), artifacts.json, artifacts/<hash>/model.<ext>, "
                      "runs/<hash>/run.json (shared teacher-forced runs), nodes/<id>/ (worker logs)")->capture_default_str();
       sub.add_option("-j,--jobs", a->o.jobs, "Parallel worker processes, 1-256 (default: cores, capped 4/4/2/1/1/1 by model.size_category)")
           ->check(CLI::Range(1, 256));
@@ -40,6 +40,12 @@ const bool registered = apr::cli::register_command({
       sub.add_flag("--reuse-artifacts", a->o.reuse_artifacts,
                    "Reuse artifact files already at their content-keyed paths under <output>/artifacts instead of converting "
                    "again (default: every run converts; tests use this to plant a corrupted artifact)");
+      sub.add_option("--keep-artifacts", a->o.keep_artifacts,
+                     "After the run: all | failed (keep only the artifact files under <output>/artifacts and "
+                     "<output>/runs that a failed or unevaluated gate used) | none. <output>/artifacts.json lists "
+                     "every artifact file (path, sha256, bytes, kept) either way; an interrupted run keeps everything")
+          ->check(CLI::IsMember({"all", "failed", "none"}))
+          ->capture_default_str();
       sub.add_option("--failure-policy", a->policy,
                      "stop-on-first | stop-on-p0 (stop after a failing P0 gate) | collect-all | fail-fast "
                      "(default: the playbook's failure_policy, else stop-on-p0). Nodes not run are Skipped with the reason");

@@ -1,6 +1,7 @@
 // apr-qa tokenize / detokenize: run a model's own tokenizer (GGUF tokenizer.ggml.* or HF
 // tokenizer.json) on text or ids, for inspection and scripting.
 #include <charconv>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -9,7 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "convert/load.hpp"
 #include "core/error.hpp"
+#include "formats/detect.hpp"
+#include "formats/resolve.hpp"
 #include "core/json_parse.hpp"
 #include "tokenizer/chat_template.hpp"
 #include "tokenizer/load_tokenizer.hpp"
@@ -22,13 +26,48 @@ using nlohmann::json;
 
 constexpr const char* kModelHelp =
     "MODEL is a GGUF file (its tokenizer.ggml.* metadata; tokenizes as llama.cpp does, without\n"
-    "normalization), an HF directory holding tokenizer.json (+ tokenizer_config.json), or a\n"
-    "tokenizer.json file (tokenizes as HF `tokenizers` does, NFC included when it asks for it).\n";
+    "normalization), an APR file (its tokenizer.* metadata), an HF directory holding tokenizer.json\n"
+    "(+ tokenizer_config.json), or a tokenizer.json file (tokenizes as HF `tokenizers` does, NFC\n"
+    "included when it asks for it). A folder with one model, an HF repo id (org/name) and an HF\n"
+    "cache repo folder (models--org--name/) resolve as in every command.\n";
+
+// A tokenizer.json file, or a directory holding one, is read as is; everything else resolves
+// like every other command (formats/resolve: a GGUF/SafeTensors/APR file, a folder with one
+// model, an HF repo id, an HF cache repo folder) and the model's own tokenizer is used.
+tok::TokenizerData load_data(const std::string& model) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p(model);
+  const bool tokenizer_dir = fs::is_directory(p, ec) && fs::exists(p / "tokenizer.json", ec);
+  const bool json_file = fs::is_regular_file(p, ec) && !detect_format_of_file(p).ok();
+  if (tokenizer_dir || json_file) {
+    auto d = tok::load_tokenizer_data(p);
+    if (!d) throw d.error();
+    return std::move(d.value());
+  }
+  auto art = resolve_artifact(model);
+  if (!art) throw art.error();
+  const auto& a = art.value();
+  if (a.format == ModelFormat::gguf) {
+    auto d = tok::load_tokenizer_data(a.model_file);
+    if (!d) throw d.error();
+    return std::move(d.value());
+  }
+  if (a.format == ModelFormat::safetensors && a.tokenizer_json) {
+    auto d = tok::load_tokenizer_data(*a.tokenizer_json);
+    if (!d) throw d.error();
+    return std::move(d.value());
+  }
+  convert::LoadOptions lo;
+  lo.validate = false;  // only the tokenizer is used
+  auto m = convert::load_model(a, lo);
+  if (!m) throw m.error();
+  return std::move(m.value().tokenizer);
+}
 
 tok::Tokenizer load(const std::string& model) {
-  auto d = tok::load_tokenizer_data(model);
-  if (!d) throw d.error();
-  auto t = tok::Tokenizer::from_data(d.value());
+  auto d = load_data(model);
+  auto t = tok::Tokenizer::from_data(d);
   if (!t) throw Error(t.error()).at_path(model);
   return t.value();
 }
@@ -129,7 +168,7 @@ const bool registered_tokenize = register_command({
                  "id, the token as stored (JSON string), its decoded bytes (JSON string). --json: one object\n"
                  "{ids, count, pieces, text}.\n\n"
                  "Exit codes: 0 ok; 2 malformed/unsupported tokenizer or bad arguments; 3 missing file.");
-      sub.add_option("MODEL", a->model, "GGUF file, HF directory, or tokenizer.json")->required();
+      sub.add_option("MODEL", a->model, "Model file (GGUF, SafeTensors, APR), directory, HF repo id, or tokenizer.json")->required();
       sub.add_option("TEXT", a->text, "Text to tokenize ('-' reads stdin)")->required();
       auto* o_ids = sub.add_flag("--ids", a->ids, "Print the ids on one line (default)");
       auto* o_pieces = sub.add_flag("--pieces", a->pieces, "Print id, stored token and decoded text, one token per line");
@@ -163,7 +202,7 @@ const bool registered_detokenize = register_command({
                  "are reassembled across tokens; invalid UTF-8 becomes U+FFFD. Added tokens print as their\n"
                  "text unless --skip-special (which drops control tokens only).\n\n"
                  "Exit codes: 0 ok; 2 malformed tokenizer, bad or out-of-range ids; 3 missing file.");
-      sub.add_option("MODEL", a->model, "GGUF file, HF directory, or tokenizer.json")->required();
+      sub.add_option("MODEL", a->model, "Model file (GGUF, SafeTensors, APR), directory, HF repo id, or tokenizer.json")->required();
       sub.add_option("IDS", a->ids, "Token ids")->required();
       sub.add_flag("--skip-special", a->skip_special, "Drop control/special tokens from the output");
       sub.add_flag("--json", a->as_json, "Print {\"text\": …, \"ids\": […]}");

@@ -76,7 +76,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "apr-qa: qualification runner for LLM model files (GGUF, SafeTensors, APR).\n"
       "Converts between formats losslessly, runs an embedded inference engine, and turns\n"
-      "playbooks of falsifiable gates into evidence.json, an MQS score and reports."};
+      "playbooks of falsifiable gates into evidence.json, an MQS score and reports.",
+      "apr-qa"};  // the program name in --help, never the build path from argv[0]
   app.set_version_flag("--version", std::string("apr-qa ") + APR_QA_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);

@@ -388,6 +388,30 @@ struct Runner {
       ++done;
       ++summary.nodes_resumed;
     }
+    // A journaled conversion or shared run whose file is gone (`run --keep-artifacts` removed it
+    // after the run finished) runs again when a pending node needs it.
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (std::size_t i = 0; i < plan.nodes.size(); ++i) {
+        if (state[i] != 0) continue;
+        for (const auto& d : plan.nodes[i].deps) {
+          const std::size_t j = plan.index_of(d);
+          if (j >= plan.nodes.size()) continue;
+          const Node& dn = plan.nodes[j];
+          if (state[j] != 2 || !records[j].journaled || dn.artifact.empty() ||
+              (dn.kind != NodeKind::convert && dn.kind != NodeKind::infer))
+            continue;
+          std::error_code ec;
+          if (std::filesystem::is_regular_file(dn.artifact, ec)) continue;
+          records[j] = Record{};
+          state[j] = 0;
+          --done;
+          --summary.nodes_resumed;
+          summary.node_outcomes.erase(dn.id);
+          changed = true;
+        }
+      }
+    }
     if (torn) {
       // Rewrite the journal without the torn tail so appends start on a clean line.
       std::string clean;

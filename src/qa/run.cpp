@@ -18,6 +18,7 @@
 #include "qa/plan.hpp"
 #include "qa/playbook.hpp"
 #include "qa/report.hpp"
+#include "qa/retention.hpp"
 #include "qa/shard.hpp"
 #include "qa/verdict.hpp"
 
@@ -153,6 +154,8 @@ int run_playbook(const RunOptions& o) {
       throw validation_error("-o/--output must be a directory (evidence.json, reports and artifacts go inside), found a file")
           .at_path(o.out_dir);
   }
+  const auto keep = keep_artifacts_from_string(o.keep_artifacts);
+  if (!keep) throw validation_error("--keep-artifacts must be all, failed or none, found '" + o.keep_artifacts + "'");
   PlanOptions po;
   po.model_path = o.model_path;
   po.out_dir = o.out_dir;
@@ -217,6 +220,15 @@ int run_playbook(const RunOptions& o) {
   ri.cert = certify(ri.mqs, plan->tier);
   ri.seconds_by_kind = s.seconds_by_kind;
   write_reports(plan->out_dir, ri);
+  // An interrupted run keeps everything: --resume continues from its artifacts.
+  if (!s.interrupted) {
+    auto kept = apply_artifact_retention(*plan, s.evidence, *keep);
+    if (o.verbosity > 0)
+      std::fprintf(stderr, "artifacts (--keep-artifacts %s): kept %zu files (%llu bytes), removed %zu (%llu bytes); list: %s\n",
+                   o.keep_artifacts.c_str(), kept.files_kept, static_cast<unsigned long long>(kept.bytes_kept),
+                   kept.files_removed, static_cast<unsigned long long>(kept.bytes_removed),
+                   (plan->out_dir / "artifacts.json").string().c_str());
+  }
   // The summary is printed in every mode, -q included (-q only silences the progress).
   if (o.print_summary)
     std::fputs(run_summary(s.evidence, headline(ri.verdict), (plan->out_dir / "evidence.json").string(),

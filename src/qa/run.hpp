@@ -25,6 +25,9 @@ struct RunOptions {
   std::optional<std::string> dot_file;
   bool resume = false;
   bool reuse_artifacts = false;  // reuse existing artifact files (planted-fault tests)
+  // After a finished run: all | failed (keep only what failed/unevaluated gates used) | none;
+  // <out>/artifacts.json lists every artifact file either way (qa/retention.hpp).
+  std::string keep_artifacts = "failed";
   std::optional<std::string> failure_policy;
   bool strict = false;
   std::optional<std::int64_t> timeout_ms;

@@ -53,7 +53,7 @@ def meas(e):
 
 
 OUT = os.path.join(WORK, "out")
-r, q = run(F32, OUT)
+r, q = run(F32, OUT, "--keep-artifacts", "all")  # the variant is planted below
 C.check("planned: one entry per listed type", sorted(q) == ["F-QUANT-Q2-K-001", "F-QUANT-Q4-K-M-001", "F-QUANT-Q8-0-001"], sorted(q))
 q8, q4, q2 = q["F-QUANT-Q8-0-001"], q["F-QUANT-Q4-K-M-001"], q["F-QUANT-Q2-K-001"]
 C.check("Q8_0 Corroborated", q8["outcome"] == "Corroborated", q8["reason"])

@@ -52,7 +52,8 @@ r = run(fargs)
 C.check("fixture: " + r.stderr, r.returncode == 0)
 
 out = os.path.join(WORK, "out")
-r = run(["run", PLAYBOOK, "--model-path", fx, "-o", out, "-j", "2", "--failure-policy", "collect-all", "-q"])
+r = run(["run", PLAYBOOK, "--model-path", fx, "-o", out, "-j", "2", "--failure-policy", "collect-all", "-q",
+         "--keep-artifacts", "all"])  # the artifacts are inspected and planted below
 # The matrix cells (F-A1) generate from random weights and are judged by the garbage oracle, so the
 # run may exit 1; the conversion suite is what this test is about.
 C.check("run exit code %d: %s" % (r.returncode, r.stderr[-2000:]), r.returncode in (0, 1))
@@ -137,7 +138,7 @@ for kind in ["transposed weight", "wrong rope theta", "dropped bias", "lost toke
         if os.path.exists(p):
             os.remove(p)
     r = run(["run", PLAYBOOK, "--model-path", fx, "-o", out, "-j", "2", "--failure-policy", "collect-all", "-q",
-             "--reuse-artifacts"])
+             "--reuse-artifacts", "--keep-artifacts", "all"])
     C.check("%s: run exits 1 (got %d)" % (kind, r.returncode), r.returncode == 1)
     ev2 = json.load(open(os.path.join(out, "evidence.json")))
     try:  # the failed measurements (NaN with a note) are in the schema too

@@ -1,0 +1,117 @@
+#include "qa/retention.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/hash.hpp"
+
+namespace apr::qa {
+
+namespace fs = std::filesystem;
+
+std::optional<KeepArtifacts> keep_artifacts_from_string(const std::string& s) {
+  if (s == "all") return KeepArtifacts::all;
+  if (s == "failed") return KeepArtifacts::failed;
+  if (s == "none") return KeepArtifacts::none;
+  return std::nullopt;
+}
+
+namespace {
+
+fs::path norm(const fs::path& p) { return fs::absolute(p).lexically_normal(); }
+
+// The folder directly under <out>/artifacts or <out>/runs that holds `p`, if any.
+std::optional<fs::path> retention_unit(const fs::path& p, const fs::path& out) {
+  const fs::path a = norm(p);
+  for (const char* top : {"artifacts", "runs"}) {
+    const fs::path root = out / top;
+    auto rel = a.lexically_relative(root);
+    if (rel.empty() || *rel.begin() == ".." || *rel.begin() == ".") continue;
+    return root / *rel.begin();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+RetentionSummary apply_artifact_retention(const Plan& plan, const std::vector<Evidence>& evidence, KeepArtifacts keep) {
+  const fs::path out = norm(plan.out_dir);
+  std::set<fs::path> keep_units;
+  std::map<fs::path, ArtifactRef> known;  // sha256 already computed by the checks
+  std::set<std::string> keep_nodes;
+  for (const auto& e : evidence) {
+    for (const auto& a : e.artifacts) known.emplace(norm(a.path), a);
+    if (keep != KeepArtifacts::failed || !is_failure(e.outcome)) continue;
+    for (const auto& a : e.artifacts)
+      if (auto u = retention_unit(a.path, out)) keep_units.insert(*u);
+    if (!e.node.empty()) keep_nodes.insert(e.node);
+  }
+  // A failed gate's node and everything it depends on.
+  std::vector<std::string> todo(keep_nodes.begin(), keep_nodes.end());
+  while (!todo.empty()) {
+    const Node* n = plan.find(todo.back());
+    todo.pop_back();
+    if (!n) continue;
+    if (!n->artifact.empty())
+      if (auto u = retention_unit(n->artifact, out)) keep_units.insert(*u);
+    for (const auto& d : n->deps)
+      if (keep_nodes.insert(d).second) todo.push_back(d);
+  }
+
+  RetentionSummary s;
+  nlohmann::json list = nlohmann::json::array();
+  std::vector<fs::path> remove;
+  for (const char* top : {"artifacts", "runs"}) {
+    std::error_code ec;
+    const fs::path root = out / top;
+    if (!fs::is_directory(root, ec)) continue;
+    std::vector<fs::path> units;
+    for (const auto& de : fs::directory_iterator(root, ec)) units.push_back(de.path());
+    std::sort(units.begin(), units.end());
+    for (const auto& unit : units) {
+      const bool kept = keep == KeepArtifacts::all || keep_units.count(unit) > 0;
+      std::vector<fs::path> files;
+      if (fs::is_directory(unit, ec)) {
+        for (const auto& f : fs::recursive_directory_iterator(unit, ec))
+          if (f.is_regular_file(ec)) files.push_back(f.path());
+      } else if (fs::is_regular_file(unit, ec)) {
+        files.push_back(unit);
+      }
+      std::sort(files.begin(), files.end());
+      for (const auto& f : files) {
+        const fs::path nf = norm(f);
+        std::string sha;
+        std::uint64_t bytes = fs::file_size(f, ec);
+        if (auto k = known.find(nf); k != known.end() && k->second.bytes == bytes) {
+          sha = k->second.sha256;
+        } else {
+          auto h = sha256_file(f);
+          if (!h) throw h.error();
+          sha = *h;
+        }
+        list.push_back({{"path", nf.string()}, {"sha256", sha}, {"bytes", bytes}, {"kept", kept}});
+        (kept ? s.files_kept : s.files_removed) += 1;
+        (kept ? s.bytes_kept : s.bytes_removed) += bytes;
+      }
+      if (!kept) remove.push_back(unit);
+    }
+  }
+  const char* mode = keep == KeepArtifacts::all ? "all" : keep == KeepArtifacts::failed ? "failed" : "none";
+  nlohmann::json doc = {{"keep_artifacts", mode}, {"files_kept", s.files_kept}, {"bytes_kept", s.bytes_kept},
+                        {"files_removed", s.files_removed}, {"bytes_removed", s.bytes_removed}, {"artifacts", list}};
+  // The list first: a removal that fails half-way still leaves the record of every file.
+  write_file_atomic(out / "artifacts.json", doc.dump(2) + "\n");
+  for (const auto& u : remove) {
+    std::error_code ec;
+    fs::remove_all(u, ec);
+    if (ec) throw io_error("cannot remove artifact folder: " + ec.message()).at_path(u.string());
+  }
+  return s;
+}
+
+}  // namespace apr::qa

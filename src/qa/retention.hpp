@@ -1,0 +1,35 @@
+// apr-qa qa: what a finished run keeps of its artifact files (`run --keep-artifacts`).
+//
+// A run writes converted models under <out>/artifacts/<key>/ and shared teacher-forced runs (and
+// saved logits) under <out>/runs/<key>/; a directory run of a 135M model leaves several GB there.
+// After the reports are written, keep=failed removes every such folder that no failed or
+// unevaluated gate used (the gate's own node, its transitive dependencies and the artifacts its
+// evidence names), keep=none removes them all, keep=all removes nothing. Either way
+// <out>/artifacts.json lists every artifact file — path, sha256, bytes, kept — so the record of
+// what was measured survives the files (evidence.json keeps its own artifact entries too).
+// Nothing outside <out>/artifacts and <out>/runs is ever removed.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qa/evidence.hpp"
+#include "qa/plan.hpp"
+
+namespace apr::qa {
+
+enum class KeepArtifacts { all, failed, none };
+std::optional<KeepArtifacts> keep_artifacts_from_string(const std::string& s);  // all|failed|none
+
+struct RetentionSummary {
+  std::size_t files_kept = 0, files_removed = 0;
+  std::uint64_t bytes_kept = 0, bytes_removed = 0;
+};
+
+// Writes <out>/artifacts.json and removes what `keep` does not keep. Throws apr::Error.
+RetentionSummary apply_artifact_retention(const Plan& plan, const std::vector<Evidence>& evidence, KeepArtifacts keep);
+
+}  // namespace apr::qa
