@@ -54,6 +54,7 @@ const bool registered = apr::cli::register_command({
       auto tok = std::make_shared<std::string>();
       auto verify = std::make_shared<bool>(false);
       auto verbose = std::make_shared<bool>(false);
+      auto force = std::make_shared<bool>(false);
       sub.add_option("SRC", *src, "Source: a .gguf/.apr/.safetensors file, an HF snapshot directory or an HF repo id in the HF cache")
           ->required();
       sub.add_option("DST", *dst,
@@ -71,6 +72,9 @@ const bool registered = apr::cli::register_command({
                      "Tokenizer to embed when the source has none: tokenizer.json, its directory, or a GGUF/APR file");
       sub.add_flag("--verify", *verify, "After writing, diff the output against the source (a lossless conversion must show max|diff| = 0)");
       sub.add_flag("-v,--verbose", *verbose, "One line per tensor whose dtype changed (default: one summary line)");
+      sub.add_flag("--force", *force,
+                   "Overwrite existing sidecar files (config.json, generation_config.json, tokenizer.json, "
+                   "tokenizer_config.json) beside a SafeTensors target; without it convert refuses (exit 2)");
       return [=]() {
         apr::convert::ConvertOptions o;
         if (!to->empty()) o.to = apr::format_from_name(*to);
@@ -78,6 +82,7 @@ const bool registered = apr::cli::register_command({
         if (!quant->empty()) o.quantize = *quant;
         if (!tok->empty()) o.tokenizer = *tok;
         o.verify = *verify;
+        o.keep_existing_sidecars = !*force;
         auto r = apr::convert::convert_model(*src, *dst, o);
         if (!r.ok()) throw r.error();
         std::printf("wrote %s (%s, %zu tensors, %llu bytes)\n", r->output.string().c_str(), apr::to_string(r->format),

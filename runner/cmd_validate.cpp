@@ -3,6 +3,7 @@
 #include <map>
 
 #include "command.hpp"
+#include "core/printable.hpp"
 #include "qa/plan.hpp"
 #include "qa/playbook.hpp"
 #include "qa/run.hpp"
@@ -60,8 +61,9 @@ const bool registered = apr::cli::register_command({
           for (const auto& [g, n] : per_gate) std::printf("    %-24s x%d\n", g.c_str(), n);
           for (const auto& k : pb->keys)
             if (k.ignored || *keys)
-              std::printf("  %s %s (line %d): %s\n", k.ignored ? "ignored" : "key    ", k.key.c_str(), k.line, k.note.c_str());
-          for (const auto& w : pb->warnings) std::printf("  warning: %s\n", w.c_str());
+              std::printf("  %s %s (line %d): %s\n", k.ignored ? "ignored" : "key    ", apr::printable(k.key).c_str(), k.line,
+                          apr::printable(k.note, 4096).c_str());
+          for (const auto& w : pb->warnings) std::printf("  warning: %s\n", apr::printable(w, 4096).c_str());
           // Catalogue gates this playbook does not reach, grouped by the reason.
           std::map<std::string, std::string> unplanned;
           for (const auto& [g, why] : plan->unplanned) {
@@ -69,7 +71,7 @@ const bool registered = apr::cli::register_command({
             ids += (ids.empty() ? "" : ", ") + g;
           }
           for (const auto& [why, ids] : unplanned) std::printf("  not planned (%s): %s\n", why.c_str(), ids.c_str());
-          for (const auto& w : plan->warnings) std::printf("  warning: %s\n", w.c_str());
+          for (const auto& w : plan->warnings) std::printf("  warning: %s\n", apr::printable(w, 4096).c_str());
         }
         return rc;
       };

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "command.hpp"
+#include "core/printable.hpp"
 #include "core/error.hpp"
 #include "core/suggest.hpp"
 #include "core/switches.hpp"
@@ -99,7 +100,7 @@ int main(int argc, char** argv) {
       std::string list;
       for (const auto& n : names)
         if (n.rfind("__", 0) != 0) list += (list.empty() ? "" : ", ") + n;
-      std::fprintf(stderr, "apr-qa: unknown command '%s'%s (commands: %s; see apr-qa --help)\n", argv[1],
+      std::fprintf(stderr, "apr-qa: unknown command '%s'%s (commands: %s; see apr-qa --help)\n", apr::printable(argv[1]).c_str(),
                    near.empty() ? "" : ("; did you mean '" + near + "'?").c_str(), list.c_str());
       return kExitUsage;
     }
@@ -120,10 +121,11 @@ int main(int argc, char** argv) {
         return exit_code_for(e);
       } catch (const std::filesystem::filesystem_error& e) {
         // The file system refused (no permission, not a directory, disk full): an environment error.
-        std::fprintf(stderr, "apr-qa %s: error: %s: %s\n", sub->get_name().c_str(), e.path1().c_str(), e.code().message().c_str());
+        std::fprintf(stderr, "apr-qa %s: error: %s: %s\n", sub->get_name().c_str(), apr::printable(e.path1().string(), 1024).c_str(),
+                     e.code().message().c_str());
         return kExitEnvironment;
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "apr-qa %s: internal error: %s\n", sub->get_name().c_str(), e.what());
+        std::fprintf(stderr, "apr-qa %s: internal error: %s\n", sub->get_name().c_str(), apr::printable(e.what(), 4096).c_str());
         return 4;
       }
     }

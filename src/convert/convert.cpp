@@ -33,12 +33,29 @@ void check_target_path(const fs::path& dst, ModelFormat f) {
         .at_path(dst.string());
 }
 
+// The sidecars a SafeTensors target writes beside the model file must not exist already.
+void check_sidecars(const fs::path& dst, ModelFormat f, const ConvertOptions& o) {
+  if (f != ModelFormat::safetensors || !o.keep_existing_sidecars) return;
+  const bool file_target = dst.extension() == ".safetensors";
+  const fs::path dir = file_target ? (dst.has_parent_path() ? dst.parent_path() : fs::path(".")) : dst;
+  for (const char* name : {"config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"}) {
+    std::error_code ec;
+    const auto st = fs::symlink_status(dir / name, ec);
+    if (!ec && st.type() != fs::file_type::not_found)
+      throw validation_error(
+          "exists and would be overwritten by the SafeTensors target's sidecar files (pass --force to overwrite, or "
+          "write to an empty directory)")
+          .at_path((dir / name).string());
+  }
+}
+
 }  // namespace
 
 Result<ConvertReport> export_model_report(const model::CanonicalModel& m, ModelFormat f, const fs::path& dst,
                                           const ConvertOptions& o) {
   return capture([&]() {
     check_target_path(dst, f);
+    check_sidecars(dst, f, o);
     model::check_model(m);  // export writes exactly the manifest: refuse anything else up front
     auto plan = detail::plan_tensors(m, f, o);
     ConvertReport rep;

@@ -33,6 +33,10 @@ struct ConvertOptions {
   std::optional<std::string> quantize;     // q8_0|q4_0|q4_1|q5_0|q5_1|q4_k_m|q5_k_m|q6_k
   std::optional<std::filesystem::path> tokenizer;
   bool verify = false;
+  // Refuse (validation error naming the file) when a SafeTensors target would overwrite an
+  // existing sidecar (config.json, generation_config.json, tokenizer.json, tokenizer_config.json).
+  // The CLI sets it unless --force; `run` writes into its own artifact folders and leaves it off.
+  bool keep_existing_sidecars = false;
 };
 
 struct ConvertReport {

@@ -27,7 +27,7 @@ fs::path export_safetensors(const model::CanonicalModel& m, const Plan& p, const
   bool created_dir = false;
   if (!fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);
-    if (ec) throw io_error("cannot create directory: " + ec.message()).at_path(dir.string());
+    if (ec) throw io_error("cannot create directory: " + ec.message()).at_path(dir.string()).with_errno(ec.value());
     created_dir = true;
   } else if (!fs::is_directory(dir, ec)) {
     throw io_error("SafeTensors target must be a .safetensors file or a directory, found a non-directory").at_path(dir.string());

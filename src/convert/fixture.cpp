@@ -150,7 +150,7 @@ Result<fs::path> write_fixture(const FixtureOptions& o, const fs::path& out_dir)
 
     std::error_code ec;
     fs::create_directories(out_dir, ec);
-    if (ec) throw io_error("cannot create directory: " + ec.message()).at_path(out_dir.string());
+    if (ec) throw io_error("cannot create directory: " + ec.message()).at_path(out_dir.string()).with_errno(ec.value());
 
     safetensors::Writer w;
     w.set_metadata({{"format", "pt"}});

@@ -26,8 +26,8 @@ AtomicFile::AtomicFile(std::filesystem::path destination) : dst_(std::move(desti
                 std::to_string(g_counter.fetch_add(1)));
   f_ = std::fopen(tmp_.c_str(), "wb");
   if (!f_) {
-    throw io_error(std::string("cannot create temporary output: ") + std::strerror(errno))
-        .at_path(tmp_.string());
+    const int e = errno;
+    throw io_error(std::string("cannot create temporary output: ") + std::strerror(e)).at_path(tmp_.string()).with_errno(e);
   }
   std::setvbuf(f_, nullptr, _IOFBF, 1 << 20);
 }
@@ -43,7 +43,8 @@ AtomicFile::~AtomicFile() {
 void AtomicFile::write(std::span<const std::byte> data) {
   if (data.empty()) return;
   if (std::fwrite(data.data(), 1, data.size(), f_) != data.size()) {
-    throw io_error(std::string("write failed: ") + std::strerror(errno)).at_path(tmp_.string());
+    const int e = errno;
+    throw io_error(std::string("write failed: ") + std::strerror(e)).at_path(tmp_.string()).with_errno(e);
   }
   pos_ += data.size();
 }
@@ -66,7 +67,8 @@ std::uint64_t AtomicFile::copy_from(int src_fd, std::uint64_t src_offset, std::u
   // Escape hatch (and the tests' way to exercise the fallback): APR_QA_NO_COPY_FILE_RANGE=1.
   if (switches().no_copy_file_range) return 0;
   if (std::fflush(f_) != 0) {
-    throw io_error(std::string("write failed: ") + std::strerror(errno)).at_path(tmp_.string());
+    const int e = errno;
+    throw io_error(std::string("write failed: ") + std::strerror(e)).at_path(tmp_.string()).with_errno(e);
   }
   const int out = ::fileno(f_);
   std::uint64_t done = 0;
@@ -85,7 +87,7 @@ std::uint64_t AtomicFile::copy_from(int src_fd, std::uint64_t src_offset, std::u
     const int e = errno;
     if (e == EINTR) continue;
     if (e == ENOSPC || e == EIO || e == EDQUOT || e == EFBIG || e == ENOMEM) {
-      throw io_error(std::string("copy_file_range failed: ") + std::strerror(e)).at_path(tmp_.string()).at_offset(pos_);
+      throw io_error(std::string("copy_file_range failed: ") + std::strerror(e)).at_path(tmp_.string()).at_offset(pos_).with_errno(e);
     }
     break;  // EXDEV, ENOSYS, EINVAL, EOPNOTSUPP, EBADF, EPERM, ...: not possible here, fall back
   }
@@ -104,19 +106,21 @@ void AtomicFile::patch(std::uint64_t offset, std::span<const std::byte> data) {
   if (std::fflush(f_) != 0 || std::fseek(f_, static_cast<long>(offset), SEEK_SET) != 0 ||
       std::fwrite(data.data(), 1, data.size(), f_) != data.size() ||
       std::fseek(f_, 0, SEEK_END) != 0) {
-    throw io_error("patch failed").at_path(tmp_.string()).at_offset(offset);
+    const int e = errno;
+    throw io_error(std::string("patch failed: ") + std::strerror(e)).at_path(tmp_.string()).at_offset(offset).with_errno(e);
   }
 }
 
 void AtomicFile::commit() {
   if (std::fflush(f_) != 0 || ::fsync(::fileno(f_)) != 0) {
-    throw io_error(std::string("flush failed: ") + std::strerror(errno)).at_path(tmp_.string());
+    const int e = errno;
+    throw io_error(std::string("flush failed: ") + std::strerror(e)).at_path(tmp_.string()).with_errno(e);
   }
   std::fclose(f_);
   f_ = nullptr;
   std::error_code ec;
   std::filesystem::rename(tmp_, dst_, ec);
-  if (ec) throw io_error("rename onto destination failed: " + ec.message()).at_path(dst_.string());
+  if (ec) throw io_error("rename onto destination failed: " + ec.message()).at_path(dst_.string()).with_errno(ec.value());
   committed_ = true;
 }
 

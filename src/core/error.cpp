@@ -2,6 +2,8 @@
 
 #include "core/printable.hpp"
 
+#include <cerrno>
+
 namespace apr {
 
 const char* to_string(ErrorCategory c) noexcept {
@@ -13,6 +15,14 @@ const char* to_string(ErrorCategory c) noexcept {
     case ErrorCategory::internal: return "internal";
   }
   return "internal";
+}
+
+bool is_environment_errno(int e) noexcept {
+  return e == ENOSPC || e == EDQUOT || e == EFBIG || e == EACCES || e == EPERM || e == EROFS;
+}
+
+bool is_environment_error(const Error& e) noexcept {
+  return e.category() == ErrorCategory::io && is_environment_errno(e.sys_errno());
 }
 
 Error::Error(ErrorCategory category, std::string message)

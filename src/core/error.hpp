@@ -41,6 +41,10 @@ class Error : public std::exception {
   // Prefix the message with a phase ("converting tensors: ...").
   Error& with_context(const std::string& phase) &;
   Error&& with_context(const std::string& phase) &&;
+  // The operating system's errno behind an io error (0: none recorded); not part of what().
+  Error& with_errno(int e) & { errno_ = e; return *this; }
+  Error&& with_errno(int e) && { errno_ = e; return std::move(*this); }
+  int sys_errno() const noexcept { return errno_; }
 
   ErrorCategory category() const noexcept { return category_; }
   const std::string& message() const noexcept { return message_; }
@@ -58,8 +62,15 @@ class Error : public std::exception {
   ErrorCategory category_;
   std::string message_, path_, tensor_, key_, gate_;
   std::optional<std::uint64_t> offset_;
+  int errno_ = 0;
   std::string rendered_;
 };
+
+// True for an errno that says the machine, not the input, refused: no space (ENOSPC, EDQUOT,
+// EFBIG), no permission (EACCES, EPERM), read-only file system (EROFS).
+bool is_environment_errno(int e) noexcept;
+// An io Error whose errno is an environment errno: a run stops on it (exit 3) instead of scoring it.
+bool is_environment_error(const Error& e) noexcept;
 
 // Convenience constructors.
 inline Error io_error(std::string m) { return Error(ErrorCategory::io, std::move(m)); }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/cpu_features.hpp"
 #include "tensor/fp16.hpp"
 #include "tensor/quant_common.hpp"
 
@@ -120,7 +121,7 @@ __attribute__((target("avx2"))) float q8_0_dot_avx2(const u8* x, const float* v,
 }
 
 bool have_avx512() noexcept {
-  static const bool v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("f16c") &&
+  static const bool v = __builtin_cpu_supports("avx512f") && apr::cpu_has_avx_f16c() &&
                         !apr::switches().engine_no_avx512;
   return v;
 }
@@ -213,7 +214,7 @@ __attribute__((target("avx2,f16c"))) float q6_k_dot_avx2(const u8* x, const floa
 }
 
 bool have_f16c() noexcept {
-  static const bool v = __builtin_cpu_supports("f16c");
+  static const bool v = apr::cpu_has_avx_f16c();  // CPUID: clang has no "f16c" builtin
   return v;
 }
 

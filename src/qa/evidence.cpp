@@ -1,5 +1,7 @@
 #include "qa/evidence.hpp"
 
+#include <cstring>
+
 #include "core/build_info.hpp"
 
 #include <fcntl.h>
@@ -203,8 +205,9 @@ void Journal::append(const json& record) {
   while (left > 0) {
     ssize_t n = ::write(fd_, p, left);
     if (n < 0) {
-      if (errno == EINTR) continue;
-      throw io_error("journal write failed").at_path(path_.string());
+      const int e = errno;
+      if (e == EINTR) continue;
+      throw io_error(std::string("journal write failed: ") + std::strerror(e)).at_path(path_.string()).with_errno(e);
     }
     p += n;
     left -= static_cast<std::size_t>(n);

@@ -12,11 +12,14 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.hpp"
 #include "core/build_info.hpp"
 #include "core/error.hpp"
+#include "core/printable.hpp"
 #include "core/switches.hpp"
 #include "qa/judge.hpp"
 #include "qa/process.hpp"
+#include "qa/worker.hpp"
 
 namespace apr::qa {
 
@@ -60,6 +63,7 @@ struct Record {
   std::vector<Evidence> evidence;
   json artifacts = json::array();
   bool journaled = false;
+  bool environment = false;  // the worker hit an environment error: not journaled, rerun on --resume
 };
 
 const char* signal_name(int s) {
@@ -94,6 +98,10 @@ struct Runner {
   std::map<std::size_t, std::unique_ptr<ChildProcess>> running;
   std::optional<std::string> stop_reason;
   ExecSummary summary;
+  // The first environment error (disk full, no permission): the run stops, nothing more is started.
+  void environment_failure(std::string line) {
+    if (!summary.environment_error) summary.environment_error = std::move(line);
+  }
   std::size_t done = 0, total = 0;  // total: the nodes this run owns (all, or a shard's)
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
 
@@ -152,7 +160,7 @@ struct Runner {
   // Records the outcome of node i; journals it unless `journal_it` is false.
   void complete(std::size_t i, Record r, bool journal_it) {
     const Node& n = plan.nodes[i];
-    if (journal_it) {
+    if (journal_it && !r.environment) {
       json ev = json::array();
       for (const auto& e : r.evidence) ev.push_back(to_json(e));
       journal->append({{"type", "node"}, {"node", n.id}, {"outcome", to_string(r.outcome)},
@@ -238,8 +246,7 @@ struct Runner {
   }
 
   static void write_file_atomic_json(const std::filesystem::path& p, const json& j) {
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out << j.dump(2);
+    write_file_atomic(p, j.dump(2));  // throws an io Error (with errno) when the disk refuses
   }
 
   Record finished(std::size_t i, const ProcessEnd& end) {
@@ -275,6 +282,18 @@ struct Runner {
     // the model (Falsified; the process gate for a matrix cell or an artifact producer). Any other
     // non-zero exit (3 environment, 4 internal error) means the gate could not be evaluated: Error,
     // kept apart from Falsified and named in the summary.
+    // The machine refused (disk full, no permission, read-only file system): not a judgement on
+    // the model. The run stops; this node is not journaled, so --resume runs it again.
+    if (end.exit_code == kWorkerEnvironmentExit) {
+      std::string line = last_line(err_tail);
+      const std::string prefix = "apr-qa __node: error: ";
+      if (line.rfind(prefix, 0) == 0) line = line.substr(prefix.size());
+      if (line.empty()) line = fmt::format("worker of node {} reported an environment error", n.id);
+      environment_failure(line);
+      Record r = uniform(n, Outcome::skipped, "not run: environment error: " + line);
+      r.environment = true;
+      return r;
+    }
     if (end.exit_code == 2)
       return finish_common(uniform(n, Outcome::falsified,
                                    fmt::format("Command failed (exit {}): {}", end.exit_code, last_line(err_tail)), failed_gate()),
@@ -445,12 +464,33 @@ struct Runner {
     }
     int jobs = std::max(1, opts.jobs);
     while (done < total) {
-      if (g_interrupt) {
-        summary.interrupted = true;
+      if (g_interrupt || summary.environment_error) {
+        summary.interrupted = g_interrupt;
         for (auto& [i, p] : running) p->kill_now();
         running.clear();
         break;
       }
+      try {
+        step(jobs);
+      } catch (const Error& e) {
+        if (!is_environment_error(e)) throw;
+        environment_failure(e.what());
+      } catch (const std::filesystem::filesystem_error& e) {
+        if (!is_environment_errno(e.code().value())) throw;
+        environment_failure(printable(e.path1().string(), 1024) + ": " + e.code().message());
+      }
+    }
+    const std::string not_run = summary.environment_error ? "not run: environment error" : "run interrupted";
+    for (std::size_t i = 0; i < plan.nodes.size(); ++i)
+      if (state[i] != 2) records[i] = uniform(plan.nodes[i], Outcome::skipped, not_run);
+    for (const auto& r : records)
+      for (const auto& e : r.evidence) summary.evidence.push_back(e);
+    write_evidence_file(plan.out_dir / "evidence.json", summary.evidence);
+  }
+
+  // One scheduling pass: collect finished workers, complete derived nodes, start ready ones.
+  void step(int jobs) {
+    {
       bool progressed = false;
       for (auto it = running.begin(); it != running.end();) {
         auto end = it->second->poll();
@@ -460,6 +500,7 @@ struct Runner {
         complete(i, finished(i, *end), true);
         progressed = true;
       }
+      if (summary.environment_error) return;  // start nothing more: the run stops
       for (std::size_t i = 0; i < plan.nodes.size(); ++i) {
         if (state[i] != 0) continue;
         bool ready = true;
@@ -481,11 +522,6 @@ struct Runner {
       }
       if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    for (std::size_t i = 0; i < plan.nodes.size(); ++i)
-      if (state[i] != 2) records[i] = uniform(plan.nodes[i], Outcome::skipped, "run interrupted");
-    for (const auto& r : records)
-      for (const auto& e : r.evidence) summary.evidence.push_back(e);
-    write_evidence_file(plan.out_dir / "evidence.json", summary.evidence);
   }
 };
 

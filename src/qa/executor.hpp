@@ -13,6 +13,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,10 @@ struct ExecOptions {
 struct ExecSummary {
   std::vector<Evidence> evidence;  // plan order
   bool interrupted = false;
+  // Set when the machine refused a write (disk full, no permission, read-only file system: a
+  // worker exiting kWorkerEnvironmentExit, or the executor's own files): the run stopped, the
+  // evidence of the nodes completed before it is kept, the rest is Skipped. One line naming the path.
+  std::optional<std::string> environment_error;
   std::size_t nodes_run = 0, nodes_resumed = 0;
   std::map<std::string, double> seconds_by_kind;  // worker wall time per node kind/check
   std::map<std::string, int> nodes_by_kind;       // worker processes run per node kind/check

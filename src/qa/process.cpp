@@ -24,9 +24,10 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::file
   int ofd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   int efd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (ofd < 0 || efd < 0) {
+    const int e = errno;
     if (ofd >= 0) ::close(ofd);
     if (efd >= 0) ::close(efd);
-    throw io_error("cannot create worker output files").at_path(out.parent_path().string());
+    throw io_error(std::string("cannot create worker output files: ") + std::strerror(e)).at_path(out.parent_path().string()).with_errno(e);
   }
   pid_t parent = ::getpid();
   start_ = std::chrono::steady_clock::now();

@@ -13,6 +13,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/printable.hpp"
 #include "core/switches.hpp"
 #include "qa/executor.hpp"
 #include "qa/plan.hpp"
@@ -116,7 +117,8 @@ struct Progress {
     bool failed = ev.type == "finish" && ev.outcome != "Corroborated" && ev.outcome != "Skipped";
     if (live) {
       if (failed || (ev.type == "finish" && o.verbosity > 0))
-        std::fprintf(stderr, "\r\x1b[K%s %s %s: %s\n", ev.node->id.c_str(), gates.c_str(), ev.outcome.c_str(), ev.reason.c_str());
+        std::fprintf(stderr, "\r\x1b[K%s %s %s: %s\n", ev.node->id.c_str(), gates.c_str(), ev.outcome.c_str(),
+                     printable(ev.reason, 4096).c_str());
       auto line = progress_line(ev.done, ev.total, ev.elapsed_s, ev.running, terminal_columns(2));
       std::fprintf(stderr, "\r\x1b[K%s", line.c_str());
       std::fflush(stderr);
@@ -128,7 +130,7 @@ struct Progress {
       return;
     }
     std::fprintf(stderr, "[%zu/%zu] %s %s %s: %s\n", ev.done, ev.total, ev.node->id.c_str(), gates.c_str(), ev.outcome.c_str(),
-                 ev.reason.c_str());
+                 printable(ev.reason, 4096).c_str());
   }
   void clear() const {  // no stale progress line after the run
     if (!drawn) return;
@@ -144,7 +146,7 @@ int run_playbook(const RunOptions& o) {
   lo.strict = o.strict;
   auto pb = load_playbook(o.playbook, lo);
   if (!pb) throw pb.error();
-  for (const auto& w : pb->warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  for (const auto& w : pb->warnings) std::fprintf(stderr, "warning: %s\n", printable(w, 4096).c_str());
   if (pb->is_template && !o.dry_run)
     throw validation_error("playbook is a template (holds ${VAR} placeholders): fill them in before running").at_path(o.playbook);
   GateCatalogue cat = load_catalogue(o.gates_dir);
@@ -181,7 +183,7 @@ int run_playbook(const RunOptions& o) {
     std::fputs(shard ? shard_text(*plan, *part, shard->k).c_str() : plan->text().c_str(), stdout);
     return 0;
   }
-  for (const auto& w : plan->warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  for (const auto& w : plan->warnings) std::fprintf(stderr, "warning: %s\n", printable(w, 4096).c_str());
   ExecOptions eo;
   eo.jobs = o.jobs > 0 ? o.jobs : default_jobs(plan->size_category);
   eo.timeout_ms = plan->timeout_ms;
@@ -204,6 +206,18 @@ int run_playbook(const RunOptions& o) {
                               .dump(2) +
                           "\n");
   ExecSummary s = execute_plan(*plan, cat, eo);
+  if (s.environment_error) {
+    // The machine refused a write: no verdict, no reports (a grade would score the disk, not the
+    // model). evidence.json keeps the gates completed before it; --resume continues once fixed.
+    prog.clear();
+    std::size_t kept = 0;
+    for (const auto& e : s.evidence) kept += e.outcome == Outcome::skipped ? 0 : 1;
+    std::fprintf(stderr,
+                 "apr-qa run: error: environment: %s (run stopped, no verdict; %zu completed gate results kept in %s; "
+                 "rerun with --resume once fixed)\n",
+                 s.environment_error->c_str(), kept, (plan->out_dir / "evidence.json").c_str());
+    return 3;
+  }
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   nlohmann::json timing{{"wall_s", wall}, {"jobs", eo.jobs}, {"nodes_run", s.nodes_run},
                         {"nodes_resumed", s.nodes_resumed}, {"worker_seconds_by_kind", s.seconds_by_kind},

@@ -6,6 +6,8 @@
 
 #include <atomic>
 
+#include "core/cpu_features.hpp"
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define APR_HAVE_F16C_PATH 1
@@ -19,13 +21,7 @@ namespace {
 std::atomic<bool> g_simd_enabled{true};
 
 #if APR_HAVE_F16C_PATH
-bool cpu_has_f16c() noexcept {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
-  }();
-  return has;
-}
+bool cpu_has_f16c() noexcept { return cpu_has_avx_f16c(); }  // CPUID: clang has no "f16c" builtin
 
 __attribute__((target("avx,f16c"))) void fp16_to_fp32_f16c(const std::uint16_t* src, float* dst,
                                                            std::int64_t n) noexcept {

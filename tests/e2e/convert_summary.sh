@@ -11,8 +11,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 [[ $(wc -l < "$WORK/q.txt") == 2 ]] || { cat "$WORK/q.txt"; fail "convert --quantize: expected 2 lines"; }
 grep -Eq '^dtype changes: .*[0-9]+ tensors F32->Q4_1 \(lossy\)' "$WORK/q.txt" || { cat "$WORK/q.txt"; fail "no lossy summary"; }
 # A quantized input to SafeTensors: every quantized tensor is dequantized exactly.
-"$APR" convert "$WORK/q.gguf" "$WORK/st.safetensors" > "$WORK/st.txt"
-"$APR" convert "$WORK/q.gguf" "$WORK/st-v.safetensors" -v > "$WORK/st-v.txt"
+mkdir -p "$WORK/st" "$WORK/st-v"
+"$APR" convert "$WORK/q.gguf" "$WORK/st/model.safetensors" > "$WORK/st.txt"
+"$APR" convert "$WORK/q.gguf" "$WORK/st-v/model.safetensors" -v > "$WORK/st-v.txt"  # own folder: convert keeps existing sidecars
 [[ $(wc -l < "$WORK/st.txt") == 2 ]] || { cat "$WORK/st.txt"; fail "convert: expected 2 lines (wrote, dtype changes)"; }
 n=$(grep -Eo '[0-9]+ tensors Q4_1->F32' "$WORK/st.txt" | grep -Eo '^[0-9]+') || { cat "$WORK/st.txt"; fail "no Q4_1->F32 summary"; }
 per=$(grep -c '^note: .*: Q4_1->F32 (dequantized exactly' "$WORK/st-v.txt" || true)

@@ -203,6 +203,26 @@ def generate(apr_bin, w):
     # --- escaped error text -------------------------------------------------------------------
     p = write(f"{w}/st_escape.safetensors", safetensors('{"a\\u001b[2J\\r\\nFAKE":{"dtype":"Q9","shape":[1],"data_offsets":[0,4]}}', b"\0" * 4))
     case("control characters in a tensor name are escaped", ["inspect", p], 2, "\\x1b[2J\\r\\nFAKE")
+    # ESC[31m and a newline in a GGUF tensor name (same length as the name it replaces)
+    g = bytearray(open(gguf, "rb").read())
+    k = g.find(b"output_norm.weight")
+    assert k > 0
+    g[k:k + 18] = b"out\x1b[31m\nrm.weight"
+    p = write(f"{w}/gguf_escape.gguf", bytes(g))
+    case("ESC[31m and LF in a GGUF tensor name are escaped (convert)", ["convert", p, f"{w}/out_gguf_escape.apr"], 2, "out\\x1b[31m\\nrm.weight")
+    # ... and in a SafeTensors checkpoint's tensor name (the model-level check, not the header parser)
+    st = open(f"{fx}/model.safetensors", "rb").read()
+    (hl,) = struct.unpack_from("<Q", st, 0)
+    hdr = json.loads(st[8:8 + hl])
+    end = max(v["data_offsets"][1] for k, v in hdr.items() if k != "__metadata__")
+    hdr["model.norm\x1b[31m\n.weight"] = {"dtype": "F32", "shape": [1], "data_offsets": [end, end + 4]}  # one extra tensor
+    d = fixture_copy("st_name_escape", {})
+    with open(f"{d}/model.safetensors", "wb") as f:
+        f.write(safetensors(json.dumps(hdr), st[8 + hl:8 + hl + end] + b"\0" * 4))
+    case("ESC[31m and LF in a SafeTensors tensor name are escaped (convert)", ["convert", d, f"{w}/out_st_escape.gguf"], 2, "\\x1b[31m\\n")
+    # ... and in a playbook key, which `run --dry-run` reports as a warning on stderr (exit 0)
+    p = write(f"{w}/pb_key_escape.yaml", base + "metadata:\n  tier: smoke\nzz\x1b[31mzz: 1\n")
+    case("ESC[31m in a playbook key is escaped (run --dry-run)", ["run", p, "--dry-run", "-o", f"{w}/out_pb_escape"], 0, "\\x1b[31m")
     return cases
 
 
@@ -264,6 +284,8 @@ def main():
             problems.append(f"exit {rc}, expected {want_rc}")
         if want_rc != 0 and len(lines) != 1:
             problems.append(f"{len(lines)} stderr lines, expected 1")
+        if any((ord(c) < 0x20 and c != "\n") or ord(c) == 0x7f for c in err):
+            problems.append("raw control character in stderr")
         if frag and frag not in err:
             problems.append(f"message lacks {frag!r}")
         if wall > a.max_seconds:

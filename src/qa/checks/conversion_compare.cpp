@@ -105,6 +105,7 @@ CheckOutput conversion_compare(const json& p) {
   try {
     tb = teacher_forced(p, "b", path_b, prompt, max_tokens, b);
   } catch (const Error& e) {
+    if (is_environment_error(e)) throw;  // disk full / no permission: the run stops (exit 3)
     engine_error = e.what();
   }
   if (!tb) {

@@ -24,6 +24,7 @@ CheckOutput golden_rule(const nlohmann::json& p) {
   try {
     b = load(path_b);
   } catch (const Error& e) {
+    if (is_environment_error(e)) throw;  // disk full / no permission: the run stops (exit 3)
     o.add("converted_tensors", 0.0);
     o.output = std::string("converted model does not load: ") + e.what();
     o.note = o.output;

@@ -112,6 +112,7 @@ CheckOutput independent_consumer(const json& p) {
     ref = compute_teacher_forced(*e, prompt, max_tokens);
     for (const auto& t : texts) our_tokens.push_back(e->tokenizer()->encode(t));
   } catch (const Error& e) {
+    if (is_environment_error(e)) throw;  // disk full / no permission: the run stops (exit 3)
     ref.reset();
     ref_error = e.what();
   }

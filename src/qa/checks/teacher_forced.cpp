@@ -138,6 +138,7 @@ CheckOutput infer_step(const json& p) {
     j["positions"] = t.prompt_ids.size() + t.greedy.size();
     o.output = fmt::format("{}: prompt {} tokens, greedy [{}] '{}'\n", path, t.prompt_ids.size(), fmt::join(t.greedy, ","), t.text);
   } catch (const Error& err) {
+    if (is_environment_error(err)) throw;  // disk full / no permission: the run stops (exit 3)
     j["error"] = err.what();
     o.output = std::string("not run (the gates using it measure the artifact themselves): ") + err.what() + "\n";
   }
