@@ -2,7 +2,7 @@
 // config/tokenizer/extra metadata per apr_meta.hpp, tied lm_head left out).
 //
 // Passthrough tensors (same dtype, identity row order, bytes in a mapped source file) are handed
-// to the writer with their source range (fmt::ChunkedFill::source), so it copies them file to
+// to the writer with their source range (formats::ChunkedFill::source), so it copies them file to
 // file instead of through a buffer; the plan's producer stays the fallback. Output bytes are
 // the same either way.
 #include <algorithm>
@@ -29,8 +29,8 @@ const MappedFile* mapping_of(const model::CanonicalModel& m, std::span<const std
 // exactly the canonical tensor's stored bytes: APR keeps HF row order (no permutation), so that
 // holds when the dtype, shape and row order are unchanged. A spot check of the first and last
 // row against the producer guards the assumption. nullopt: keep the plan's producer as it is.
-std::optional<fmt::ChunkedFill> with_source(const model::CanonicalModel& m, const OutTensor& t) {
-  const auto* cf = t.produce ? t.produce.target<fmt::ChunkedFill>() : nullptr;
+std::optional<formats::ChunkedFill> with_source(const model::CanonicalModel& m, const OutTensor& t) {
+  const auto* cf = t.produce ? t.produce.target<formats::ChunkedFill>() : nullptr;
   if (cf == nullptr || t.shape.empty()) return std::nullopt;
   const model::CanonicalTensor* ct = m.find(t.name);
   if (ct == nullptr || ct->type() != t.type || !ct->row_order.empty() || ct->shape() != t.shape) return std::nullopt;
@@ -46,7 +46,7 @@ std::optional<fmt::ChunkedFill> with_source(const model::CanonicalModel& m, cons
     cf->fill(at, row);
     if (std::memcmp(row.data(), src.data() + at, row.size()) != 0) return std::nullopt;
   }
-  fmt::ChunkedFill out = *cf;
+  formats::ChunkedFill out = *cf;
   out.source = f;
   out.source_offset = static_cast<std::uint64_t>(src.data() - f->data());
   return out;

@@ -169,13 +169,13 @@ Plan plan_tensors(const model::CanonicalModel& m, ModelFormat target, const Conv
       // Passthrough from a mapped file: copy, then drop the source pages from our RSS so a
       // multi-GB conversion streams (peak RSS ~ the largest tensor, not the model).
       // Streamed chunk by chunk (the writer holds one chunk), so peak RSS stays ~ one chunk.
-      out.produce = fmt::ChunkedFill{[map, src = t.source.data](std::uint64_t at, std::span<std::byte> dst) {
+      out.produce = formats::ChunkedFill{[map, src = t.source.data](std::uint64_t at, std::span<std::byte> dst) {
         if (at + dst.size() > src.size()) throw internal_error("chunk past the tensor's end");
         const std::uint64_t off = static_cast<std::uint64_t>(src.data() - map->data());
         populate(src.subspan(static_cast<std::size_t>(at), dst.size()));
         std::memcpy(dst.data(), src.data() + at, dst.size());
         map->release(off + at, dst.size());
-      }, fmt::kMaxChunkBytes};
+      }, formats::kMaxChunkBytes};
     } else if (ot == in && elems.empty() && identity_rows) {
       out.direct = t.source.data;
     } else if (!elems.empty()) {
@@ -194,7 +194,7 @@ Plan plan_tensors(const model::CanonicalModel& m, ModelFormat target, const Conv
       };
     } else if (t.shape().size() >= 2) {
       // Whole output rows per chunk (chunks are row-aligned): permute and/or re-encode them.
-      out.produce = fmt::ChunkedFill{[tp, rows, ot](std::uint64_t at, std::span<std::byte> dst) {
+      out.produce = formats::ChunkedFill{[tp, rows, ot](std::uint64_t at, std::span<std::byte> dst) {
         const std::uint64_t rb = row_bytes(ot, static_cast<std::uint64_t>(tp->source.row_len()));
         const std::uint64_t total = rb * static_cast<std::uint64_t>(tp->source.rows());
         if (rb == 0 || at % rb != 0 || dst.size() % rb != 0 || at + dst.size() > total)
@@ -208,7 +208,7 @@ Plan plan_tensors(const model::CanonicalModel& m, ModelFormat target, const Conv
       }, 0};
       // Row-aligned hint for the whole-buffer form (writers recompute their own row-aligned chunks).
       const std::uint64_t rb = row_bytes(ot, static_cast<std::uint64_t>(t.source.row_len()));
-      out.produce.target<fmt::ChunkedFill>()->chunk_hint = std::max<std::uint64_t>(fmt::kMaxChunkBytes / rb, 1) * rb;
+      out.produce.target<formats::ChunkedFill>()->chunk_hint = std::max<std::uint64_t>(formats::kMaxChunkBytes / rb, 1) * rb;
     } else {
       out.produce = [tp, rows, ot](std::span<std::byte> dst) {
         const std::int64_t nrows = tp->source.rows();

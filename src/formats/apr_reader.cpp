@@ -18,7 +18,7 @@ Result<Reader> Reader::open(const std::filesystem::path& path, bool verify_data_
 
 Result<Reader> Reader::parse(std::shared_ptr<const MappedFile> file, bool verify_data_crc) {
   return capture([&]() -> Reader {
-    using fmt::Cursor;
+    using formats::Cursor;
     const MappedFile& mf = *file;
     const std::string path = mf.path().string();
     auto fail = [&](ErrorCategory c, const std::string& m, std::uint64_t at) {
@@ -28,13 +28,13 @@ Result<Reader> Reader::parse(std::shared_ptr<const MappedFile> file, bool verify
       throw fail(ErrorCategory::validation, "file size: expected at least 68 bytes (header + footer), found " +
                                                 std::to_string(mf.size()), 0);
     const std::byte* d = mf.data();
-    fmt::HeaderReadahead ra(mf);
+    formats::HeaderReadahead ra(mf);
     ra.ensure(kHeaderSize);
     if (std::memcmp(d, "APR\0", 4) != 0 && std::memcmp(d, "APR2", 4) != 0) {
       std::string hint = std::memcmp(d, "APR1", 4) == 0   ? " (APR v1 is not supported)"
                          : std::memcmp(d, "APRN", 4) == 0 ? " (classic-ML APRN files are not models)"
                                                           : "";
-      throw fail(ErrorCategory::parse, "magic: expected 41 50 52 00 (\"APR\\0\"), found " + fmt::hex_bytes(d, 4) + hint, 0);
+      throw fail(ErrorCategory::parse, "magic: expected 41 50 52 00 (\"APR\\0\"), found " + formats::hex_bytes(d, 4) + hint, 0);
     }
     HeaderFields h = decode_header(d);
     std::uint32_t crc = header_crc(d);
@@ -52,13 +52,13 @@ Result<Reader> Reader::parse(std::shared_ptr<const MappedFile> file, bool verify
     if (h.flags & ~kKnownFlags)
       throw fail(ErrorCategory::validation, "flags: unknown bits set, found 0x" + hex16(h.flags), 6);
     for (int k = 44; k < 64; ++k)
-      if (d[k] != std::byte{0}) throw fail(ErrorCategory::validation, "reserved header bytes: expected 0, found 0x" + fmt::hex_bytes(d + k, 1), k);
+      if (d[k] != std::byte{0}) throw fail(ErrorCategory::validation, "reserved header bytes: expected 0, found 0x" + formats::hex_bytes(d + k, 1), k);
     if (h.metadata_offset != kHeaderSize)
       throw fail(ErrorCategory::validation, "metadata_offset: expected 64, found " + std::to_string(h.metadata_offset), 12);
     if (h.metadata_size > kMaxMetadata)
       throw fail(ErrorCategory::validation, "metadata_size: expected at most 16 MiB, found " + std::to_string(h.metadata_size), 20);
     const std::uint64_t footer_at = mf.size() - 4;
-    const std::uint64_t index_expected = kHeaderSize + fmt::align_up(h.metadata_size, kAlign);
+    const std::uint64_t index_expected = kHeaderSize + formats::align_up(h.metadata_size, kAlign);
     if (h.index_offset != index_expected)
       throw fail(ErrorCategory::validation, "tensor_index_offset: expected " + std::to_string(index_expected) + ", found " +
                                                 std::to_string(h.index_offset), 24);
@@ -94,7 +94,7 @@ Result<Reader> Reader::parse(std::shared_ptr<const MappedFile> file, bool verify
         throw fail(ErrorCategory::parse, "metadata: expected a JSON object, found malformed JSON", kHeaderSize);
     }
     for (std::uint64_t p = kHeaderSize + h.metadata_size; p < h.index_offset; ++p)
-      if (d[p] != std::byte{0}) throw fail(ErrorCategory::validation, "metadata padding: expected 0x00, found 0x" + fmt::hex_bytes(d + p, 1), p);
+      if (d[p] != std::byte{0}) throw fail(ErrorCategory::validation, "metadata padding: expected 0x00, found 0x" + formats::hex_bytes(d + p, 1), p);
 
     // Tensor index.
     Cursor c(mf, h.index_offset, h.data_offset);
@@ -150,15 +150,15 @@ Result<Reader> Reader::parse(std::shared_ptr<const MappedFile> file, bool verify
       if (ti.size > data_len || ti.offset > data_len - ti.size)
         throw located(c.fail_at(ErrorCategory::validation, "data: expected [offset, offset+size) inside the " +
                                                                std::to_string(data_len) + "-byte data region", off_at));
-      expected_offset += fmt::align_up(ti.size, kAlign);
+      expected_offset += formats::align_up(ti.size, kAlign);
       r.tensors_.push_back(std::move(ti));
     }
     std::uint64_t index_end = c.pos();
-    if (h.data_offset != fmt::align_up(index_end, kAlign))
-      throw fail(ErrorCategory::validation, "data_offset: expected " + std::to_string(fmt::align_up(index_end, kAlign)) +
+    if (h.data_offset != formats::align_up(index_end, kAlign))
+      throw fail(ErrorCategory::validation, "data_offset: expected " + std::to_string(formats::align_up(index_end, kAlign)) +
                                                 " (index end padded to 64), found " + std::to_string(h.data_offset), 32);
     for (std::uint64_t p = index_end; p < h.data_offset; ++p)
-      if (d[p] != std::byte{0}) throw fail(ErrorCategory::validation, "index padding: expected 0x00, found 0x" + fmt::hex_bytes(d + p, 1), p);
+      if (d[p] != std::byte{0}) throw fail(ErrorCategory::validation, "index padding: expected 0x00, found 0x" + formats::hex_bytes(d + p, 1), p);
     if (expected_offset != data_len)
       throw fail(ErrorCategory::validation, "data region: expected " + std::to_string(expected_offset) +
                                                 " bytes before the footer, found " + std::to_string(data_len), h.data_offset);

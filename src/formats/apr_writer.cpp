@@ -1,6 +1,6 @@
 // APR v2 writer: deterministic bytes (metadata with sorted keys, index sorted by name, zero
 // padding, no timestamps), header and footer CRC32, tensor data streamed with a running CRC.
-// Tensors registered with a passthrough source (fmt::ChunkedFill::source) are copied file to
+// Tensors registered with a passthrough source (formats::ChunkedFill::source) are copied file to
 // file by the kernel, their CRC taken from the mapped source bytes (the same bytes).
 #include <algorithm>
 #include <set>
@@ -73,18 +73,18 @@ std::span<const std::byte> as_bytes(const std::string& s) {
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         std::span<const std::byte> data) {
-  tensors_.push_back(fmt::pending_tensor(std::move(name), type, std::move(shape), data));
+  tensors_.push_back(formats::pending_tensor(std::move(name), type, std::move(shape), data));
 }
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         TensorProducer producer) {
-  tensors_.push_back(fmt::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), "APR"));
+  tensors_.push_back(formats::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), "APR"));
 }
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         ChunkProducer producer, std::uint64_t chunk_hint) {
   tensors_.push_back(
-      fmt::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), chunk_hint, "APR"));
+      formats::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), chunk_hint, "APR"));
 }
 
 void Writer::write(const std::filesystem::path& path) const {
@@ -134,15 +134,15 @@ void Writer::write(const std::filesystem::path& path) const {
     put(offset);
     put(nb);
     sizes.push_back(nb);
-    offset += fmt::align_up(nb, kAlign);
+    offset += formats::align_up(nb, kAlign);
   }
 
   HeaderFields h;
   h.flags = kFlagRowMajor | (quantized ? kFlagQuantized : 0);
   h.tensor_count = static_cast<std::uint32_t>(items.size());
   h.metadata_size = static_cast<std::uint32_t>(meta.size());
-  h.index_offset = kHeaderSize + fmt::align_up(meta.size(), kAlign);
-  h.data_offset = h.index_offset + fmt::align_up(index.size(), kAlign);
+  h.index_offset = kHeaderSize + formats::align_up(meta.size(), kAlign);
+  h.data_offset = h.index_offset + formats::align_up(index.size(), kAlign);
   std::byte hdr[kHeaderSize] = {};
   std::memcpy(hdr, "APR\0", 4);
   store_le<std::uint8_t>(hdr + 4, 2);
@@ -167,7 +167,7 @@ void Writer::write(const std::filesystem::path& path) const {
     if (t.chunk && t.source) {
       out.copy(*t.source, t.source_offset, sizes[k]);  // passthrough: same bytes as t.chunk's
     } else if (t.chunk) {
-      fmt::stream_chunks(sizes[k], fmt::chunk_bytes(t.type, t.shape, t.chunk_hint), t.chunk, buf,
+      formats::stream_chunks(sizes[k], formats::chunk_bytes(t.type, t.shape, t.chunk_hint), t.chunk, buf,
                          [&](std::span<const std::byte> b) { out.write(b); });
     } else if (t.producer) {
       buf.assign(static_cast<std::size_t>(sizes[k]), std::byte{0});
@@ -176,7 +176,7 @@ void Writer::write(const std::filesystem::path& path) const {
     } else {
       out.write(t.data);
     }
-    out.zeros(fmt::align_up(sizes[k], kAlign) - sizes[k]);
+    out.zeros(formats::align_up(sizes[k], kAlign) - sizes[k]);
   }
   std::uint32_t footer = out.crc();
   out.file().write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(&footer), 4));

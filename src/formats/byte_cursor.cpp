@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-namespace apr::fmt {
+namespace apr::formats {
 
 namespace {
 constexpr std::uint64_t kWindow = 1u << 20;
@@ -79,4 +79,4 @@ bool is_valid_utf8(std::string_view s) noexcept {
   return true;
 }
 
-}  // namespace apr::fmt
+}  // namespace apr::formats

@@ -16,7 +16,7 @@
 #include "core/error.hpp"
 #include "core/mapped_file.hpp"
 
-namespace apr::fmt {
+namespace apr::formats {
 
 static_assert(std::endian::native == std::endian::little, "apr-qa formats assume a little-endian host");
 
@@ -119,4 +119,4 @@ class Cursor {
   mutable std::string path_;
 };
 
-}  // namespace apr::fmt
+}  // namespace apr::formats

@@ -5,7 +5,7 @@
 
 #include "core/error.hpp"
 
-namespace apr::fmt {
+namespace apr::formats {
 
 std::uint64_t chunk_bytes(GgmlType type, std::span<const std::int64_t> shape, std::uint64_t hint) {
   const std::uint64_t total = tensor_bytes(type, shape);
@@ -61,4 +61,4 @@ PendingTensor pending_tensor(std::string name, GgmlType type, std::vector<std::i
   return {std::move(name), type, std::move(shape), {}, nullptr, std::move(producer), chunk_hint};
 }
 
-}  // namespace apr::fmt
+}  // namespace apr::formats

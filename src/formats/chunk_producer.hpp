@@ -24,7 +24,7 @@
 #include "core/mapped_file.hpp"
 #include "tensor/dtype.hpp"
 
-namespace apr::fmt {
+namespace apr::formats {
 
 using ChunkProducer = std::function<void(std::uint64_t offset, std::span<std::byte> dst)>;
 
@@ -81,4 +81,4 @@ PendingTensor pending_tensor(std::string name, GgmlType type, std::vector<std::i
 PendingTensor pending_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                              ChunkProducer producer, std::uint64_t chunk_hint, const char* writer);
 
-}  // namespace apr::fmt
+}  // namespace apr::formats

@@ -73,7 +73,7 @@ Result<ModelFormat> detect_format_of_file(const std::filesystem::path& path) {
   if (auto f = detect_format({head, n})) return *f;
   return Error(ErrorCategory::parse,
                "format: expected GGUF (\"GGUF\"), APR (\"APR\\0\") or SafeTensors (u64 length + '{') magic, found " +
-                   (n ? fmt::hex_bytes(head, std::min<std::size_t>(n, 9)) : std::string("an empty file")))
+                   (n ? formats::hex_bytes(head, std::min<std::size_t>(n, 9)) : std::string("an empty file")))
       .at_path(path.string())
       .at_offset(0);
 }

@@ -108,7 +108,7 @@ class Reader {
 // Fills `dst` (exactly the tensor's byte size) with the tensor's bytes.
 using TensorProducer = std::function<void(std::span<std::byte> dst)>;
 // Fills bytes [offset, offset + dst.size()) of the tensor (see formats/chunk_producer.hpp).
-using ChunkProducer = fmt::ChunkProducer;
+using ChunkProducer = formats::ChunkProducer;
 
 class Writer {
  public:
@@ -122,14 +122,14 @@ class Writer {
                   TensorProducer producer);
   // Chunked: `producer` is called over consecutive row-aligned chunks of at most chunk_hint
   // bytes (0: 16 MiB; capped at 16 MiB), so the writer holds one chunk, not the tensor (see
-  // formats/chunk_producer.hpp). A TensorProducer holding a fmt::ChunkedFill is streamed the same way.
+  // formats/chunk_producer.hpp). A TensorProducer holding a formats::ChunkedFill is streamed the same way.
   void add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                   ChunkProducer producer, std::uint64_t chunk_hint);
   // Writes atomically (temp file + rename). Throws apr::Error on failure.
   void write(const std::filesystem::path& path) const;
 
  private:
-  using Pending = fmt::PendingTensor;
+  using Pending = formats::PendingTensor;
   std::vector<KV> kvs_;
   std::vector<Pending> tensors_;
 };

@@ -8,7 +8,7 @@
 namespace apr::gguf {
 namespace {
 
-using fmt::Cursor;
+using formats::Cursor;
 constexpr std::uint64_t kMaxString = 1ull << 30;       // ggml: strings <= 1 GiB
 constexpr std::uint64_t kMaxArray = 1ull << 30;        // ggml: arrays <= 2^30 elements
 constexpr std::uint32_t kMaxDims = 4;                  // GGML_MAX_DIMS
@@ -135,13 +135,13 @@ Result<Reader> Reader::parse(std::shared_ptr<const MappedFile> file) {
     r.file_ = file;
     const MappedFile& mf = *file;
     Cursor c(mf, 0);
-    fmt::HeaderReadahead ra(mf);
+    formats::HeaderReadahead ra(mf);
     c.set_readahead(&ra);
 
     c.need(4, "magic");
     if (std::memcmp(mf.data(), "GGUF", 4) != 0) {
       throw c.fail(ErrorCategory::parse,
-                   "magic: expected 47 47 55 46 (\"GGUF\"), found " + fmt::hex_bytes(mf.data(), 4));
+                   "magic: expected 47 47 55 46 (\"GGUF\"), found " + formats::hex_bytes(mf.data(), 4));
     }
     c.skip(4, "magic");
     auto version = c.read<std::uint32_t>("version");
@@ -259,7 +259,7 @@ Result<Reader> Reader::parse(std::shared_ptr<const MappedFile> file) {
                                 "tensor size " + std::to_string(ti.nbytes) + " exceeds the file size " +
                                     std::to_string(mf.size()), dims_at));
       }
-      expected_offset += fmt::align_up(ti.nbytes, r.alignment_);
+      expected_offset += formats::align_up(ti.nbytes, r.alignment_);
       if (expected_offset > mf.size()) {
         throw located(c.fail_at(ErrorCategory::validation, "tensor data runs past the end of the file", off_at));
       }
@@ -267,12 +267,12 @@ Result<Reader> Reader::parse(std::shared_ptr<const MappedFile> file) {
     }
 
     // --- data section
-    r.data_offset_ = fmt::align_up(c.pos(), r.alignment_);
+    r.data_offset_ = formats::align_up(c.pos(), r.alignment_);
     if (n_tensors == 0 && r.data_offset_ > mf.size()) r.data_offset_ = c.pos();  // no padding needed
     for (std::uint64_t p = c.pos(); p < std::min<std::uint64_t>(r.data_offset_, mf.size()); ++p) {
       if (mf.data()[p] != std::byte{0}) {
         throw c.fail_at(ErrorCategory::validation, "padding before tensor data: expected 0x00, found 0x" +
-                                                       fmt::hex_bytes(mf.data() + p, 1), p);
+                                                       formats::hex_bytes(mf.data() + p, 1), p);
       }
     }
     std::uint64_t data_end = r.tensors_.empty() ? 0 : r.tensors_.back().offset + r.tensors_.back().nbytes;

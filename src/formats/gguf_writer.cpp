@@ -103,18 +103,18 @@ void Writer::add_kv(std::string key, Value value) {
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         std::span<const std::byte> data) {
-  tensors_.push_back(fmt::pending_tensor(std::move(name), type, std::move(shape), data));
+  tensors_.push_back(formats::pending_tensor(std::move(name), type, std::move(shape), data));
 }
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         TensorProducer producer) {
-  tensors_.push_back(fmt::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), "GGUF"));
+  tensors_.push_back(formats::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), "GGUF"));
 }
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         ChunkProducer producer, std::uint64_t chunk_hint) {
   tensors_.push_back(
-      fmt::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), chunk_hint, "GGUF"));
+      formats::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), chunk_hint, "GGUF"));
 }
 
 void Writer::write(const std::filesystem::path& path) const {
@@ -160,17 +160,17 @@ void Writer::write(const std::filesystem::path& path) const {
     head.put<std::uint32_t>(static_cast<std::uint32_t>(t.type));
     head.put<std::uint64_t>(offset);
     sizes.push_back(nbytes);
-    offset += fmt::align_up(nbytes, alignment);
+    offset += formats::align_up(nbytes, alignment);
   }
 
   AtomicFile out(path);
   out.write(head.s);
-  out.write_zeros(fmt::align_up(head.s.size(), alignment) - head.s.size());
+  out.write_zeros(formats::align_up(head.s.size(), alignment) - head.s.size());
   std::vector<std::byte> buf;
   for (std::size_t k = 0; k < tensors_.size(); ++k) {
     const auto& t = tensors_[k];
     if (t.chunk) {
-      fmt::stream_chunks(sizes[k], fmt::chunk_bytes(t.type, t.shape, t.chunk_hint), t.chunk, buf,
+      formats::stream_chunks(sizes[k], formats::chunk_bytes(t.type, t.shape, t.chunk_hint), t.chunk, buf,
                          [&](std::span<const std::byte> b) { out.write(b); });
     } else if (t.producer) {
       buf.assign(static_cast<std::size_t>(sizes[k]), std::byte{0});
@@ -179,7 +179,7 @@ void Writer::write(const std::filesystem::path& path) const {
     } else {
       out.write(t.data);
     }
-    out.write_zeros(fmt::align_up(sizes[k], alignment) - sizes[k]);
+    out.write_zeros(formats::align_up(sizes[k], alignment) - sizes[k]);
   }
   out.commit();
 }

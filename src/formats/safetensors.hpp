@@ -69,7 +69,7 @@ class Reader {
 
 using TensorProducer = std::function<void(std::span<std::byte> dst)>;
 // Fills bytes [offset, offset + dst.size()) of the tensor (see formats/chunk_producer.hpp).
-using ChunkProducer = fmt::ChunkProducer;
+using ChunkProducer = formats::ChunkProducer;
 
 class Writer {
  public:
@@ -80,7 +80,7 @@ class Writer {
                   TensorProducer producer);
   // Chunked: `producer` is called over consecutive row-aligned chunks of at most chunk_hint
   // bytes (0: 16 MiB; capped at 16 MiB), so the writer holds one chunk, not the tensor (see
-  // formats/chunk_producer.hpp). A TensorProducer holding a fmt::ChunkedFill is streamed the same way.
+  // formats/chunk_producer.hpp). A TensorProducer holding a formats::ChunkedFill is streamed the same way.
   void add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                   ChunkProducer producer, std::uint64_t chunk_hint);
   // Single file, atomically.
@@ -90,7 +90,7 @@ class Writer {
   void write_sharded(const std::filesystem::path& dir, std::uint64_t max_shard_bytes) const;
 
  private:
-  using Pending = fmt::PendingTensor;
+  using Pending = formats::PendingTensor;
   std::map<std::string, std::string> metadata_;
   std::vector<Pending> tensors_;
 };

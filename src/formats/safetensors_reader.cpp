@@ -54,8 +54,8 @@ std::uint64_t json_u64(const nlohmann::json& j, const char* what) {
 // Parses one file's header into infos (in header order). Throws on any violation.
 void parse_file(const MappedFile& mf, std::vector<TensorInfo>& out, std::map<std::string, std::string>& meta) {
   const std::string path = mf.path().string();
-  fmt::Cursor c(mf, 0);
-  fmt::HeaderReadahead ra(mf);
+  formats::Cursor c(mf, 0);
+  formats::HeaderReadahead ra(mf);
   c.set_readahead(&ra);
   if (mf.size() < 8) {
     throw validation_error("header length: expected an 8-byte little-endian length, found a file of " +
@@ -70,9 +70,9 @@ void parse_file(const MappedFile& mf, std::vector<TensorInfo>& out, std::map<std
   std::string_view text = c.bytes(n, "header");
   if (n == 0 || text[0] != '{')
     throw Error(ErrorCategory::parse, "header: expected a JSON object starting with '{', found " +
-                                          (n ? "0x" + fmt::hex_bytes(mf.data() + 8, 1) : std::string("an empty header")))
+                                          (n ? "0x" + formats::hex_bytes(mf.data() + 8, 1) : std::string("an empty header")))
         .at_path(path).at_offset(8);
-  if (!fmt::is_valid_utf8(text))
+  if (!formats::is_valid_utf8(text))
     throw Error(ErrorCategory::parse, "header: expected UTF-8 JSON, found invalid UTF-8").at_path(path).at_offset(8);
   nlohmann::json j;
   try {

@@ -35,18 +35,18 @@ struct Planned {
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         std::span<const std::byte> data) {
-  tensors_.push_back(fmt::pending_tensor(std::move(name), type, std::move(shape), data));
+  tensors_.push_back(formats::pending_tensor(std::move(name), type, std::move(shape), data));
 }
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         TensorProducer producer) {
-  tensors_.push_back(fmt::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), "SafeTensors"));
+  tensors_.push_back(formats::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), "SafeTensors"));
 }
 
 void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                         ChunkProducer producer, std::uint64_t chunk_hint) {
   tensors_.push_back(
-      fmt::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), chunk_hint, "SafeTensors"));
+      formats::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), chunk_hint, "SafeTensors"));
 }
 
 namespace {
@@ -98,7 +98,7 @@ void write_one(const std::filesystem::path& path, const std::map<std::string, st
   for (std::size_t k = 0; k < items.size(); ++k) {
     const P* t = items[k];
     if (t->chunk) {
-      fmt::stream_chunks(sizes[k], fmt::chunk_bytes(t->type, t->shape, t->chunk_hint), t->chunk, buf,
+      formats::stream_chunks(sizes[k], formats::chunk_bytes(t->type, t->shape, t->chunk_hint), t->chunk, buf,
                          [&](std::span<const std::byte> b) { out.write(b); });
     } else if (t->producer) {
       buf.assign(static_cast<std::size_t>(sizes[k]), std::byte{0});

@@ -1,4 +1,4 @@
-// APR writer, passthrough tensors (fmt::ChunkedFill::source): the range is copied file to file
+// APR writer, passthrough tensors (formats::ChunkedFill::source): the range is copied file to file
 // (copy_file_range) and its CRC taken from the mapping. The file must be byte-identical to the
 // one written from spans, with the kernel copy and with its write() fallback
 // (APR_QA_NO_COPY_FILE_RANGE=1), must open with the footer CRC verified, and a bad source
@@ -60,7 +60,7 @@ void write_with_source(const Fixture& f, const fs::path& out, int& fills, std::u
   auto w = base_writer();
   for (const auto& s : f.srcs) {
     const auto src = f.bytes(s);
-    fmt::ChunkedFill cf{[src, &fills](std::uint64_t at, std::span<std::byte> dst) {
+    formats::ChunkedFill cf{[src, &fills](std::uint64_t at, std::span<std::byte> dst) {
                           ++fills;
                           std::memcpy(dst.data(), src.data() + at, dst.size());
                         },

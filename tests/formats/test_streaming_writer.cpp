@@ -43,7 +43,7 @@ struct Call {
 };
 
 // Records every call and fills the requested range from `src`.
-fmt::ChunkProducer recording(const std::vector<std::byte>& src, std::vector<Call>& calls) {
+formats::ChunkProducer recording(const std::vector<std::byte>& src, std::vector<Call>& calls) {
   return [&src, &calls](std::uint64_t off, std::span<std::byte> dst) {
     calls.push_back({off, dst.size()});
     REQUIRE(off + dst.size() <= src.size());
@@ -55,14 +55,14 @@ void check_calls(const Spec& s, const std::vector<Call>& calls, std::uint64_t hi
   const std::uint64_t total = tensor_bytes(s.type, s.shape);
   const std::uint64_t row = s.shape.size() >= 2 ? row_bytes(s.type, static_cast<std::uint64_t>(s.shape.back()))
                                                 : dtype_info(s.type).block_bytes;
-  const std::uint64_t limit = hint == 0 ? fmt::kMaxChunkBytes : std::min(hint, fmt::kMaxChunkBytes);
+  const std::uint64_t limit = hint == 0 ? formats::kMaxChunkBytes : std::min(hint, formats::kMaxChunkBytes);
   REQUIRE(!calls.empty());
   std::uint64_t expect = 0;
   for (const auto& c : calls) {
     CHECK(c.offset == expect);
     CHECK(c.size > 0);
     CHECK(c.size <= std::max(limit, row));  // never more than the hint (unless one row is larger)
-    CHECK(c.size <= fmt::kMaxChunkBytes);
+    CHECK(c.size <= formats::kMaxChunkBytes);
     CHECK(c.offset % row == 0);
     if (c.offset + c.size < total) CHECK(c.size % row == 0);  // every boundary on a row boundary
     expect = c.offset + c.size;
@@ -90,7 +90,7 @@ std::string write_mode(const std::vector<Spec>& ts, int mode, std::uint64_t hint
       case 2: w.add_tensor(s.name, s.type, s.shape, recording(s.bytes, calls[k]), hint); break;
       default:
         w.add_tensor(s.name, s.type, s.shape,
-                     std::function<void(std::span<std::byte>)>(fmt::ChunkedFill{recording(s.bytes, calls[k]), hint}));
+                     std::function<void(std::span<std::byte>)>(formats::ChunkedFill{recording(s.bytes, calls[k]), hint}));
         break;
     }
   }
@@ -218,20 +218,20 @@ TEST_CASE("streaming writer: chunks of a tensor over 16 MiB stay within 16 MiB")
   a.write(dir / "a.gguf");
   b.write(dir / "b.gguf");
   REQUIRE(calls.size() == 2);
-  CHECK(calls[0].size == (fmt::kMaxChunkBytes / 4096) * 4096);
+  CHECK(calls[0].size == (formats::kMaxChunkBytes / 4096) * 4096);
   CHECK(calls[0].size + calls[1].size == total);
   CHECK(test::read_bytes(dir / "a.gguf") == test::read_bytes(dir / "b.gguf"));
 }
 
 TEST_CASE("streaming writer: chunk_bytes contract and empty producers") {
-  CHECK(fmt::chunk_bytes(GgmlType::F32, std::vector<std::int64_t>{10, 100}, 1000) == 800);  // 2 rows of 400 B
-  CHECK(fmt::chunk_bytes(GgmlType::F32, std::vector<std::int64_t>{10, 1000}, 100) == 4000);  // one row > hint
-  CHECK(fmt::chunk_bytes(GgmlType::F32, std::vector<std::int64_t>{10, 10}, 0) == 400);       // fits: whole tensor
-  CHECK(fmt::chunk_bytes(GgmlType::Q8_0, std::vector<std::int64_t>{1024}, 100) == 68);       // 1-D: 2 blocks of 34 B
+  CHECK(formats::chunk_bytes(GgmlType::F32, std::vector<std::int64_t>{10, 100}, 1000) == 800);  // 2 rows of 400 B
+  CHECK(formats::chunk_bytes(GgmlType::F32, std::vector<std::int64_t>{10, 1000}, 100) == 4000);  // one row > hint
+  CHECK(formats::chunk_bytes(GgmlType::F32, std::vector<std::int64_t>{10, 10}, 0) == 400);       // fits: whole tensor
+  CHECK(formats::chunk_bytes(GgmlType::Q8_0, std::vector<std::int64_t>{1024}, 100) == 68);       // 1-D: 2 blocks of 34 B
   gguf::Writer g;
-  CHECK_THROWS_AS(g.add_tensor("x", GgmlType::F32, {4}, fmt::ChunkProducer{}, 0), Error);
+  CHECK_THROWS_AS(g.add_tensor("x", GgmlType::F32, {4}, formats::ChunkProducer{}, 0), Error);
   aprfmt::Writer a;
-  CHECK_THROWS_AS(a.add_tensor("x", GgmlType::F32, {4}, fmt::ChunkProducer{}, 0), Error);
+  CHECK_THROWS_AS(a.add_tensor("x", GgmlType::F32, {4}, formats::ChunkProducer{}, 0), Error);
   safetensors::Writer s;
-  CHECK_THROWS_AS(s.add_tensor("x", GgmlType::F32, {4}, fmt::ChunkProducer{}, 0), Error);
+  CHECK_THROWS_AS(s.add_tensor("x", GgmlType::F32, {4}, formats::ChunkProducer{}, 0), Error);
 }
