@@ -30,7 +30,7 @@ namespace apr::convert {
 struct ConvertOptions {
   std::optional<ModelFormat> to;
   std::optional<GgmlType> dtype;           // F32/F16/BF16, lossy on request
-  std::optional<std::string> quantize;     // q8_0|q4_0|q4_1|q5_0|q5_1|q4_k_m|q5_k_m|q6_k
+  std::optional<std::string> quantize;     // q8_0|q4_0|q4_1|q5_0|q5_1|q2_k|q3_k_m|q4_k_m|q5_k_m|q6_k
   std::optional<std::filesystem::path> tokenizer;
   bool verify = false;
   // Refuse (validation error naming the file) when a SafeTensors target would overwrite an

@@ -63,6 +63,7 @@ std::uint32_t llama_ftype_for(GgmlType t) {
     case GgmlType::Q8_0: return 7;
     case GgmlType::Q5_0: return 8;
     case GgmlType::Q5_1: return 9;
+    case GgmlType::IQ4_NL: return 25;
     case GgmlType::Q2_K: return 10;
     case GgmlType::Q3_K: return 12;  // Q3_K_M
     case GgmlType::Q4_K: return 15;  // Q4_K_M

@@ -124,7 +124,8 @@ Plan plan_tensors(const model::CanonicalModel& m, ModelFormat target, const Conv
     // BF16/F16 vector. Widening is exact; the original type is recorded.
     const bool gguf_1d = target == ModelFormat::gguf && t.shape().size() == 1;
     if (qs) {
-      if (auto q = quant_type_for(*qs, spec.gguf_name, t.shape(), cfg.layers, !cfg.tied_embeddings)) ot = *q;
+      if (auto q = quant_type_for(*qs, spec.gguf_name, t.shape(), cfg.layers, !cfg.tied_embeddings,
+                                    cfg.kv_heads > 0 ? cfg.heads / cfg.kv_heads : 1)) ot = *q;
     } else if (o.dtype) {
       ot = *o.dtype;
     } else if (t.original_type && in == GgmlType::F32) {

@@ -42,15 +42,17 @@ struct Plan {
 Plan plan_tensors(const model::CanonicalModel& m, ModelFormat target, const ConvertOptions& o);
 
 // --quantize scheme: tensor type for a GGUF-named tensor (nullopt = keep as is).
+// llama.cpp's per-tensor type mix of a scheme (quant_rules.cpp says what each one changes).
+enum class QuantMix { none, k_m, q2_k, q3_k_m };
 struct QuantScheme {
   std::string name;
   GgmlType base;
-  bool k_mix;            // q4_k_m / q5_k_m: attn_v and ffn_down get Q6_K on use_more_bits layers
+  QuantMix mix;
   std::uint32_t ftype;   // general.file_type
 };
 const QuantScheme& quant_scheme(const std::string& name);  // validation Error listing the names
 std::optional<GgmlType> quant_type_for(const QuantScheme& s, const std::string& gguf_name,
                                        const std::vector<std::int64_t>& shape, std::int64_t n_layers,
-                                       bool has_output);
+                                       bool has_output, std::int64_t n_gqa);
 
 }  // namespace apr::convert::detail

@@ -80,6 +80,17 @@ void deq_q8_0(const u8* __restrict x, float* __restrict y, std::int64_t nb) {
   }
 }
 
+void deq_iq4_nl(const u8* __restrict x, float* __restrict y, std::int64_t nb) {
+  for (std::int64_t i = 0; i < nb; ++i, x += kIQ4_NLBytes, y += kQK) {
+    const float d = load_f16(x);
+    const u8* qs = x + 2;
+    for (int l = 0; l < 16; ++l) {
+      y[l] = d * static_cast<float>(kIq4nlLevels[qs[l] & 0x0F]);
+      y[l + 16] = d * static_cast<float>(kIq4nlLevels[qs[l] >> 4]);
+    }
+  }
+}
+
 // ---- K-quants ------------------------------------------------------------------------------
 
 void deq_q2_k(const u8* __restrict x, float* __restrict y, std::int64_t nb) {
@@ -244,6 +255,7 @@ void dequantize_row(GgmlType t, const std::byte* src, float* dst, std::int64_t n
     case GgmlType::Q5_0: deq_q5_0(x, dst, nb); return;
     case GgmlType::Q5_1: deq_q5_1(x, dst, nb); return;
     case GgmlType::Q8_0: deq_q8_0(x, dst, nb); return;
+    case GgmlType::IQ4_NL: deq_iq4_nl(x, dst, nb); return;
     case GgmlType::Q2_K: deq_q2_k(x, dst, nb); return;
     case GgmlType::Q3_K: deq_q3_k(x, dst, nb); return;
     case GgmlType::Q4_K: deq_q4_k(x, dst, nb); return;

@@ -1,7 +1,7 @@
 // apr-qa tensor layer: dequantization of stored tensor bytes to f32.
 //
 // Contract:
-//  * Supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K.
+//  * Supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL.
 //    Any other type throws the dtype error of require_supported_dtype (unsupported/validation,
 //    naming the type) — never a silent fallback.
 //  * Bit-exact with ggml's dequantize_row_* and gguf-py's gguf.quants.dequantize: every output

@@ -27,7 +27,7 @@ constexpr DTypeInfo kTable[] = {
     {GgmlType::IQ2_XS, "IQ2_XS", 256, 74, false, false},
     {GgmlType::IQ3_XXS, "IQ3_XXS", 256, 98, false, false},
     {GgmlType::IQ1_S, "IQ1_S", 256, 50, false, false},
-    {GgmlType::IQ4_NL, "IQ4_NL", 32, 18, false, false},
+    {GgmlType::IQ4_NL, "IQ4_NL", 32, 18, true, true},
     {GgmlType::IQ3_S, "IQ3_S", 256, 110, false, false},
     {GgmlType::IQ2_S, "IQ2_S", 256, 82, false, false},
     {GgmlType::IQ4_XS, "IQ4_XS", 256, 136, false, false},

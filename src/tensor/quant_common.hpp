@@ -18,7 +18,13 @@ inline constexpr int kQKK = 256;  // elements in a K-quant super-block
 
 // Bytes per block, per type (same numbers as the dtype table; kept here for the kernels).
 inline constexpr int kQ4_0Bytes = 18, kQ4_1Bytes = 20, kQ5_0Bytes = 22, kQ5_1Bytes = 24, kQ8_0Bytes = 34;
+inline constexpr int kIQ4_NLBytes = 18;  // fp16 d, then 16 bytes of 4-bit level indices
 inline constexpr int kQ2_KBytes = 84, kQ3_KBytes = 110, kQ4_KBytes = 144, kQ5_KBytes = 176, kQ6_KBytes = 210;
+
+// IQ4_NL's 16 non-linear levels (formats.md; ggml's kvalues_iq4nl): a 4-bit index q stands for
+// d * kIq4nlLevels[q].
+inline constexpr std::int8_t kIq4nlLevels[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                                 1,    13,   25,  38,  53,  69,  89,  113};
 
 // Field offsets of the K-quant blocks.
 inline constexpr int kQ2_KScales = 0, kQ2_KQs = 16, kQ2_KD = 80, kQ2_KDmin = 82;

@@ -14,6 +14,9 @@ void quantize_q4_1(const float* x, std::uint8_t* y, std::int64_t nb) noexcept;
 void quantize_q5_0(const float* x, std::uint8_t* y, std::int64_t nb) noexcept;
 void quantize_q5_1(const float* x, std::uint8_t* y, std::int64_t nb) noexcept;
 
+// IQ4_NL as ggml_quantize_chunk makes it without an importance matrix (quantize_iq4_nl.cpp).
+void quantize_iq4_nl(const float* x, std::uint8_t* y, std::int64_t nb) noexcept;
+
 void quantize_q2_k(const float* x, std::uint8_t* y, std::int64_t nb) noexcept;
 void quantize_q3_k(const float* x, std::uint8_t* y, std::int64_t nb) noexcept;
 void quantize_q4_k(const float* x, std::uint8_t* y, std::int64_t nb) noexcept;

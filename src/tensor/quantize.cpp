@@ -63,6 +63,7 @@ void quantize_row_unchecked(GgmlType t, const float* src, std::byte* dst, std::i
     case GgmlType::Q4_1: quant::quantize_q4_1(src, y, n / 32); return;
     case GgmlType::Q5_0: quant::quantize_q5_0(src, y, n / 32); return;
     case GgmlType::Q5_1: quant::quantize_q5_1(src, y, n / 32); return;
+    case GgmlType::IQ4_NL: quant::quantize_iq4_nl(src, y, n / 32); return;
     case GgmlType::Q2_K: quant::quantize_q2_k(src, y, n / 256); return;
     case GgmlType::Q3_K: quant::quantize_q3_k(src, y, n / 256); return;
     case GgmlType::Q4_K: quant::quantize_q4_k(src, y, n / 256); return;

@@ -5,6 +5,9 @@
 //    llama.cpp's quantize_row_<type>_ref (what ggml_quantize_chunk / llama-quantize write when no
 //    importance matrix is given), for every finite input; checked on >= 10,000 blocks per type
 //    against libggml-base.so by tests/oracle/test_tensor_quants.py.
+//  * IQ4_NL (the fallback of Q2_K/Q3_K rows not a multiple of 256) produces exactly the bytes of
+//    ggml_quantize_chunk without an importance matrix (ggml has no plain _ref for it: its scale
+//    search is the reference); same test.
 //  * F32 (copy), F16 and BF16 (fp32_to_fp16 / fp32_to_bf16, ggml rounding) are plain conversions.
 //  * Any other type throws an `unsupported` Error naming it (e.g. Q8_K, IQ4_XS).
 //  * n (elements per row) must be a non-negative multiple of the block size (validation Error).

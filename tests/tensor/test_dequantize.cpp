@@ -218,7 +218,7 @@ TEST_CASE("dequantize_row rejects unsupported types and partial blocks") {
     CHECK(e.category() == ErrorCategory::unsupported);
     CHECK(std::string(e.what()).find("Q8_K") != std::string::npos);
   }
-  CHECK_THROWS_AS(call(GgmlType::IQ4_NL, 32), Error);
+  CHECK_THROWS_AS(call(GgmlType::IQ4_XS, 256), Error);
   CHECK_THROWS_AS(call(static_cast<GgmlType>(4), 32), Error);  // removed id
   try {
     call(GgmlType::Q4_K, 100);

@@ -30,7 +30,7 @@ const Expected kGgml[] = {
 };
 
 const char* kSupported[] = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1",
-                            "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"};
+                            "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL"};
 
 template <class F>
 std::string error_of(F&& f, ErrorCategory* cat = nullptr) {
@@ -70,8 +70,8 @@ TEST_CASE("dtype table: exactly the issue's types are supported and quantizable"
     CHECK(d->quantizable == listed);
     supported += d->supported ? 1 : 0;
   }
-  CHECK(supported == 13);
-  CHECK(supported_dtype_list() == "F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, BF16");
+  CHECK(supported == 14);
+  CHECK(supported_dtype_list() == "F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, BF16");
 }
 
 TEST_CASE("dtype names parse case-insensitively; unknown names do not") {
@@ -94,7 +94,7 @@ TEST_CASE("removed and out-of-range ids are rejected as validation errors naming
 }
 
 TEST_CASE("known but unsupported ids are rejected as unsupported, by name, never as F32") {
-  for (std::uint32_t id : {9u, 15u, 16u, 20u, 23u, 24u, 28u, 29u, 34u, 39u, 42u}) {
+  for (std::uint32_t id : {9u, 15u, 16u, 21u, 23u, 24u, 28u, 29u, 34u, 39u, 42u}) {
     ErrorCategory cat{};
     const std::string msg = error_of([&] { require_supported_dtype(id); }, &cat);
     const std::string name(find_dtype(id)->name);

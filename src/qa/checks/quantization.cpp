@@ -2,14 +2,14 @@
 // measured as llama.cpp's `llama-perplexity --kl-divergence` does (engine/perplexity_kl.hpp).
 //
 // params: model (the source: the reference), quantization (a model.quantizations entry: q8_0,
-// q6_k, q5_k_m, q5_0, q4_k_m, q4_0 quantize; f32, f16, bf16 re-type), variant (where the variant
+// q6_k, q5_k_m, q5_0, q4_k_m, q4_0, q3_k_m, q2_k quantize; f32, f16, bf16 re-type), variant (where the variant
 // GGUF is written; reused with `reuse`), reference_logits (the reference's scored logits, written
 // once per run and shared by every variant), corpus, ctx, chunks, threads, allow_requantize.
 //
 // A source whose weight matrices are already quantized is itself the reference: requantizing it
 // would measure one quantization against another, so the check is Skipped with that reason
-// unless the gate sets allow_requantize. A quantization apr-qa has no quantizer for (q3_k_m,
-// q2_k) is Skipped, named. Measurements: positions (scored positions compared), kl_mean, kl_p99,
+// unless the gate sets allow_requantize. A quantization apr-qa has no quantizer for is Skipped,
+// named. Measurements: positions (scored positions compared), kl_mean, kl_p99,
 // kl_max, kl_median, top1_agreement (fraction), delta_ppl_rel ((ppl − ppl_base) / ppl_base),
 // ppl_base, ppl; the quantizer's type per tensor goes to metrics.type_selection.
 #include <unistd.h>
