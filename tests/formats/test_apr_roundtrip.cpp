@@ -34,7 +34,7 @@ TEST_CASE("apr: every supported dtype round-trips byte-identically, sorted, alig
   Writer w;
   w.set_metadata({{"architecture", "llama"}, {"hidden_size", 64}, {"b", {1, 2}}});
   Built b = build_all_dtypes(w);
-  REQUIRE(b.names.size() == 13);
+  REQUIRE(b.names.size() == 14);  // every supported dtype, IQ4_NL included
   w.write(dir / "m.apr");
   auto r = Reader::open(dir / "m.apr");
   REQUIRE_MESSAGE(r.ok(), r.error().what());
