@@ -24,6 +24,7 @@ struct GenerateArgs {
   double top_p = 1.0;
   std::uint64_t seed = 0;
   int threads = 1;
+  std::string backend = "cpu";
   std::int64_t ctx = 4096;
   bool json = false;
 };
@@ -31,6 +32,7 @@ struct GenerateArgs {
 int run_generate(const GenerateArgs& a) {
   engine::EngineOptions o;
   o.threads = a.threads;
+  o.backend = a.backend == "gpu" ? engine::Backend::gpu : engine::Backend::cpu;
   o.max_context = a.ctx;
   auto e = engine::open_engine(a.model, o);
   if (!e) throw e.error();
@@ -75,6 +77,7 @@ int run_generate(const GenerateArgs& a) {
     j["decode_tps"] = r.decode_tps;
     j["peak_rss_bytes"] = r.peak_rss_bytes;
     j["threads"] = a.threads;
+    j["backend"] = a.backend;
     j["mode"] = "reference";
     std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
@@ -118,6 +121,10 @@ const bool registered = register_command({
       sub.add_option("--top-p", a->top_p, "Nucleus cut in (0, 1]; 1 = off (default 1)")
           ->check(CLI::Range(1e-9, 1.0));
       sub.add_option("--seed", a->seed, "Seed of the sampling RNG (default 0)");
+      sub.add_option("--backend", a->backend,
+                     "Where the forward pass runs: cpu, or gpu (the CUDA device; exit 3 when there is none or\n"
+                     "apr-qa was built without CUDA; logits agree with cpu to ~1e-6 relative; default cpu)")
+          ->check(CLI::IsMember({"cpu", "gpu"}));
       sub.add_option("--threads,-t", a->threads, "Worker threads (tokens are identical for any count; default 1)")
           ->check(CLI::Range(1, 1024));
       sub.add_option("--ctx", a->ctx, "Maximum prompt + generated tokens (KV cache capacity; default 4096)")

@@ -21,6 +21,7 @@ struct LogitsArgs {
   std::string tokens;
   std::string out;
   int threads = 1;
+  std::string backend = "cpu";
   std::int64_t ctx = 4096;
 };
 
@@ -53,6 +54,7 @@ std::vector<std::int32_t> parse_ids(const std::string& s) {
 int run_logits(const LogitsArgs& a) {
   engine::EngineOptions o;
   o.threads = a.threads;
+  o.backend = a.backend == "gpu" ? engine::Backend::gpu : engine::Backend::cpu;
   o.max_context = a.ctx;
   auto e = engine::open_engine(a.model, o);
   if (!e) throw e.error();
@@ -74,6 +76,7 @@ int run_logits(const LogitsArgs& a) {
   j["shape"] = {T, V};
   j["mode"] = "reference";
   j["threads"] = a.threads;
+  j["backend"] = a.backend;
   if (!a.out.empty()) j["out"] = a.out;
   std::vector<std::int32_t> top;
   for (std::int64_t t = 0; t < T; ++t)
@@ -104,6 +107,10 @@ const bool registered = register_command({
       p->excludes(t);
       t->excludes(p);
       sub.add_option("--out,-o", a->out, "Write the logits to FILE (.npy: NumPy array; else raw float32)");
+      sub.add_option("--backend", a->backend,
+                     "Where the forward pass runs: cpu, or gpu (the CUDA device; exit 3 when there is none or\n"
+                     "apr-qa was built without CUDA; logits agree with cpu to ~1e-6 relative; default cpu)")
+          ->check(CLI::IsMember({"cpu", "gpu"}));
       sub.add_option("--threads,-t", a->threads, "Worker threads (results are identical for any count; default 1)")
           ->check(CLI::Range(1, 1024));
       sub.add_option("--ctx", a->ctx, "Maximum sequence length accepted (KV cache capacity; default 4096)")

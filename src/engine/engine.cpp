@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "engine/cuda/gpu_forward.hpp"
 #include "engine/forward.hpp"
 #include "engine/sampler.hpp"
 #include "engine/thread_pool.hpp"
@@ -14,6 +15,8 @@
 namespace apr::engine {
 
 Engine::~Engine() = default;
+
+const char* backend_name(Backend b) noexcept { return b == Backend::gpu ? "gpu" : "cpu"; }
 
 namespace {
 
@@ -56,7 +59,10 @@ Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const model::Cano
     e->opts_ = o;
     ModelWeights w = bind_weights(*m);
     e->pool_ = std::make_unique<ThreadPool>(o.threads);
-    e->fwd_ = std::make_unique<Forward>(m->config, std::move(w), *e->pool_, o.max_context);
+    if (o.backend == Backend::gpu)
+      e->fwd_ = make_gpu_forward(m->config, w, o.max_context);
+    else
+      e->fwd_ = std::make_unique<Forward>(m->config, std::move(w), *e->pool_, o.max_context);
     const auto& td = m->tokenizer;
     auto add_stop = [&](std::int64_t id) {
       if (id >= 0 && id < m->config.vocab &&

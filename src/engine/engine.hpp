@@ -33,9 +33,15 @@ namespace apr::engine {
 
 enum class Mode { reference /* deterministic */, fast /* not implemented */ };
 
+// Where the forward pass runs: the CPU, or a CUDA device (cuda/gpu_forward.hpp; an io Error —
+// exit 3 — when apr-qa was built without CUDA or the machine has no device).
+enum class Backend { cpu, gpu };
+const char* backend_name(Backend b) noexcept;
+
 struct EngineOptions {
   int threads = 1;
   Mode mode = Mode::reference;
+  Backend backend = Backend::cpu;
   std::int64_t max_context = 4096;  // KV cache capacity in positions
 };
 
@@ -59,7 +65,7 @@ struct GenerateResult {
   std::uint64_t peak_rss_bytes = 0;  // process peak resident set size after the call
 };
 
-class Forward;
+class ForwardPass;
 class ThreadPool;
 
 class Engine {
@@ -84,6 +90,7 @@ class Engine {
   // Ids that end generation: the model's eos id plus the tokenizer's end-of-generation set.
   const std::vector<std::int32_t>& stop_ids() const { return stop_ids_; }
   const model::CanonicalModel& model() const { return *model_; }
+  Backend backend() const { return opts_.backend; }
   std::int64_t vocab() const;
   // Decode ids to text with the model's tokenizer; "" when the engine has none. Ids without a
   // token (padding rows of the embedding beyond the tokenizer's vocabulary, which a model can
@@ -99,7 +106,7 @@ class Engine {
   std::shared_ptr<const model::CanonicalModel> model_;
   EngineOptions opts_;
   std::unique_ptr<ThreadPool> pool_;
-  std::unique_ptr<Forward> fwd_;
+  std::unique_ptr<ForwardPass> fwd_;
   std::vector<std::int32_t> stop_ids_;
   std::optional<tok::Tokenizer> tok_;
 };

@@ -19,26 +19,27 @@
 #include <span>
 #include <vector>
 
+#include "engine/forward_pass.hpp"
 #include "engine/thread_pool.hpp"
 #include "engine/weights.hpp"
 
 namespace apr::engine {
 
-class Forward {
+class Forward final : public ForwardPass {
  public:
   Forward(const model::ModelConfig& c, ModelWeights w, ThreadPool& pool, std::int64_t max_context);
-  ~Forward();
+  ~Forward() override;
   Forward(const Forward&) = delete;
   Forward& operator=(const Forward&) = delete;
 
-  void reset() { n_past_ = 0; }
-  std::int64_t n_past() const { return n_past_; }
-  std::int64_t max_context() const { return max_ctx_; }
+  void reset() override { n_past_ = 0; }
+  std::int64_t n_past() const override { return n_past_; }
+  std::int64_t max_context() const override { return max_ctx_; }
   const model::ModelConfig& config() const { return c_; }
 
   // Throws a validation apr::Error for ids outside [0, vocab) or when the cache would exceed
   // max_context. out is resized to T*vocab (all_logits) or vocab.
-  void run(std::span<const std::int32_t> tokens, bool all_logits, std::vector<float>& out);
+  void run(std::span<const std::int32_t> tokens, bool all_logits, std::vector<float>& out) override;
 
  private:
   // Y[t*W.rows + o] = W.row(o) . X[t*W.cols ..] (+ bias[o]) for t < T.
