@@ -14,6 +14,7 @@
 #include "cert/record.hpp"
 #include "cert/registry.hpp"
 #include "command.hpp"
+#include "engine/cuda/gpu_forward.hpp"
 #include "core/error.hpp"
 #include "core/suggest.hpp"
 #include "qa/evidence.hpp"
@@ -180,6 +181,7 @@ int certify(const CertifyArgs& a) {
     ro.failure_policy = "collect-all";
     ro.verbosity = a.verbose ? 0 : -1;
     ro.print_summary = false;
+    ro.has_cuda = apr::engine::gpu_device().available;
     if (!a.gates_dir.empty()) ro.gates_dir = a.gates_dir;
     std::string label = j.model->id + " " + j.tier;
     std::fprintf(stderr, "apr-qa certify: %s: running %s\n", label.c_str(), j.playbook.c_str());

@@ -2,6 +2,7 @@
 // write evidence.json, mqs.json and the reports, and print the summary (qa/run.hpp run_summary:
 // failed gates, the verdict line of qa/verdict.hpp, paths).
 #include "command.hpp"
+#include "engine/cuda/gpu_forward.hpp"
 #include "qa/run.hpp"
 
 namespace {
@@ -78,7 +79,7 @@ const bool registered = apr::cli::register_command({
         }
         o.log_format = a->log_format;
         o.verbosity = a->quiet ? -1 : (a->verbose ? 1 : 0);
-        o.has_cuda = false;  // the engine has no CUDA backend: gpu cells are Skipped "no CUDA device"
+        o.has_cuda = apr::engine::gpu_device().available;  // else gpu cells are Skipped "no CUDA device"
         return apr::qa::run_playbook(o);
       };
     }});

@@ -24,6 +24,7 @@ const std::vector<CheckKindInfo>& check_kinds() {
       {"differential_fingerprint", "single|pair", false, "finite values, APR header checks; statistics against params.reference"},
       {"trace_payload", "single", false, "the forward pass of a prompt is finite and not degenerate"},
       {"performance", "single", false, "decode throughput and latency percentiles"},
+      {"backend_parity", "single", false, "the gpu backend against the cpu engine: teacher-forced logits and greedy tokens"},
       {"perplexity", "single", false, "perplexity on a text corpus (llama-perplexity's windows), bits per byte"},
       {"quantization_quality", "quantization", false,
        "a quantized variant of the source against the source: KL divergence, top-1 agreement, perplexity change"},

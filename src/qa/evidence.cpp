@@ -1,5 +1,7 @@
 #include "qa/evidence.hpp"
 
+#include "engine/cuda/gpu_forward.hpp"
+
 #include <cstring>
 
 #include "core/build_info.hpp"
@@ -35,6 +37,8 @@ HostInfo HostInfo::current() {
   char buf[256] = {0};
   if (gethostname(buf, sizeof buf - 1) == 0) h.hostname = buf;
   h.apr_version = build_id();
+  static const engine::gpu::DeviceInfo gpu = engine::gpu_device();
+  if (gpu.available) h.gpu = gpu.name;
   std::ifstream cpuinfo("/proc/cpuinfo");
   for (std::string line; std::getline(cpuinfo, line);) {
     if (line.rfind("model name", 0) == 0) {

@@ -23,6 +23,7 @@ set -e
 echo "no device: exit 3, '$(cat "$WORK/err")'"
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && \
    "$APR" logits "$M" --tokens 1,2,3 --backend gpu >/dev/null 2>&1; then
+  HAVE_GPU=1
   ids=$(seq -s, 1 80)
   "$APR" logits "$M" --tokens "$ids" --backend cpu -o "$WORK/c.f32" >/dev/null
   "$APR" logits "$M" --tokens "$ids" --backend gpu -o "$WORK/g1.f32" >/dev/null
@@ -38,6 +39,40 @@ print(f"cpu/gpu max|d|/max|cpu| = {rel:.3g}")
 sys.exit(0 if rel <= 1e-5 else 1)
 PY
 else
+  HAVE_GPU=0
   echo "no CUDA device here: parity part not run"
 fi
+# The runner: a playbook asking for the gpu backend plans F-GPU-PARITY-001 per format and the gpu
+# cells; without a device they are Skipped with the reason (never passed), with one Corroborated.
+cat > "$WORK/pb.yaml" <<'YAML'
+name: tiny-gpu
+version: "1.0.0"
+model:
+  hf_repo: "apr-qa/tiny"
+  formats: [safetensors]
+test_matrix:
+  modalities: [run]
+  backends: [cpu, gpu]
+  scenario_count: 1
+  prompts: ["Hello"]
+failure_policy: collect_all
+YAML
+set +e
+"$APR" run "$WORK/pb.yaml" --model-path "$WORK/m" -o "$WORK/run" -q >"$WORK/run.out" 2>&1
+set -e
+python3 - "$WORK/run/evidence.json" "$HAVE_GPU" <<'PY' || fail "runner gpu cells: $(cat "$WORK/run.out")"
+import json, sys
+ev = json.load(open(sys.argv[1])); have = sys.argv[2] == "1"
+par = [e for e in ev if e["gate_id"] == "F-GPU-PARITY-001"]
+gpu_cells = [e for e in ev if e["scenario"]["backend"] == "gpu"]
+assert len(par) == 1, f"F-GPU-PARITY-001 planned {len(par)} times, expected once (one format)"
+for e in gpu_cells:
+    if have:
+        assert e["outcome"] != "Skipped" or "not implemented" in e["reason"], (e["gate_id"], e["reason"])
+    else:
+        assert e["outcome"] == "Skipped" and "no CUDA device" in e["reason"], (e["gate_id"], e["outcome"], e["reason"])
+if have:
+    assert par[0]["outcome"] == "Corroborated", par[0]["reason"]
+print(f"{len(gpu_cells)} gpu entries; F-GPU-PARITY-001 {par[0]['outcome']}: {par[0]['reason'][:100]}")
+PY
 echo PASS

@@ -79,6 +79,7 @@ CheckOutput differential_tensor(const nlohmann::json&);
 CheckOutput differential_fingerprint(const nlohmann::json&);
 CheckOutput trace_payload(const nlohmann::json&);
 CheckOutput performance(const nlohmann::json&);
+CheckOutput backend_parity(const nlohmann::json&);
 CheckOutput perplexity(const nlohmann::json&);  // model sanity: perplexity on a text corpus
 CheckOutput quantization_quality(const nlohmann::json&);  // a quantized variant against its reference
 CheckOutput independent_consumer(const nlohmann::json&);  // llama.cpp loads the GGUF, logits vs apr-qa's engine

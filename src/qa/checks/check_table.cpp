@@ -26,6 +26,7 @@ const std::map<std::string, CheckFn>& check_table() {
       {"differential_fingerprint", differential_fingerprint},
       {"trace_payload", trace_payload},
       {"performance", performance},
+      {"backend_parity", backend_parity},
       {"perplexity", perplexity},
       {"quantization_quality", quantization_quality},
       {"independent_consumer", independent_consumer},

@@ -26,16 +26,22 @@ std::string judge_generation(CheckOutput& o, const nlohmann::json& p, const std:
 
 CheckOutput inference(const nlohmann::json& p) {
   CheckOutput o;
-  if (p.value("backend", "cpu") != "cpu") {
-    o.skip = "no CUDA device";
+  if (auto why = gpu_unavailable(p)) {
+    o.skip = *why;
     return o;
   }
-  if (p.value("modality", "run") == "serve") return serve_inference(p);
+  if (p.value("modality", "run") == "serve") {
+    if (backend_of(p) == engine::Backend::gpu) {
+      o.skip = "serve --backend gpu is not implemented yet";
+      return o;
+    }
+    return serve_inference(p);
+  }
 #ifndef APR_QA_CHECKS_REAL
   return needs("apr_convert and apr_engine");
 #else
   auto m = load(p.at("model").get<std::string>());
-  auto e = make_engine(m);
+  auto e = make_engine(m, backend_of(p));
   std::string prompt = p.value("prompt", "What is 2+2?");
   // The prompt as the shipped paths build it: chat renders the model's template through the same
   // PromptBuilder as `generate --chat` and `serve` (bos/eos tokens, template BOS handling).

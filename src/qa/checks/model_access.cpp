@@ -1,5 +1,7 @@
 #include "qa/checks/model_access.hpp"
 
+#include "engine/cuda/gpu_forward.hpp"
+
 #ifdef APR_QA_CHECKS_REAL
 #include <algorithm>
 #include <cmath>
@@ -61,10 +63,25 @@ LoadedArtifact load_for_measurement(const std::string& path, const std::string& 
   return r;
 }
 
-std::unique_ptr<engine::Engine> make_engine(std::shared_ptr<const model::CanonicalModel> m) {
+engine::Backend backend_of(const nlohmann::json& p) {
+  const std::string b = p.value("backend", "cpu");
+  if (b == "cpu") return engine::Backend::cpu;
+  if (b == "gpu") return engine::Backend::gpu;
+  throw validation_error("backend '" + b + "': expected cpu or gpu").at_key("backend");
+}
+
+std::optional<std::string> gpu_unavailable(const nlohmann::json& p) {
+  if (backend_of(p) != engine::Backend::gpu) return std::nullopt;
+  static const engine::gpu::DeviceInfo d = engine::gpu_device();
+  if (d.available) return std::nullopt;
+  return d.reason;
+}
+
+std::unique_ptr<engine::Engine> make_engine(std::shared_ptr<const model::CanonicalModel> m, engine::Backend backend) {
   engine::EngineOptions o;
   o.threads = 1;
   o.mode = engine::Mode::reference;
+  o.backend = backend;
   auto e = engine::Engine::create(std::move(m), o);
   if (!e) throw e.error();
   return std::move(*e);

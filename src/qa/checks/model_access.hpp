@@ -35,7 +35,12 @@ LoadedArtifact load_for_measurement(const std::string& path, const std::string& 
 // What convert::LoadOptions::tokenizer accepts for a model file's tokenizer: the snapshot
 // directory of a SafeTensors file, the file itself for GGUF and APR.
 std::string tokenizer_source_of(const std::string& model_path);
-std::unique_ptr<engine::Engine> make_engine(std::shared_ptr<const model::CanonicalModel> m);
+std::unique_ptr<engine::Engine> make_engine(std::shared_ptr<const model::CanonicalModel> m,
+                                            engine::Backend backend = engine::Backend::cpu);
+// The backend a cell asks for (params.backend: "cpu" or "gpu"; anything else is a validation Error).
+engine::Backend backend_of(const nlohmann::json& p);
+// Why a gpu cell cannot run here ("no CUDA device (…)"), or nullopt when it can (or is a cpu cell).
+std::optional<std::string> gpu_unavailable(const nlohmann::json& p);
 // Prompt ids with the model's own tokenizer (throws when the model has none).
 std::vector<std::int32_t> encode_prompt(const engine::Engine& e, const std::string& prompt);
 

@@ -10,15 +10,15 @@ namespace apr::qa::checks {
 
 CheckOutput performance(const nlohmann::json& p) {
   CheckOutput o;
-  if (p.value("backend", "cpu") != "cpu") {
-    o.skip = "no CUDA device";
+  if (auto why = gpu_unavailable(p)) {
+    o.skip = *why;
     return o;
   }
 #ifndef APR_QA_CHECKS_REAL
   return needs("apr_convert and apr_engine");
 #else
   auto m = load(p.at("model").get<std::string>());
-  auto e = make_engine(m);
+  auto e = make_engine(m, backend_of(p));
   auto ids = encode_prompt(*e, p.value("prompt", std::string("What is 2+2?")));
   engine::SamplingOptions so;
   so.max_tokens = p.value("max_tokens", 16);
