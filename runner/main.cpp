@@ -1,5 +1,6 @@
 // apr-qa: qualification runner for LLM model files. Thin CLI: parse, dispatch, report errors.
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -53,6 +54,15 @@ static void read_switches() {
       throw apr::validation_error(std::string("APR_QA_FAULT: expected gguf_qk_unpermuted, found '") +
                                   std::string(v).substr(0, 40) + "'");
     s.fault = v;
+  }
+  if (const char* v = std::getenv("APR_QA_TEST_FREE_BYTES"); v && *v) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long x = std::strtoull(v, &end, 10);
+    if (*end != '\0' || errno != 0 || *v == '-')
+      throw apr::validation_error(std::string("APR_QA_TEST_FREE_BYTES: expected a number of bytes, found '") +
+                                  std::string(v).substr(0, 40) + "'");
+    s.test_free_bytes = x;
   }
   if (const char* v = std::getenv("APR_QA_SERVE_HEALTH_TIMEOUT_MS"); v && *v) {
     char* end = nullptr;
