@@ -15,6 +15,7 @@
 #include "cert/registry.hpp"
 #include "command.hpp"
 #include "core/error.hpp"
+#include "core/output_dir.hpp"
 #include "core/suggest.hpp"
 #include "qa/evidence.hpp"
 #include "qa/playbook.hpp"
@@ -81,6 +82,9 @@ std::vector<Job> select_jobs(const CertifyArgs& a, const apr::cert::Registry& re
 
 int certify(const CertifyArgs& a) {
   fs::path out = a.out;
+  // The certification folder holds the registry and the records: a file is exit 2; a folder that
+  // certify will write into must be writable (exit 3). --check and --dry-run only read it.
+  if (!a.check && !a.dry_run) apr::check_output_dir(out, "-o/--output", false);
   fs::path reg_file = a.registry.empty() ? out / "models.yaml" : fs::path(a.registry);
   auto reg = apr::cert::load_registry(reg_file);
   if (!reg) throw reg.error();

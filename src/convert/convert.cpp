@@ -6,6 +6,7 @@
 #include "convert/load.hpp"
 #include "convert/output_size.hpp"
 #include "core/disk_space.hpp"
+#include "core/output_dir.hpp"
 #include "model/model_check.hpp"
 
 namespace apr::convert {
@@ -66,6 +67,7 @@ Result<ConvertReport> export_model_report(const model::CanonicalModel& m, ModelF
     rep.estimated_bytes = detail::estimate_output_bytes(m, plan, f);
     const bool file_target = f != ModelFormat::safetensors || dst.extension() == ".safetensors";
     const fs::path folder = file_target ? (dst.has_parent_path() ? dst.parent_path() : fs::path(".")) : dst;
+    check_output_dir(folder, "the target folder", false);  // a file, below a file (exit 2), not writable (3)
     require_free_bytes(folder, rep.estimated_bytes, std::string("the conversion to ") + to_string(f));
     switch (f) {
       case ModelFormat::gguf: rep.output = detail::export_gguf(m, plan, dst); break;

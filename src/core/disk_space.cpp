@@ -23,6 +23,7 @@ std::optional<std::uint64_t> free_bytes(const fs::path& p) {
   }
   struct statvfs st {};
   if (::statvfs(at.c_str(), &st) != 0) return std::nullopt;
+  if (st.f_blocks == 0) return std::nullopt;  // a pseudo file system (/proc, /sys): no capacity to compare with
   return static_cast<std::uint64_t>(st.f_bavail) * static_cast<std::uint64_t>(st.f_frsize);
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/output_dir.hpp"
 #include "core/printable.hpp"
 #include "core/switches.hpp"
 #include "qa/executor.hpp"
@@ -150,12 +151,9 @@ int run_playbook(const RunOptions& o) {
   if (pb->is_template && !o.dry_run)
     throw validation_error("playbook is a template (holds ${VAR} placeholders): fill them in before running").at_path(o.playbook);
   GateCatalogue cat = load_catalogue(o.gates_dir);
-  {
-    std::error_code ec;
-    if (std::filesystem::exists(o.out_dir, ec) && !std::filesystem::is_directory(o.out_dir, ec))
-      throw validation_error("-o/--output must be a directory (evidence.json, reports and artifacts go inside), found a file")
-          .at_path(o.out_dir);
-  }
+  // -o: a file or a path below one is exit 2, an unwritable place exit 3 (evidence, reports and
+  // artifacts go inside it; created when the run starts).
+  check_output_dir(o.out_dir, "-o/--output", false);
   const auto keep = keep_artifacts_from_string(o.keep_artifacts);
   if (!keep) throw validation_error("--keep-artifacts must be all, failed or none, found '" + o.keep_artifacts + "'");
   PlanOptions po;
@@ -197,7 +195,7 @@ int run_playbook(const RunOptions& o) {
   Progress prog{o};
   eo.progress = [&prog](const ProgressEvent& ev) { prog(ev); };
   auto wall0 = std::chrono::steady_clock::now();
-  std::filesystem::create_directories(plan->out_dir);
+  check_output_dir(plan->out_dir, "-o/--output", true);
   write_file_atomic(plan->out_dir / "provenance.json", provenance(*plan, cat).dump(2) + "\n");
   if (shard)
     write_file_atomic(plan->out_dir / "shard.json",
