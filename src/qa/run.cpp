@@ -1,6 +1,5 @@
 #include "qa/run.hpp"
 
-#include <dlfcn.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -36,14 +35,6 @@ std::string model_id_of(const std::vector<Evidence>& ev) {
   for (const auto& e : ev)
     if (!e.scenario.org.empty()) return e.scenario.org + "/" + e.scenario.name;
   return "unknown/unknown";
-}
-
-bool cuda_available() {
-  if (access("/dev/nvidia0", F_OK) != 0) return false;
-  void* h = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
-  if (!h) return false;
-  dlclose(h);
-  return true;  // no CUDA backend is built into the engine yet; callers also check that
 }
 
 static int default_jobs(const std::string& size) {

@@ -113,6 +113,5 @@ std::string nfc(std::string_view s) {
   return out;
 }
 
-bool is_nfc(std::string_view s) { return nfc(s) == s; }
 
 }  // namespace apr::tok

@@ -20,6 +20,5 @@ std::size_t utf8_lead_len(unsigned char lead) noexcept;
 void append_utf8(std::string& out, char32_t cp);
 // NFC; text that is not valid UTF-8 is returned unchanged.
 std::string nfc(std::string_view s);
-bool is_nfc(std::string_view s);
 
 }  // namespace apr::tok

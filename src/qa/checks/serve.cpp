@@ -258,9 +258,6 @@ CheckOutput failed(bool healthy, int http_status, std::string why, ServerProcess
 }  // namespace
 
 CheckOutput serve_inference(const nlohmann::json& p) {
-#ifndef APR_QA_HAVE_ENGINE
-  return needs("apr_engine (the `serve` command)");
-#else
   const std::string model = p.at("model").get<std::string>();
   const std::string prompt = p.value("prompt", "What is 2+2?");
   const int max_tokens = p.value("max_tokens", 32);
@@ -332,7 +329,6 @@ CheckOutput serve_inference(const nlohmann::json& p) {
   o.metrics = {{"tokens_per_second", tps}, {"total_tokens", static_cast<std::int64_t>(total)}};
   if (body.contains("ttft_ms") && body["ttft_ms"].is_number()) o.metrics["time_to_first_token_ms"] = body["ttft_ms"];
   return o;
-#endif
 }
 
 }  // namespace apr::qa::checks
