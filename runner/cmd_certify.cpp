@@ -15,6 +15,7 @@
 #include "cert/registry.hpp"
 #include "command.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/output_dir.hpp"
 #include "core/suggest.hpp"
 #include "qa/evidence.hpp"
@@ -186,7 +187,7 @@ int certify(const CertifyArgs& a) {
     ro.print_summary = false;
     if (!a.gates_dir.empty()) ro.gates_dir = a.gates_dir;
     std::string label = j.model->id + " " + j.tier;
-    std::fprintf(stderr, "apr-qa certify: %s: running %s\n", label.c_str(), j.playbook.c_str());
+    apr::log::info(fmt::format("apr-qa certify: {}: running {}", label, j.playbook.string()));
     int rc;
     try {
       rc = apr::qa::run_playbook(ro);

@@ -10,6 +10,7 @@
 #include "command.hpp"
 #include "core/printable.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/suggest.hpp"
 #include "core/switches.hpp"
 #include "version.hpp"
@@ -127,7 +128,11 @@ int main(int argc, char** argv) {
       try {
         return run();
       } catch (const apr::Error& e) {
-        std::fprintf(stderr, "apr-qa %s: error: %s\n", sub->get_name().c_str(), e.what());
+        if (apr::log::format() == apr::log::Format::json)  // --log-format json: every stderr line is JSON
+          apr::log::error(std::string("apr-qa ") + sub->get_name() + ": error: " + e.what(),
+                          {{"category", apr::to_string(e.category())}, {"path", e.path()}});
+        else
+          std::fprintf(stderr, "apr-qa %s: error: %s\n", sub->get_name().c_str(), e.what());
         return exit_code_for(e);
       } catch (const std::filesystem::filesystem_error& e) {
         // The file system refused (no permission, not a directory, disk full): an environment error.
