@@ -1,6 +1,7 @@
 // core/utf8: the one UTF-8 helper (validate, decode one code point, encode).
 #include <doctest/doctest.h>
 
+#include <ios>
 #include <random>
 #include <string>
 
@@ -94,7 +95,7 @@ TEST_CASE("utf8: every code point round-trips; validity equals an independent de
     std::string s;
     utf8::append(s, cp);
     const auto d = utf8::decode_one(s, 0);
-    if (!d.valid || d.cp != cp || d.len != s.size() || !utf8::is_valid(s)) FAIL("U+" << std::hex << cp << " does not round-trip");
+    if (!d.valid || d.cp != cp || d.len != s.size() || !utf8::is_valid(s)) FAIL("U+" << std::hex << static_cast<unsigned>(cp) << " does not round-trip");
   }
   // Every 1-, 2- and 3-byte string and 2^20 random 4-byte strings against the reference.
   std::size_t checked = 0, valid = 0;
