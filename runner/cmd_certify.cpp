@@ -16,6 +16,8 @@
 #include "command.hpp"
 #include "engine/cuda/gpu_forward.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/output_dir.hpp"
 #include "core/suggest.hpp"
 #include "qa/evidence.hpp"
 #include "qa/playbook.hpp"
@@ -82,6 +84,9 @@ std::vector<Job> select_jobs(const CertifyArgs& a, const apr::cert::Registry& re
 
 int certify(const CertifyArgs& a) {
   fs::path out = a.out;
+  // The certification folder holds the registry and the records: a file is exit 2; a folder that
+  // certify will write into must be writable (exit 3). --check and --dry-run only read it.
+  if (!a.check && !a.dry_run) apr::check_output_dir(out, "-o/--output", false);
   fs::path reg_file = a.registry.empty() ? out / "models.yaml" : fs::path(a.registry);
   auto reg = apr::cert::load_registry(reg_file);
   if (!reg) throw reg.error();
@@ -184,7 +189,7 @@ int certify(const CertifyArgs& a) {
     ro.has_cuda = apr::engine::gpu_device().available;
     if (!a.gates_dir.empty()) ro.gates_dir = a.gates_dir;
     std::string label = j.model->id + " " + j.tier;
-    std::fprintf(stderr, "apr-qa certify: %s: running %s\n", label.c_str(), j.playbook.c_str());
+    apr::log::info(fmt::format("apr-qa certify: {}: running {}", label, j.playbook.string()));
     int rc;
     try {
       rc = apr::qa::run_playbook(ro);

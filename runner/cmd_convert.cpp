@@ -71,7 +71,7 @@ const bool registered = apr::cli::register_command({
       sub.add_option("--tokenizer", *tok,
                      "Tokenizer to embed when the source has none: tokenizer.json, its directory, or a GGUF/APR file");
       sub.add_flag("--verify", *verify, "After writing, diff the output against the source (a lossless conversion must show max|diff| = 0)");
-      sub.add_flag("-v,--verbose", *verbose, "One line per tensor whose dtype changed (default: one summary line)");
+      sub.add_flag("-v,--verbose", *verbose, "One line per tensor whose dtype changed (default: one summary line) and the estimated vs written size");
       sub.add_flag("--force", *force,
                    "Overwrite existing sidecar files (config.json, generation_config.json, tokenizer.json, "
                    "tokenizer_config.json) beside a SafeTensors target; without it convert refuses (exit 2)");
@@ -88,6 +88,8 @@ const bool registered = apr::cli::register_command({
         std::printf("wrote %s (%s, %zu tensors, %llu bytes)\n", r->output.string().c_str(), apr::to_string(r->format),
                     r->tensors, static_cast<unsigned long long>(r->bytes));
         if (*verbose) {
+          std::printf("size: estimated %llu bytes before writing (checked against the folder's free space), wrote %llu\n",
+                      static_cast<unsigned long long>(r->estimated_bytes), static_cast<unsigned long long>(r->written_bytes));
           for (const auto& l : r->lossy_tensors) std::printf("lossy: %s\n", l.c_str());
           for (const auto& n : r->notes) std::printf("note: %s\n", n.c_str());
         } else {

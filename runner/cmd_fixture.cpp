@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "command.hpp"
+#include "core/output_dir.hpp"
 #include "convert/fixture.hpp"
 
 namespace {
@@ -40,6 +41,7 @@ const bool registered = apr::cli::register_command({
         if (*untied) o->tied = false;
         if (!tok->empty()) o->tokenizer_dir = *tok;
         if (!shared->empty()) o->shared_dir = *shared;
+        apr::check_output_dir(*out, "-o/--output", false);  // a file: exit 2; not writable: exit 3
         auto r = apr::convert::write_fixture(*o, *out);
         if (!r.ok()) throw r.error();
         std::printf("%s\n", r->string().c_str());

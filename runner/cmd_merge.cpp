@@ -1,6 +1,7 @@
 // apr-qa merge OUT SHARD_DIR…: one evidence.json, mqs.json and reports from the shard folders of a
 // sharded run (`run --shard K/N`); qa/merge.hpp, docs/scale-out.md.
 #include "command.hpp"
+#include "core/output_dir.hpp"
 #include "qa/merge.hpp"
 
 namespace {
@@ -27,6 +28,7 @@ const bool registered = apr::cli::register_command({
           "completes the shard. Exit: 0 complete and passed, 1 complete with a failed gate, 2 usage (shards of\n"
           "different plans, a shard twice), 3 incomplete.");
       return [a]() {
+        apr::check_output_dir(a->out, "OUT", true);  // a file: exit 2; cannot be created or written: exit 3
         apr::qa::MergeOptions o;
         o.out_dir = a->out;
         for (const auto& s : a->shards) o.shard_dirs.emplace_back(s);

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "command.hpp"
+#include "core/output_dir.hpp"
 #include "qa/evidence.hpp"
 #include "qa/report.hpp"
 #include "qa/run.hpp"
@@ -37,6 +38,7 @@ const bool registered = apr::cli::register_command({
         });
         ri.mqs = apr::qa::compute_mqs(ri.model_id, ri.evidence);
         ri.cert = apr::qa::certify(ri.mqs, *tier);
+        apr::check_output_dir(*out, "-o/--output", true);  // a file: exit 2; not writable: exit 3
         apr::qa::write_reports(*out, ri);
         std::printf("%s\nwrote %s/{junit.xml,summary.md,report.html,mqs.json}\n", apr::qa::headline(ri.verdict).c_str(), out->c_str());
         return apr::cli::kExitOk;

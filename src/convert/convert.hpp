@@ -12,7 +12,9 @@
 //  * lossy only on request: o.dtype (F32/F16/BF16) or o.quantize (llama.cpp's tensor-type rules,
 //    with the ne0 % 256 fallbacks); the report lists every tensor a conversion touched.
 // Outputs are written to a temporary file beside the target and renamed on success: a failed
-// conversion leaves nothing. o.verify diffs the output against the source after writing.
+// conversion leaves nothing. Before writing, the output's size is estimated (convert/output_size.hpp)
+// and compared with the free space of the target's folder: an io Error with errno ENOSPC naming
+// the folder, the bytes needed and free when it would not fit. o.verify diffs the output against the source after writing.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +48,11 @@ struct ConvertReport {
   std::vector<std::string> notes;          // exact dtype changes, kept-F32 decisions, ...
   std::size_t tensors = 0;
   std::uint64_t bytes = 0;                 // size of the model file written
+  // Everything the export was estimated to write (model file and sidecars) before writing; a
+  // target folder with less free space refuses the conversion (io Error, errno ENOSPC).
+  std::uint64_t estimated_bytes = 0;
+  std::uint64_t written_bytes = 0;         // model file plus the SafeTensors sidecars written
+
   bool verified = false;                   // o.verify ran and found max|diff| = 0 where expected
   double verify_max_abs_diff = 0;
 };

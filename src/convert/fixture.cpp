@@ -12,10 +12,6 @@
 #include "model/arch_traits.hpp"
 #include "tensor/fp16.hpp"
 
-#ifndef APR_QA_DEFAULT_SHARED_DIR
-#define APR_QA_DEFAULT_SHARED_DIR ""
-#endif
-
 namespace apr::convert {
 
 namespace fs = std::filesystem;

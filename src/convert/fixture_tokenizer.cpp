@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/utf8.hpp"
 
 namespace apr::convert::detail {
 namespace {
@@ -24,12 +25,7 @@ std::string byte_symbol(int b) {
     cp = 256 + n;
   }
   std::string s;
-  if (cp < 0x80) {
-    s += static_cast<char>(cp);
-  } else {
-    s += static_cast<char>(0xC0 | (cp >> 6));
-    s += static_cast<char>(0x80 | (cp & 0x3F));
-  }
+  utf8::append(s, static_cast<char32_t>(cp));
   return s;
 }
 

@@ -1,5 +1,6 @@
 // apr-qa convert: the GGUF metadata record (see gguf_kv_record.hpp).
 #include "convert/gguf_kv_record.hpp"
+#include "core/utf8.hpp"
 
 #include <cmath>
 #include <limits>
@@ -86,36 +87,8 @@ ValueType type_from_name(const std::string& n, const std::string& where, const s
   throw validation_error("apr_qa.gguf_kv: unknown GGUF value type '" + n + "'").at_path(where).at_key(key);
 }
 
-bool valid_utf8(const std::string& s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if ((c >> 5) == 0x6) n = 1, cp = c & 0x1f;
-    else if ((c >> 4) == 0xe) n = 2, cp = c & 0x0f;
-    else if ((c >> 3) == 0x1e) n = 3, cp = c & 0x07;
-    else return false;
-    if (i + n >= s.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d >> 6) != 0x2) return false;
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
-    i += n + 1;
-  }
-  return true;
-}
-
 json str_json(const std::string& s) {
-  if (valid_utf8(s)) return s;
+  if (utf8::is_valid(s)) return s;
   static const char* hx = "0123456789abcdef";
   std::string h;
   for (unsigned char c : s) h += hx[c >> 4], h += hx[c & 15];

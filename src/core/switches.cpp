@@ -14,6 +14,7 @@ std::vector<std::pair<std::string, std::string>> describe_switches(const Switche
           {"APR_QA_NO_SHARED_RUNS", b(s.no_shared_runs)},
           {"APR_QA_SERVE_EXE", s.serve_exe},
           {"APR_QA_SERVE_HEALTH_TIMEOUT_MS", s.serve_health_timeout_ms ? std::to_string(*s.serve_health_timeout_ms) : ""},
+          {"APR_QA_TEST_FREE_BYTES", s.test_free_bytes ? std::to_string(*s.test_free_bytes) : ""},
           {"APR_QA_PYTHON", s.python},
           {"APR_QA_FAULT", s.fault}};
 }

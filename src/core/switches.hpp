@@ -20,6 +20,8 @@ struct Switches {
   bool no_shared_runs = false;      // APR_QA_NO_SHARED_RUNS: every comparing gate runs both models itself
   std::string serve_exe;            // APR_QA_SERVE_EXE: the server a serve cell starts (tests)
   std::optional<std::int64_t> serve_health_timeout_ms;  // APR_QA_SERVE_HEALTH_TIMEOUT_MS (tests)
+  // APR_QA_TEST_FREE_BYTES: the free disk space every disk-space check sees (tests simulate a small disk)
+  std::optional<std::uint64_t> test_free_bytes;
   std::string python;               // APR_QA_PYTHON: the Python of the independent consumer (llama-cpp-python)
   // APR_QA_FAULT: a converter fault planted for tests (the gates must catch it; evidence records it).
   //   gguf_qk_unpermuted  the llama Q/K row permutation is skipped on GGUF export *and* import

@@ -24,8 +24,6 @@ inline std::uint64_t align_up(std::uint64_t x, std::uint64_t a) { return x + (a 
 
 // Lower-case hex of up to n bytes ("47 47 55 46").
 std::string hex_bytes(const std::byte* p, std::size_t n);
-// True if s is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
-bool is_valid_utf8(std::string_view s) noexcept;
 
 // While a header is parsed, limit kernel readahead to what the parser actually reads: the mapping
 // is advised MADV_RANDOM (no speculative read-around of up to read_ahead_kb into tensor data) and

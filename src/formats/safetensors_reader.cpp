@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_parse.hpp"
+#include "core/utf8.hpp"
 #include "formats/byte_cursor.hpp"
 #include "formats/safetensors.hpp"
 
@@ -72,7 +73,7 @@ void parse_file(const MappedFile& mf, std::vector<TensorInfo>& out, std::map<std
     throw Error(ErrorCategory::parse, "header: expected a JSON object starting with '{', found " +
                                           (n ? "0x" + formats::hex_bytes(mf.data() + 8, 1) : std::string("an empty header")))
         .at_path(path).at_offset(8);
-  if (!formats::is_valid_utf8(text))
+  if (!utf8::is_valid(text))
     throw Error(ErrorCategory::parse, "header: expected UTF-8 JSON, found invalid UTF-8").at_path(path).at_offset(8);
   nlohmann::json j;
   try {

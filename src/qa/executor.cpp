@@ -26,7 +26,6 @@ namespace apr::qa {
 using nlohmann::json;
 
 static std::atomic<bool> g_interrupt{false};
-void request_interrupt() noexcept { g_interrupt = true; }
 static void on_signal(int) { g_interrupt = true; }
 
 std::optional<FailurePolicy> failure_policy_from_string(const std::string& s0) {

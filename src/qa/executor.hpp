@@ -77,7 +77,4 @@ std::string journal_signature(const Plan& plan, const std::string& shard);
 
 ExecSummary execute_plan(const Plan& plan, const GateCatalogue& cat, const ExecOptions& opts);
 
-// Asks a running execute_plan to stop (what the SIGINT handler calls).
-void request_interrupt() noexcept;
-
 }  // namespace apr::qa

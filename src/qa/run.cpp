@@ -1,6 +1,5 @@
 #include "qa/run.hpp"
 
-#include <dlfcn.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -13,6 +12,8 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/output_dir.hpp"
 #include "core/printable.hpp"
 #include "core/switches.hpp"
 #include "qa/executor.hpp"
@@ -35,14 +36,6 @@ std::string model_id_of(const std::vector<Evidence>& ev) {
   for (const auto& e : ev)
     if (!e.scenario.org.empty()) return e.scenario.org + "/" + e.scenario.name;
   return "unknown/unknown";
-}
-
-bool cuda_available() {
-  if (access("/dev/nvidia0", F_OK) != 0) return false;
-  void* h = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
-  if (!h) return false;
-  dlclose(h);
-  return true;  // no CUDA backend is built into the engine yet; callers also check that
 }
 
 static int default_jobs(const std::string& size) {
@@ -104,11 +97,14 @@ struct Progress {
   bool live = o.log_format == "text" && o.verbosity >= 0 && isatty(1) != 0 && isatty(2) != 0;
   mutable bool drawn = false;
   void operator()(const ProgressEvent& ev) const {
-    if (o.log_format == "json") {
+    if (log::format() == log::Format::json) {  // node starts at debug (-v), finishes at info (not -q)
       nlohmann::json j{{"event", ev.type}, {"node", ev.node->id}, {"gates", ev.node->gates}, {"done", ev.done},
                        {"total", ev.total}, {"elapsed_s", ev.elapsed_s}};
       if (ev.type == "finish") { j["outcome"] = ev.outcome; j["reason"] = ev.reason; }
-      std::fprintf(stderr, "%s\n", j.dump().c_str());
+      if (ev.type == "finish")
+        log::info("node finished", j);
+      else
+        log::debug("node started", j);
       return;
     }
     if (o.verbosity < 0) return;
@@ -126,11 +122,10 @@ struct Progress {
       return;
     }
     if (ev.type == "start") {
-      if (o.verbosity > 0) std::fprintf(stderr, "start %s %s\n", ev.node->id.c_str(), gates.c_str());
+      log::debug(fmt::format("start {} {}", ev.node->id, gates));
       return;
     }
-    std::fprintf(stderr, "[%zu/%zu] %s %s %s: %s\n", ev.done, ev.total, ev.node->id.c_str(), gates.c_str(), ev.outcome.c_str(),
-                 printable(ev.reason, 4096).c_str());
+    log::info(fmt::format("[{}/{}] {} {} {}: {}", ev.done, ev.total, ev.node->id, gates, ev.outcome, printable(ev.reason, 4096)));
   }
   void clear() const {  // no stale progress line after the run
     if (!drawn) return;
@@ -146,16 +141,14 @@ int run_playbook(const RunOptions& o) {
   lo.strict = o.strict;
   auto pb = load_playbook(o.playbook, lo);
   if (!pb) throw pb.error();
-  for (const auto& w : pb->warnings) std::fprintf(stderr, "warning: %s\n", printable(w, 4096).c_str());
+  log::ScopedConfig log_config(o.verbosity, o.log_format == "json" ? log::Format::json : log::Format::text);
+  for (const auto& w : pb->warnings) log::warn(printable(w, 4096), {{"playbook", o.playbook}});
   if (pb->is_template && !o.dry_run)
     throw validation_error("playbook is a template (holds ${VAR} placeholders): fill them in before running").at_path(o.playbook);
   GateCatalogue cat = load_catalogue(o.gates_dir);
-  {
-    std::error_code ec;
-    if (std::filesystem::exists(o.out_dir, ec) && !std::filesystem::is_directory(o.out_dir, ec))
-      throw validation_error("-o/--output must be a directory (evidence.json, reports and artifacts go inside), found a file")
-          .at_path(o.out_dir);
-  }
+  // -o: a file or a path below one is exit 2, an unwritable place exit 3 (evidence, reports and
+  // artifacts go inside it; created when the run starts).
+  check_output_dir(o.out_dir, "-o/--output", false);
   const auto keep = keep_artifacts_from_string(o.keep_artifacts);
   if (!keep) throw validation_error("--keep-artifacts must be all, failed or none, found '" + o.keep_artifacts + "'");
   PlanOptions po;
@@ -183,7 +176,7 @@ int run_playbook(const RunOptions& o) {
     std::fputs(shard ? shard_text(*plan, *part, shard->k).c_str() : plan->text().c_str(), stdout);
     return 0;
   }
-  for (const auto& w : plan->warnings) std::fprintf(stderr, "warning: %s\n", printable(w, 4096).c_str());
+  for (const auto& w : plan->warnings) log::warn(printable(w, 4096), {{"playbook", o.playbook}});
   ExecOptions eo;
   eo.jobs = o.jobs > 0 ? o.jobs : default_jobs(plan->size_category);
   eo.timeout_ms = plan->timeout_ms;
@@ -197,7 +190,7 @@ int run_playbook(const RunOptions& o) {
   Progress prog{o};
   eo.progress = [&prog](const ProgressEvent& ev) { prog(ev); };
   auto wall0 = std::chrono::steady_clock::now();
-  std::filesystem::create_directories(plan->out_dir);
+  check_output_dir(plan->out_dir, "-o/--output", true);
   write_file_atomic(plan->out_dir / "provenance.json", provenance(*plan, cat).dump(2) + "\n");
   if (shard)
     write_file_atomic(plan->out_dir / "shard.json",
@@ -212,10 +205,14 @@ int run_playbook(const RunOptions& o) {
     prog.clear();
     std::size_t kept = 0;
     for (const auto& e : s.evidence) kept += e.outcome == Outcome::skipped ? 0 : 1;
-    std::fprintf(stderr,
-                 "apr-qa run: error: environment: %s (run stopped, no verdict; %zu completed gate results kept in %s; "
-                 "rerun with --resume once fixed)\n",
-                 s.environment_error->c_str(), kept, (plan->out_dir / "evidence.json").c_str());
+    const auto line = fmt::format(
+        "apr-qa run: error: environment: {} (run stopped, no verdict; {} completed gate results kept in {}; rerun with "
+        "--resume once fixed)",
+        *s.environment_error, kept, (plan->out_dir / "evidence.json").string());
+    if (log::format() == log::Format::json)
+      log::error(line, {{"kept", kept}, {"evidence", (plan->out_dir / "evidence.json").string()}});
+    else
+      std::fprintf(stderr, "%s\n", line.c_str());
     return 3;
   }
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
@@ -237,11 +234,11 @@ int run_playbook(const RunOptions& o) {
   // An interrupted run keeps everything: --resume continues from its artifacts.
   if (!s.interrupted) {
     auto kept = apply_artifact_retention(*plan, s.evidence, *keep);
-    if (o.verbosity > 0)
-      std::fprintf(stderr, "artifacts (--keep-artifacts %s): kept %zu files (%llu bytes), removed %zu (%llu bytes); list: %s\n",
-                   o.keep_artifacts.c_str(), kept.files_kept, static_cast<unsigned long long>(kept.bytes_kept),
-                   kept.files_removed, static_cast<unsigned long long>(kept.bytes_removed),
-                   (plan->out_dir / "artifacts.json").string().c_str());
+    log::debug(fmt::format("artifacts (--keep-artifacts {}): kept {} files ({} bytes), removed {} ({} bytes); list: {}",
+                           o.keep_artifacts, kept.files_kept, kept.bytes_kept, kept.files_removed, kept.bytes_removed,
+                           (plan->out_dir / "artifacts.json").string()),
+               {{"files_kept", kept.files_kept}, {"bytes_kept", kept.bytes_kept}, {"files_removed", kept.files_removed},
+                {"bytes_removed", kept.bytes_removed}});
   }
   // The summary is printed in every mode, -q included (-q only silences the progress).
   if (o.print_summary)
@@ -254,7 +251,7 @@ int run_playbook(const RunOptions& o) {
   const auto& v = ri.verdict;
   if (v.failed + v.errors + v.timeouts + v.crashes > 0) return 1;
   if (v.passed == 0) {
-    std::fprintf(stderr, "apr-qa run: no gate was measured (every entry Skipped): nothing passed\n");
+    log::error("no gate was measured (every entry Skipped): nothing passed");
     return 1;
   }
   return 0;

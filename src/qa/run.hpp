@@ -46,8 +46,6 @@ int run_playbook(const RunOptions& o);
 GateCatalogue load_catalogue(const std::optional<std::string>& gates_dir);
 // Model id for reports from evidence ("org/name" of the first entry).
 std::string model_id_of(const std::vector<Evidence>& ev);
-// CUDA present? (a /dev/nvidia0 device and libcuda loadable are both required).
-bool cuda_available();
 
 // Live progress (drawn only when stdout and stderr are both terminals, text log format, not -q):
 // one line on stderr, redrawn in place, never wider than the terminal, cleared at the end.

@@ -1,4 +1,5 @@
 #include "tokenizer/byte_level.hpp"
+#include "core/utf8.hpp"
 
 #include <vector>
 
@@ -18,7 +19,7 @@ struct Tables {
       const bool kept = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
       b2u[b] = kept ? static_cast<char32_t>(b) : next++;
       u2b[b2u[b]] = static_cast<std::int16_t>(b);
-      append_utf8(sym[b], b2u[b]);
+      utf8::append(sym[b], b2u[b]);
     }
   }
 };
@@ -53,7 +54,7 @@ std::string byte_level_to_bytes(std::string_view s, bool* all_mapped) {
   out.reserve(s.size());
   if (all_mapped) *all_mapped = true;
   for (std::size_t i = 0; i < s.size();) {
-    const auto l = utf8_valid_len(s, i);
+    const auto l = utf8::valid_len(s, i);
     if (l == 0) {  // not UTF-8 at all: keep the byte
       out.push_back(s[i]);
       ++i;

@@ -1,5 +1,6 @@
 // apr-qa tokenizer: decoding ids to text, one-shot and streaming.
 #include "core/error.hpp"
+#include "core/utf8.hpp"
 #include "tokenizer/byte_level.hpp"
 #include "tokenizer/spm.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -79,13 +80,13 @@ std::string StreamDecoder::push(std::int32_t id) {
   std::string out;
   std::size_t i = 0;
   while (i < pending_.size()) {
-    const auto l = utf8_valid_len(pending_, i);
+    const auto l = utf8::valid_len(pending_, i);
     if (l) {
       out.append(pending_, i, l);
       i += l;
       continue;
     }
-    const auto bad = utf8_invalid_len(pending_, i);
+    const auto bad = utf8::invalid_len(pending_, i);
     const auto lead = static_cast<unsigned char>(pending_[i]);
     const bool could_complete = i + bad == pending_.size() && lead >= 0xC2 && lead <= 0xF4;
     if (could_complete) break;

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "tokenizer/jinja_budget.hpp"
+#include "core/utf8.hpp"
 #include "tokenizer/jinja_builtins.hpp"
 #include "tokenizer/jinja_json.hpp"
 #include "tokenizer/jinja_ops.hpp"
@@ -162,7 +163,7 @@ Value do_round(const Value& v, std::int64_t precision, const std::string& method
 
 std::string do_title(const std::string& s) {
   // jinja2: split on runs of [-\s({\[<], upper-case each piece's first char, lower the rest.
-  auto cps = uni::decode(s);
+  auto cps = utf8::decode(s);
   auto is_sep = [](char32_t c) { return uni::is_space(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<'; };
   std::string out;
   std::size_t k = 0;
@@ -170,7 +171,7 @@ std::string do_title(const std::string& s) {
     std::size_t e = k;
     bool sep = is_sep(cps[k]);
     while (e < cps.size() && is_sep(cps[e]) == sep) ++e;
-    for (std::size_t j = k; j < e; ++j) uni::append(out, j == k ? uni::to_upper(cps[j]) : uni::to_lower(cps[j]));
+    for (std::size_t j = k; j < e; ++j) utf8::append(out, j == k ? uni::to_upper(cps[j]) : uni::to_lower(cps[j]));
     k = e;
   }
   return out;
@@ -254,7 +255,7 @@ bool has_filter(const std::string& name) { return filter_names().count(name) != 
 
 std::vector<std::string> py_splitlines(const std::string& s) {
   std::vector<std::string> out;
-  auto cps = uni::decode(s);
+  auto cps = utf8::decode(s);
   std::vector<char32_t> line;
   for (std::size_t k = 0; k < cps.size(); ++k) {
     char32_t c = cps[k];
@@ -265,10 +266,10 @@ std::vector<std::string> py_splitlines(const std::string& s) {
       continue;
     }
     if (c == '\r' && k + 1 < cps.size() && cps[k + 1] == '\n') ++k;
-    out.push_back(uni::encode(line));
+    out.push_back(utf8::encode(line));
     line.clear();
   }
-  if (!line.empty()) out.push_back(uni::encode(line));
+  if (!line.empty()) out.push_back(utf8::encode(line));
   return out;
 }
 
@@ -508,9 +509,9 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a) {
   }
   if (name == "reverse") {
     if (v.is_string()) {
-      auto cps = uni::decode(v.s);
+      auto cps = utf8::decode(v.s);
       std::reverse(cps.begin(), cps.end());
-      return Value::string(uni::encode(cps));
+      return Value::string(utf8::encode(cps));
     }
     List items = iterate(v);
     std::reverse(items.begin(), items.end());
@@ -529,7 +530,7 @@ Value apply_filter(const std::string& name, const Value& v, const Args& a) {
   if (name == "wordcount") {
     std::int64_t n = 0;
     bool in = false;
-    for (char32_t c : uni::decode(to_str(v))) {
+    for (char32_t c : utf8::decode(to_str(v))) {
       bool w = uni::is_alpha(c) || uni::is_digit(c) || c == '_';
       if (w && !in) ++n;
       in = w;

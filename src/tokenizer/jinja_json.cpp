@@ -1,5 +1,6 @@
 // apr-qa chat templates: Python json.dumps on interpreter values (see jinja_json.hpp).
 #include "tokenizer/jinja_json.hpp"
+#include "core/utf8.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +14,7 @@ namespace {
 
 void escape_string(std::string& out, const std::string& s, bool ensure_ascii) {
   out += '"';
-  for (char32_t c : uni::decode(s)) {
+  for (char32_t c : utf8::decode(s)) {
     switch (c) {
       case '"': out += "\\\""; continue;
       case '\\': out += "\\\\"; continue;
@@ -34,7 +35,7 @@ void escape_string(std::string& out, const std::string& s, bool ensure_ascii) {
       }
       out += buf;
     } else {
-      uni::append(out, c);
+      utf8::append(out, c);
     }
   }
   out += '"';

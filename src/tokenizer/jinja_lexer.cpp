@@ -1,6 +1,7 @@
 // apr-qa chat templates: Jinja lexer (see jinja_lexer.hpp). Mirrors jinja2 3.1's lexing rules
 // (root/comment/block/variable/raw states, OptionalLStrip handling, bracket balancing).
 #include "tokenizer/jinja_lexer.hpp"
+#include "core/utf8.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -38,7 +39,7 @@ bool is_name_char(char c) { return is_name_start(c) || is_digit(c); }
 std::string py_rstrip(const std::string& s) { return uni::strip(s, false, true, nullptr); }
 bool all_space(const std::string& s) {
   if (s.empty()) return false;
-  for (char32_t c : uni::decode(s))
+  for (char32_t c : utf8::decode(s))
     if (!uni::is_space(c)) return false;
   return true;
 }
@@ -399,12 +400,12 @@ class Lexer {
         case 'r': out += '\r'; break;
         case 't': out += '\t'; break;
         case 'v': out += '\v'; break;
-        case 'x': uni::append(out, hex(k + 1, 2)); k += 2; break;
-        case 'u': uni::append(out, hex(k + 1, 4)); k += 4; break;
+        case 'x': utf8::append(out, hex(k + 1, 2)); k += 2; break;
+        case 'u': utf8::append(out, hex(k + 1, 4)); k += 4; break;
         case 'U': {
           char32_t v = hex(k + 1, 8);
           if (v > 0x10FFFF) error(at_pos, "illegal Unicode character in string literal");
-          uni::append(out, v);
+          utf8::append(out, v);
           k += 8;
           break;
         }
@@ -414,7 +415,7 @@ class Lexer {
             char32_t v = 0;
             std::size_t m = k;
             for (int d = 0; d < 3 && m < r.size() && r[m] >= '0' && r[m] <= '7'; ++d, ++m) v = v * 8 + static_cast<char32_t>(r[m] - '0');
-            uni::append(out, v);
+            utf8::append(out, v);
             k = m - 1;
           } else {
             out += '\\';
@@ -436,7 +437,7 @@ class Lexer {
 
 std::vector<Token> lex(const std::string& source) {
   std::size_t bad = 0;
-  if (!uni::valid_utf8(source, &bad))
+  if (!utf8::is_valid(source, &bad))
     throw TemplateError{TemplateError::Kind::syntax, "invalid UTF-8 at byte offset " + std::to_string(bad), 0, 0};
   // Normalise newlines and drop one trailing newline (keep_trailing_newline=False).
   std::string s;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "tokenizer/jinja_ops.hpp"
+#include "core/utf8.hpp"
 #include "tokenizer/jinja_budget.hpp"
 #include "tokenizer/jinja_unicode.hpp"
 
@@ -33,7 +34,7 @@ Value split(const std::string& s, const Args& a, bool from_right) {
   std::int64_t maxsplit = (maxv && maxv->is_int_like()) ? maxv->as_int() : -1;
   List out;
   if (!sepv || sepv->is_none()) {
-    auto cps = uni::decode(s);
+    auto cps = utf8::decode(s);
     std::vector<std::pair<std::size_t, std::size_t>> words;  // [b, e) in code points
     std::size_t k = 0;
     while (k < cps.size()) {
@@ -44,7 +45,7 @@ Value split(const std::string& s, const Args& a, bool from_right) {
       words.emplace_back(b, k);
     }
     auto piece = [&](std::size_t b, std::size_t e) {
-      return Value::string(uni::encode(std::vector<char32_t>(cps.begin() + static_cast<std::ptrdiff_t>(b),
+      return Value::string(utf8::encode(std::vector<char32_t>(cps.begin() + static_cast<std::ptrdiff_t>(b),
                                                              cps.begin() + static_cast<std::ptrdiff_t>(e))));
     };
     if (maxsplit < 0 || static_cast<std::size_t>(maxsplit) >= words.size()) {
@@ -115,14 +116,14 @@ std::string replace_all(const std::string& s, const std::string& old, const std:
   std::string out;
   std::int64_t n = 0;
   if (old.empty()) {
-    auto cps = uni::decode(s);
+    auto cps = utf8::decode(s);
     for (std::size_t k = 0; k <= cps.size(); ++k) {
       if (count < 0 || n < count) {
         check_string_size(out.size() + rep.size());
         out += rep;
         ++n;
       }
-      if (k < cps.size()) uni::append(out, cps[k]);
+      if (k < cps.size()) utf8::append(out, cps[k]);
     }
     return out;
   }
@@ -198,7 +199,7 @@ std::string format(const std::string& fmt, const Args& a) {
 
 template <typename Pred>
 bool all_chars(const std::string& s, Pred p) {
-  auto cps = uni::decode(s);
+  auto cps = utf8::decode(s);
   if (cps.empty()) return false;
   return std::all_of(cps.begin(), cps.end(), p);
 }
@@ -298,7 +299,7 @@ bool string_method(const std::string& s, const std::string& name, NativeFn& fn) 
     bool low = name == "islower";
     fn = [s, low](const Args&) {
       bool any = false;
-      for (char32_t c : uni::decode(s)) {
+      for (char32_t c : utf8::decode(s)) {
         if (low ? uni::is_upper(c) : uni::is_lower(c)) return Value::boolean(false);
         if (uni::is_cased(c)) any = true;
       }

@@ -1,5 +1,6 @@
 // apr-qa chat templates: jinja2 operators and access rules (see jinja_ops.hpp).
 #include "tokenizer/jinja_ops.hpp"
+#include "core/utf8.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -145,9 +146,9 @@ std::vector<Value> iterate(const Value& v) {
       check_list_size(uni::length(v.s));
       charge_bytes(uni::length(v.s) * sizeof(Value));
       std::vector<Value> chars;
-      for (char32_t c : uni::decode(v.s)) {
+      for (char32_t c : utf8::decode(v.s)) {
         std::string s;
-        uni::append(s, c);
+        utf8::append(s, c);
         chars.push_back(Value::string(std::move(s)));
       }
       return chars;
@@ -178,9 +179,9 @@ Value get_item(const Value& obj, const Value& key) {
         if (k < 0 || k >= n)
           return Value::undefined(quoted_object(obj) + " has no element " + std::to_string(key.as_int()));
         if (obj.is_list()) return (*obj.list)[static_cast<std::size_t>(k)];
-        auto cps = uni::decode(obj.s);
+        auto cps = utf8::decode(obj.s);
         std::string s;
-        uni::append(s, cps[static_cast<std::size_t>(k)]);
+        utf8::append(s, cps[static_cast<std::size_t>(k)]);
         return Value::string(std::move(s));
       }
       break;
@@ -209,7 +210,7 @@ Value slice(const Value& obj, const Value& a, const Value& b, const Value& c) {
   std::vector<char32_t> cps;
   std::int64_t len;
   if (obj.is_string()) {
-    cps = uni::decode(obj.s);
+    cps = utf8::decode(obj.s);
     len = static_cast<std::int64_t>(cps.size());
   } else {
     len = static_cast<std::int64_t>(obj.list->size());
@@ -225,7 +226,7 @@ Value slice(const Value& obj, const Value& a, const Value& b, const Value& c) {
     for (std::int64_t k = start; k > stop; k += step) idx.push_back(static_cast<std::size_t>(k));
   if (obj.is_string()) {
     std::string out;
-    for (auto k : idx) uni::append(out, cps[k]);
+    for (auto k : idx) utf8::append(out, cps[k]);
     return Value::string(std::move(out));
   }
   List out;

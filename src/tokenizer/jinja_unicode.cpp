@@ -1,56 +1,11 @@
 // apr-qa chat templates: Python-like Unicode helpers (see jinja_unicode.hpp).
 #include "tokenizer/jinja_unicode.hpp"
 
+#include "core/utf8.hpp"
+
 #include <utf8proc.h>
 
 namespace apr::tok::jinja::uni {
-
-bool valid_utf8(std::string_view s, std::size_t* bad_offset) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    utf8proc_int32_t cp = 0;
-    auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
-                              static_cast<utf8proc_ssize_t>(s.size() - i), &cp);
-    if (n <= 0) {
-      if (bad_offset) *bad_offset = i;
-      return false;
-    }
-    i += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-std::vector<char32_t> decode(std::string_view s) {
-  std::vector<char32_t> out;
-  out.reserve(s.size());
-  std::size_t i = 0;
-  while (i < s.size()) {
-    utf8proc_int32_t cp = 0;
-    auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
-                              static_cast<utf8proc_ssize_t>(s.size() - i), &cp);
-    if (n <= 0) {  // not reachable for validated input; keep the byte as U+FFFD
-      out.push_back(0xFFFD);
-      ++i;
-      continue;
-    }
-    out.push_back(static_cast<char32_t>(cp));
-    i += static_cast<std::size_t>(n);
-  }
-  return out;
-}
-
-void append(std::string& out, char32_t cp) {
-  utf8proc_uint8_t buf[4];
-  auto n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(cp), buf);
-  out.append(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(n));
-}
-
-std::string encode(const std::vector<char32_t>& cps) {
-  std::string out;
-  out.reserve(cps.size());
-  for (char32_t c : cps) append(out, c);
-  return out;
-}
 
 std::size_t length(std::string_view s) {
   std::size_t n = 0;
@@ -104,24 +59,24 @@ char32_t to_title(char32_t c) { return static_cast<char32_t>(utf8proc_totitle(st
 
 std::string upper(std::string_view s) {
   std::string out;
-  for (char32_t c : decode(s)) append(out, to_upper(c));
+  for (char32_t c : utf8::decode(s)) utf8::append(out, to_upper(c));
   return out;
 }
 std::string lower(std::string_view s) {
   std::string out;
-  for (char32_t c : decode(s)) append(out, to_lower(c));
+  for (char32_t c : utf8::decode(s)) utf8::append(out, to_lower(c));
   return out;
 }
 
 std::string py_title(std::string_view s) {
   std::string out;
   bool prev_cased = false;
-  for (char32_t c : decode(s)) {
+  for (char32_t c : utf8::decode(s)) {
     if (is_cased(c)) {
-      append(out, prev_cased ? to_lower(c) : to_title(c));
+      utf8::append(out, prev_cased ? to_lower(c) : to_title(c));
       prev_cased = true;
     } else {
-      append(out, c);
+      utf8::append(out, c);
       prev_cased = false;
     }
   }
@@ -131,17 +86,17 @@ std::string py_title(std::string_view s) {
 std::string py_capitalize(std::string_view s) {
   std::string out;
   bool first = true;
-  for (char32_t c : decode(s)) {
-    append(out, first ? to_title(c) : to_lower(c));
+  for (char32_t c : utf8::decode(s)) {
+    utf8::append(out, first ? to_title(c) : to_lower(c));
     first = false;
   }
   return out;
 }
 
 std::string strip(std::string_view s, bool left, bool right, const std::string* chars) {
-  auto cps = decode(s);
+  auto cps = utf8::decode(s);
   std::vector<char32_t> set;
-  if (chars) set = decode(*chars);
+  if (chars) set = utf8::decode(*chars);
   auto drop = [&](char32_t c) {
     if (!chars) return is_space(c);
     for (char32_t x : set)
@@ -153,7 +108,7 @@ std::string strip(std::string_view s, bool left, bool right, const std::string* 
     while (b < e && drop(cps[b])) ++b;
   if (right)
     while (e > b && drop(cps[e - 1])) --e;
-  return encode(std::vector<char32_t>(cps.begin() + static_cast<std::ptrdiff_t>(b),
+  return utf8::encode(std::vector<char32_t>(cps.begin() + static_cast<std::ptrdiff_t>(b),
                                       cps.begin() + static_cast<std::ptrdiff_t>(e)));
 }
 

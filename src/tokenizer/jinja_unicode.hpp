@@ -1,7 +1,7 @@
 // apr-qa chat templates: the Unicode operations Python strings provide, on UTF-8 text.
 //
 // Python indexes strings by code point; these helpers decode/encode UTF-8 and classify code
-// points the way Python's str methods do (whitespace set of str.isspace/str.strip/str.split,
+// points (decoding and encoding: core/utf8.hpp) the way Python's str methods do (whitespace set of str.isspace/str.strip/str.split,
 // cased letters for str.title, printable characters for repr). Case mapping is utf8proc's simple
 // one-to-one mapping (Python's full mapping differs for a few characters such as 'ß'.upper()).
 #pragma once
@@ -13,11 +13,7 @@
 
 namespace apr::tok::jinja::uni {
 
-// Decodes valid UTF-8 (as produced by JSON parsers and validated template sources).
-std::vector<char32_t> decode(std::string_view s);
-std::string encode(const std::vector<char32_t>& cps);
-void append(std::string& out, char32_t cp);
-bool valid_utf8(std::string_view s, std::size_t* bad_offset = nullptr);
+// (Decoding, encoding and validating UTF-8: core/utf8.hpp.)
 std::size_t length(std::string_view s);  // number of code points
 
 bool is_space(char32_t c);      // Python str.isspace() for one character

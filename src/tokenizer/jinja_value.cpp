@@ -1,5 +1,6 @@
 // apr-qa chat templates: Python semantics of the interpreter's values (see jinja_value.hpp).
 #include "tokenizer/jinja_value.hpp"
+#include "core/utf8.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -282,7 +283,7 @@ std::string repr_string(const std::string& s) {
   bool has_double = s.find('"') != std::string::npos;
   char q = (has_single && !has_double) ? '"' : '\'';
   std::string out(1, q);
-  for (char32_t c : uni::decode(s)) {
+  for (char32_t c : utf8::decode(s)) {
     if (c == static_cast<char32_t>(q) || c == '\\') {
       out += '\\';
       out += static_cast<char>(c);
@@ -299,7 +300,7 @@ std::string repr_string(const std::string& s) {
       else std::snprintf(buf, sizeof buf, "\\U%08x", static_cast<unsigned>(c));
       out += buf;
     } else {
-      uni::append(out, c);
+      utf8::append(out, c);
     }
   }
   out += q;

@@ -34,7 +34,6 @@ constexpr const char* kWhiteSpace =
 
 }  // namespace
 
-const std::vector<PreTokenizerSpec>& pre_tokenizer_table() { return table(); }
 const std::string& gpt2_regex() { return kGpt2; }
 
 const PreTokenizerSpec* find_pre_tokenizer(std::string_view name) {

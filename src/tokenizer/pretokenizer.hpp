@@ -29,7 +29,6 @@ struct PreTokenizerSpec {
 const PreTokenizerSpec* find_pre_tokenizer(std::string_view name);
 // The entry whose regex list equals `regexes` (canonical names first), or nullptr.
 const PreTokenizerSpec* find_pre_tokenizer_by_regexes(const std::vector<std::string>& regexes);
-const std::vector<PreTokenizerSpec>& pre_tokenizer_table();
 // The regex HF's ByteLevel(use_regex=true) applies (GPT-2).
 const std::string& gpt2_regex();
 

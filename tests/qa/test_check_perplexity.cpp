@@ -9,7 +9,6 @@
 #include "qa/checks/check.hpp"
 #include "qa/gate.hpp"
 
-#if defined(APR_QA_HAVE_CONVERT) && defined(APR_QA_HAVE_ENGINE)
 #include "convert/fixture.hpp"
 
 using namespace apr::qa;
@@ -57,4 +56,3 @@ TEST_CASE("perplexity check: measured on the built-in corpus, thresholds left to
   CHECK_THROWS_AS(fn(json{{"model", model}, {"ctx", 2}}), apr::Error);
   CHECK_THROWS_AS(fn(json{{"model", model}, {"ctx", 1 << 20}}), apr::Error);  // more than the corpus holds
 }
-#endif

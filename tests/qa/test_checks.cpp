@@ -14,7 +14,6 @@
 #include "qa/checks/teacher_forced.hpp"
 #include "qa/outcome.hpp"
 
-#if defined(APR_QA_HAVE_CONVERT) && defined(APR_QA_HAVE_ENGINE)
 #include "convert/fixture.hpp"
 
 using namespace apr::qa;
@@ -166,4 +165,3 @@ TEST_CASE("idempotency: a file beside the model that differs or exists on one si
   CHECK(o.output.find("config.json") != std::string::npos);
 }
 
-#endif

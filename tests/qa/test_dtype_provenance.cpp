@@ -9,7 +9,6 @@
 #include "qa/checks/check.hpp"
 #include "qa/outcome.hpp"
 
-#if defined(APR_QA_HAVE_CONVERT) && defined(APR_QA_HAVE_ENGINE)
 #include "convert/convert.hpp"
 #include "convert/fixture.hpp"
 #include "formats/gguf.hpp"
@@ -111,4 +110,3 @@ TEST_CASE("conversion compare: metadata_differences counts every differing GGUF 
   CHECK(value_of(o, "metadata_differences") == 1);
   CHECK(o.output.find("vendor.flag") != std::string::npos);
 }
-#endif

@@ -18,7 +18,6 @@
 #include "qa/outcome.hpp"
 #include "qa/playbook_values.hpp"
 
-#if defined(APR_QA_HAVE_CONVERT) && defined(APR_QA_HAVE_ENGINE)
 #include "convert/convert.hpp"
 #include "convert/fixture.hpp"
 #include "convert/load.hpp"
@@ -200,4 +199,3 @@ TEST_CASE("unexplained_dtype_changes: widenings no record or format limit explai
     CHECK(m.output.find("yet b kept F32") != std::string::npos);
   }
 }
-#endif

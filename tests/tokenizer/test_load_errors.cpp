@@ -195,7 +195,6 @@ TEST_CASE("tokenizer.json: round trip and errors") {
   CHECK(has(r6.error().what(), "eos_token"));
 }
 
-#ifdef APR_QA_SHARED_DIR
 TEST_CASE("real Qwen2.5 tokenizer.json: formats.md §6.3 vectors") {
   const std::filesystem::path dir = std::filesystem::path(APR_QA_SHARED_DIR) / "tokenizers" / "qwen2.5";
   REQUIRE(std::filesystem::exists(dir / "tokenizer.json"));
@@ -225,7 +224,6 @@ TEST_CASE("real Qwen2.5 tokenizer.json: formats.md §6.3 vectors") {
   CHECK(t.is_end_of_generation(151643));
   CHECK_FALSE(t.bos().has_value());
 }
-#endif
 
 TEST_CASE("a chat template that does not parse fails when the tokenizer is loaded") {
   auto d = tiny_bpe({"a b"});

@@ -47,8 +47,6 @@ const std::map<std::string, CheckFn>& check_table();
 
 // Sha256 + size of a file we produced or resolved.
 ArtifactRef describe_artifact(const std::string& path, const std::string& format);
-// A CheckOutput that says the check needs a library this build lacks.
-CheckOutput needs(const char* what);
 
 // The independent consumer's Python script (runner/scripts/consumer_llama_cpp.py, compiled in) and
 // the oracle venv's Python this build was configured with (CMake APR_QA_PYTHON; "" when none).

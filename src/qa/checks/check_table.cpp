@@ -43,10 +43,4 @@ ArtifactRef describe_artifact(const std::string& path, const std::string& format
   return {std::filesystem::absolute(path).string(), format, *h, std::filesystem::file_size(path)};
 }
 
-CheckOutput needs(const char* what) {
-  CheckOutput o;
-  o.skip = fmt::format("requires {}, which this build of apr-qa does not include", what);
-  return o;
-}
-
 }  // namespace apr::qa::checks

@@ -22,15 +22,12 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
-#ifdef APR_QA_CHECKS_REAL
 #include "convert/diff.hpp"
-#endif
 
 namespace apr::qa::checks {
 
 using nlohmann::json;
 
-#ifdef APR_QA_CHECKS_REAL
 // (a) and (b): what the two files hold, measured without running them.
 static void measure_contents(CheckOutput& o, const model::CanonicalModel& a, const LoadedArtifact& lb) {
   const auto& b = lb.model;
@@ -60,13 +57,8 @@ static void measure_contents(CheckOutput& o, const model::CanonicalModel& a, con
   for (const auto& nt : tc.notes) o.output += nt + "\n";
   for (const auto& nt : tok_notes) o.output += nt + "\n";
 }
-#endif
 
 CheckOutput conversion_compare(const json& p) {
-#ifndef APR_QA_CHECKS_REAL
-  (void)p;
-  return needs("apr_convert and apr_engine");
-#else
   if (p.value("backend", "cpu") != "cpu") {
     CheckOutput s;
     // The teacher-forced runs these gates share are computed on the CPU engine; their gpu column
@@ -135,7 +127,6 @@ CheckOutput conversion_compare(const json& p) {
   o.add("load_errors", lb.strict_error.empty() ? 0.0 : 1.0);
   if (!lb.strict_error.empty()) o.output += "strict load: " + lb.strict_error + "\n";
   return o;
-#endif
 }
 
 }  // namespace apr::qa::checks

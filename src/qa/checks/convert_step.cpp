@@ -6,14 +6,8 @@
 
 #include "core/error.hpp"
 #include "qa/checks/model_access.hpp"
-#if defined(APR_QA_HAVE_FORMATS) && __has_include("formats/resolve.hpp")
 #include "formats/resolve.hpp"
-#define APR_QA_RESOLVE 1
-#endif
-#if defined(APR_QA_CHECKS_REAL) && __has_include("convert/convert.hpp")
 #include "convert/convert.hpp"
-#define APR_QA_CONVERT 1
-#endif
 
 namespace apr::qa::checks {
 
@@ -24,7 +18,6 @@ CheckOutput resolve_step(const nlohmann::json& p) {
   const std::string input = p.at("input").get<std::string>();
   const std::string planned = p.at("model_file").get<std::string>();
   const std::string format = p.at("expect_format").get<std::string>();
-#ifdef APR_QA_RESOLVE
   auto a = resolve_artifact(input);
   if (!a) throw a.error();
   if (fs::absolute(a->model_file) != fs::absolute(planned))
@@ -33,7 +26,6 @@ CheckOutput resolve_step(const nlohmann::json& p) {
   if (std::string(to_string(a->format)) != format)
     throw validation_error(fmt::format("expected a {} model, found {}", format, to_string(a->format))).at_path(input);
   o.output = fmt::format("resolved {} to {} ({})", input, a->model_file.string(), to_string(a->format));
-#endif
   o.artifacts.push_back(describe_artifact(planned, format));
   o.add("artifact_bytes", static_cast<double>(o.artifacts.back().bytes), "bytes");
   return o;
@@ -47,9 +39,6 @@ CheckOutput convert_step(const nlohmann::json& p) {
   std::error_code ec;
   // An existing file is reused only when the run asked for it (run --reuse-artifacts).
   bool cached = p.value("reuse", false) && fs::is_regular_file(output, ec) && fs::file_size(output, ec) > 0;
-#ifndef APR_QA_CONVERT
-  if (!cached) return needs("apr_convert (convert/convert.hpp)");
-#else
   if (!cached) {
     fs::create_directories(output.parent_path());
     auto fmt_to = format_from_name(target);
@@ -66,8 +55,6 @@ CheckOutput convert_step(const nlohmann::json& p) {
   } else {
     o.output = "reused cached artifact " + output.string() + "\n";
   }
-#endif
-#ifdef APR_QA_CHECKS_REAL
   if (!p.value("inspect", true)) {
     // An intermediate conversion no gate judges by itself: the gates comparing its artifact load
     // and measure it, so it is not loaded twice here.
@@ -85,9 +72,6 @@ CheckOutput convert_step(const nlohmann::json& p) {
     }
   o.add("converted_tensors", static_cast<double>(out->tensors.size()));
   o.add("missing_tensors", static_cast<double>(missing));
-#else
-  if (cached) o.output = "reused cached artifact " + output.string() + " (not inspected: apr_convert missing)\n";
-#endif
   o.metrics["cached"] = cached;
   o.artifacts.push_back(describe_artifact(output.string(), target));
   return o;

@@ -1,6 +1,5 @@
 #include "qa/checks/dtype_provenance.hpp"
 
-#ifdef APR_QA_CHECKS_REAL
 #include <cstring>
 #include <vector>
 
@@ -77,4 +76,3 @@ DtypeChange classify_dtype_change(const model::CanonicalTensor& ta, const model:
 }
 
 }  // namespace apr::qa::checks
-#endif

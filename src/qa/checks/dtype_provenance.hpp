@@ -14,7 +14,6 @@
 
 #include "qa/checks/model_access.hpp"
 
-#ifdef APR_QA_CHECKS_REAL
 #include <string>
 
 namespace apr::qa::checks {
@@ -30,4 +29,3 @@ inline bool unexplained(DtypeChange c) {
 }
 
 }  // namespace apr::qa::checks
-#endif

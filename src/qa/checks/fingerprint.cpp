@@ -13,15 +13,12 @@
 
 #include "qa/checks/check.hpp"
 #include "qa/checks/tensor_compare.hpp"
-#ifdef APR_QA_CHECKS_REAL
 #include "formats/apr.hpp"
 #include "formats/gguf.hpp"
 #include "tensor/dequantize.hpp"
-#endif
 
 namespace apr::qa::checks {
 
-#ifdef APR_QA_CHECKS_REAL
 // gguf_tokens (entries of tokenizer.ggml.tokens) and gguf_vocab_row_mismatches (how many of
 // token_embd.weight and output.weight have a row count other than gguf_tokens).
 static void measure_gguf_vocab(CheckOutput& o, const std::string& path) {
@@ -49,13 +46,8 @@ static void measure_gguf_vocab(CheckOutput& o, const std::string& path) {
   o.add("gguf_tokens", static_cast<double>(n));
   o.add("gguf_vocab_row_mismatches", mismatches);
 }
-#endif
 
 CheckOutput differential_fingerprint(const nlohmann::json& p) {
-#ifndef APR_QA_CHECKS_REAL
-  (void)p;
-  return needs("apr_convert");
-#else
   CheckOutput o;
   if (p.value("format", "") == "gguf") measure_gguf_vocab(o, p.at("model").get<std::string>());
   auto m = load(p.at("model").get<std::string>());
@@ -105,7 +97,6 @@ CheckOutput differential_fingerprint(const nlohmann::json& p) {
     o.add("misaligned_tensors", misaligned);
   }
   return o;
-#endif
 }
 
 }  // namespace apr::qa::checks

@@ -5,13 +5,9 @@
 
 #include "qa/checks/check.hpp"
 #include "qa/checks/model_access.hpp"
-#ifdef APR_QA_CHECKS_REAL
 #include "engine/prompt.hpp"
-#endif
 #include "qa/oracle.hpp"
-#ifdef APR_QA_CHECKS_REAL
 #include "tokenizer/chat_template.hpp"
-#endif
 
 namespace apr::qa::checks {
 
@@ -37,9 +33,6 @@ CheckOutput inference(const nlohmann::json& p) {
     }
     return serve_inference(p);
   }
-#ifndef APR_QA_CHECKS_REAL
-  return needs("apr_convert and apr_engine");
-#else
   auto m = load(p.at("model").get<std::string>());
   auto e = make_engine(m, backend_of(p));
   std::string prompt = p.value("prompt", "What is 2+2?");
@@ -68,7 +61,6 @@ CheckOutput inference(const nlohmann::json& p) {
                {"total_tokens", static_cast<std::int64_t>(g.tokens.size())},
                {"memory_peak_mb", static_cast<double>(g.peak_rss_bytes) / (1024.0 * 1024.0)}};
   return o;
-#endif
 }
 
 }  // namespace apr::qa::checks

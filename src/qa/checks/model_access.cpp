@@ -1,8 +1,6 @@
 #include "qa/checks/model_access.hpp"
 
 #include "engine/cuda/gpu_forward.hpp"
-
-#ifdef APR_QA_CHECKS_REAL
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -95,17 +93,6 @@ std::vector<std::int32_t> encode_prompt(const engine::Engine& e, const std::stri
   return ids;
 }
 
-LogitCompare compare_logits(engine::Engine& ref, engine::Engine& other, const std::vector<std::int32_t>& ids) {
-  if (ref.vocab() != other.vocab())
-    throw validation_error("vocabulary sizes differ: " + std::to_string(ref.vocab()) + " vs " + std::to_string(other.vocab()));
-  auto a = ref.logits_all(ids);
-  auto b = other.logits_all(ids);
-  auto V = static_cast<std::size_t>(ref.vocab());
-  if (a.size() != b.size() || a.size() != ids.size() * V)
-    throw internal_error("logits_all returned " + std::to_string(a.size()) + " and " + std::to_string(b.size()) + " values");
-  return compare_logit_rows(a, b, ids.size(), V);
-}
-
 LogitCompare compare_logit_rows(const std::vector<float>& a, const std::vector<float>& b, std::size_t positions, std::size_t V) {
   LogitCompare c;
   if (a.size() < positions * V || b.size() < positions * V)
@@ -149,4 +136,3 @@ LogitCompare compare_logit_rows(const std::vector<float>& a, const std::vector<f
 }
 
 }  // namespace apr::qa::checks
-#endif

@@ -1,9 +1,6 @@
 // apr-qa qa checks: loading artifacts and running the engine, for the check kinds.
-// Available only when apr_convert and apr_engine are linked (APR_QA_HAVE_CONVERT/ENGINE).
 #pragma once
 
-#if defined(APR_QA_HAVE_CONVERT) && defined(APR_QA_HAVE_ENGINE) && __has_include("convert/load.hpp") && __has_include("engine/engine.hpp")
-#define APR_QA_CHECKS_REAL 1
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,7 +41,7 @@ std::optional<std::string> gpu_unavailable(const nlohmann::json& p);
 // Prompt ids with the model's own tokenizer (throws when the model has none).
 std::vector<std::int32_t> encode_prompt(const engine::Engine& e, const std::string& prompt);
 
-// Teacher-forced comparison of two engines on `ids` (prompt + continuation).
+// Teacher-forced comparison of two models' logits at the same positions (prompt + continuation).
 struct LogitCompare {
   std::size_t positions = 0;
   double diff = 0;          // max over positions of max|Δ| / max|ref|
@@ -53,11 +50,9 @@ struct LogitCompare {
   double top1_agreement = 0;  // fraction of positions with equal argmax
   std::size_t nonfinite = 0;  // non-finite logits on either side
 };
-LogitCompare compare_logits(engine::Engine& ref, engine::Engine& other, const std::vector<std::int32_t>& ids);
-// The same comparison on logits already computed: `positions` rows of `vocab` values each (the
+// The comparison on logits already computed: `positions` rows of `vocab` values each (the
 // first positions × vocab values of both vectors are used; shorter vectors are an internal error).
 LogitCompare compare_logit_rows(const std::vector<float>& ref, const std::vector<float>& other, std::size_t positions,
                                 std::size_t vocab);
 
 }  // namespace apr::qa::checks
-#endif

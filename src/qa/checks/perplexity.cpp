@@ -14,17 +14,11 @@
 #include "core/hash.hpp"
 #include "qa/checks/check.hpp"
 #include "qa/checks/model_access.hpp"
-#ifdef APR_QA_CHECKS_REAL
 #include "engine/perplexity.hpp"
-#endif
 
 namespace apr::qa::checks {
 
 CheckOutput perplexity(const nlohmann::json& p) {
-#ifndef APR_QA_CHECKS_REAL
-  (void)p;
-  return needs("apr_convert and apr_engine");
-#else
   CheckOutput o;
   const std::string path = p.at("model").get<std::string>();
   const std::string corpus = p.value("corpus", std::string(engine::kDefaultCorpus));
@@ -63,7 +57,6 @@ CheckOutput perplexity(const nlohmann::json& p) {
   if (r.chunks < chunks)
     o.note = fmt::format("the corpus holds only {} windows of {} tokens ({} requested)", r.chunks, ctx, chunks);
   return o;
-#endif
 }
 
 }  // namespace apr::qa::checks

@@ -9,18 +9,12 @@
 
 #include "qa/checks/check.hpp"
 #include "qa/checks/model_access.hpp"
-#ifdef APR_QA_CHECKS_REAL
 #include "model/model_check.hpp"
 #include "tensor/dequantize.hpp"
-#endif
 
 namespace apr::qa::checks {
 
 CheckOutput preflight_validate(const nlohmann::json& p) {
-#ifndef APR_QA_CHECKS_REAL
-  (void)p;
-  return needs("apr_convert");
-#else
   CheckOutput o;
   auto m = load_unchecked(p.at("model").get<std::string>());
   std::size_t nan = 0, inf = 0, zero_tensors = 0, scanned = 0;
@@ -47,14 +41,9 @@ CheckOutput preflight_validate(const nlohmann::json& p) {
   o.add("inf_count", static_cast<double>(inf));
   o.add("all_zero_tensors", static_cast<double>(zero_tensors));
   return o;
-#endif
 }
 
 CheckOutput preflight_tensor(const nlohmann::json& p) {
-#ifndef APR_QA_CHECKS_REAL
-  (void)p;
-  return needs("apr_convert");
-#else
   CheckOutput o;
   auto m = load_unchecked(p.at("model").get<std::string>());
   std::size_t missing = 0, shapes = 0, unexpected = 0, config = 0;
@@ -73,14 +62,9 @@ CheckOutput preflight_tensor(const nlohmann::json& p) {
   o.add("unexpected_tensors", static_cast<double>(unexpected));
   o.add("config_errors", static_cast<double>(config));
   return o;
-#endif
 }
 
 CheckOutput preflight_integrity(const nlohmann::json& p) {
-#ifndef APR_QA_CHECKS_REAL
-  (void)p;
-  return needs("apr_convert");
-#else
   CheckOutput o;
   auto m = load_unchecked(p.at("model").get<std::string>());
   const auto& c = m->config;
@@ -110,7 +94,6 @@ CheckOutput preflight_integrity(const nlohmann::json& p) {
   std::int64_t ef = up && up->shape().size() == 2 ? up->shape()[0] : -1;
   o.add("ffn_mismatch", mismatch(c.ffn, ef, expected("intermediate_dim"), "intermediate"));
   return o;
-#endif
 }
 
 }  // namespace apr::qa::checks

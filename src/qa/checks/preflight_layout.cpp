@@ -7,17 +7,11 @@
 
 #include "qa/checks/check.hpp"
 #include "qa/checks/model_access.hpp"
-#ifdef APR_QA_CHECKS_REAL
 #include "tensor/dequantize.hpp"
-#endif
 
 namespace apr::qa::checks {
 
 CheckOutput preflight_layout(const nlohmann::json& p) {
-#ifndef APR_QA_CHECKS_REAL
-  (void)p;
-  return needs("apr_convert");
-#else
   CheckOutput o;
   auto m = load_unchecked(p.at("model").get<std::string>());
   const auto& c = m->config;
@@ -92,7 +86,6 @@ CheckOutput preflight_layout(const nlohmann::json& p) {
   o.add("byte_size_violations", static_cast<double>(bytes_v));
   o.add("lm_head_value_violations", static_cast<double>(head_val_v));
   return o;
-#endif
 }
 
 }  // namespace apr::qa::checks

@@ -23,18 +23,15 @@
 #include "core/error.hpp"
 #include "qa/checks/check.hpp"
 #include "qa/checks/model_access.hpp"
-#ifdef APR_QA_CHECKS_REAL
 #include "convert/convert.hpp"
 #include "engine/perplexity.hpp"
 #include "engine/perplexity_kl.hpp"
 #include "tensor/dtype.hpp"
-#endif
 
 namespace apr::qa::checks {
 
 namespace fs = std::filesystem;
 
-#ifdef APR_QA_CHECKS_REAL
 namespace {
 
 struct Ppl {
@@ -77,13 +74,8 @@ Ppl run_ppl(const std::string& path, const std::string& corpus, std::int64_t ctx
 fs::path partial(const fs::path& dst) { return dst.parent_path() / fmt::format(".partial-{}-{}", ::getpid(), dst.filename().string()); }
 
 }  // namespace
-#endif
 
 CheckOutput quantization_quality(const nlohmann::json& p) {
-#ifndef APR_QA_CHECKS_REAL
-  (void)p;
-  return needs("apr_convert and apr_engine");
-#else
   CheckOutput o;
   const std::string ref = p.at("model").get<std::string>();
   const std::string q = p.at("quantization").get<std::string>();
@@ -162,7 +154,6 @@ CheckOutput quantization_quality(const nlohmann::json& p) {
                          q, corpus, k.positions, k.kl_mean, k.kl_p99, k.kl_max, 100 * k.top1_agreement, k.ppl_base, k.ppl,
                          k.ppl_base > 0 ? 100 * k.delta_ppl / k.ppl_base : 0.0);
   return o;
-#endif
 }
 
 }  // namespace apr::qa::checks

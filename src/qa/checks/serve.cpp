@@ -17,15 +17,11 @@
 // Test knobs (environment): APR_QA_SERVE_EXE replaces the server executable (default: this
 // apr-qa binary); APR_QA_SERVE_HEALTH_TIMEOUT_MS overrides the health deadline. Only loopback
 // is ever contacted.
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <cctype>
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -35,6 +31,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <httplib.h>
 
 #include "core/error.hpp"
 #include "qa/checks/check.hpp"
@@ -56,120 +53,28 @@ struct HttpReply {
   std::string body;
 };
 
-// One HTTP/1.1 request to 127.0.0.1:port with "Connection: close"; the whole exchange is
-// bounded by timeout_ms. Returns nullopt with `err` set when no complete reply arrived.
+// One HTTP/1.1 request to 127.0.0.1:port through cpp-httplib's client ("Connection: close"):
+// connecting, and each read and write, wait at most timeout_ms. Returns nullopt with `err` set
+// when no complete reply arrived (httplib's error name: Connection, Read, ...).
 std::optional<HttpReply> http_request(int port, const std::string& method, const std::string& path,
                                       const std::string& body, std::int64_t timeout_ms, std::string& err) {
-  const auto t0 = clock_type::now();
-  auto left = [&] { return static_cast<int>(std::max<std::int64_t>(0, timeout_ms - ms_since(t0))); };
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    err = std::string("socket: ") + std::strerror(errno);
+  httplib::Client client("127.0.0.1", port);
+  const auto timeout = std::chrono::milliseconds(std::max<std::int64_t>(1, timeout_ms));
+  client.set_connection_timeout(timeout);
+  client.set_read_timeout(timeout);
+  client.set_write_timeout(timeout);
+  client.set_keep_alive(false);
+  auto res = method == "POST" ? client.Post(path.c_str(), body, "application/json") : client.Get(path.c_str());
+  if (!res) {
+    const auto e = res.error();
+    const std::string why = e == httplib::Error::Connection ? "cannot connect (nothing listening, refused or timed out)"
+                            : e == httplib::Error::Read     ? "no complete reply (read failed or timed out)"
+                            : e == httplib::Error::Write    ? "cannot send the request"
+                                                            : "failed (" + httplib::to_string(e) + ")";
+    err = fmt::format("{} http://127.0.0.1:{}{}: {} within {} ms", method, port, path, why, timeout_ms);
     return std::nullopt;
   }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    if (errno != EINPROGRESS) {
-      err = fmt::format("connect 127.0.0.1:{}: {}", port, std::strerror(errno));
-      return std::nullopt;
-    }
-    pollfd pf{fd, POLLOUT, 0};
-    if (::poll(&pf, 1, left()) <= 0) {
-      err = fmt::format("connect 127.0.0.1:{}: timed out", port);
-      return std::nullopt;
-    }
-    int soerr = 0;
-    socklen_t len = sizeof soerr;
-    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-    if (soerr != 0) {
-      err = fmt::format("connect 127.0.0.1:{}: {}", port, std::strerror(soerr));
-      return std::nullopt;
-    }
-  }
-  std::string req = fmt::format("{} {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n", method, path, port);
-  if (method == "POST")
-    req += fmt::format("Content-Type: application/json\r\nContent-Length: {}\r\n", body.size());
-  req += "\r\n" + body;
-  std::size_t sent = 0;
-  while (sent < req.size()) {
-    ssize_t n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      err = std::string("send: ") + std::strerror(errno);
-      return std::nullopt;
-    }
-    pollfd pf{fd, POLLOUT, 0};
-    if (::poll(&pf, 1, left()) <= 0) {
-      err = "send: timed out";
-      return std::nullopt;
-    }
-  }
-  std::string in;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n > 0) {
-      in.append(buf, static_cast<std::size_t>(n));
-      if (in.size() > (64u << 20)) {
-        err = "reply larger than 64 MiB";
-        return std::nullopt;
-      }
-      continue;
-    }
-    if (n == 0) break;  // server closed: the reply is complete
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      err = std::string("recv: ") + std::strerror(errno);
-      return std::nullopt;
-    }
-    pollfd pf{fd, POLLIN, 0};
-    int t = left();
-    if (t == 0 || ::poll(&pf, 1, t) <= 0) {
-      err = fmt::format("no complete reply within {} ms ({} bytes received)", timeout_ms, in.size());
-      return std::nullopt;
-    }
-  }
-  auto hdr_end = in.find("\r\n\r\n");
-  if (in.rfind("HTTP/1.", 0) != 0 || hdr_end == std::string::npos || in.size() < 12) {
-    err = fmt::format("malformed HTTP reply ({} bytes)", in.size());
-    return std::nullopt;
-  }
-  HttpReply r;
-  r.status = std::atoi(in.c_str() + 9);
-  std::string headers = in.substr(0, hdr_end);
-  for (auto& c : headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::string raw = in.substr(hdr_end + 4);
-  if (headers.find("transfer-encoding: chunked") != std::string::npos) {
-    std::size_t pos = 0;
-    for (;;) {
-      auto eol = raw.find("\r\n", pos);
-      if (eol == std::string::npos) {
-        err = "truncated chunked reply";
-        return std::nullopt;
-      }
-      std::size_t size = std::strtoul(raw.c_str() + pos, nullptr, 16);
-      if (size == 0) break;
-      if (eol + 2 + size > raw.size()) {
-        err = "truncated chunked reply";
-        return std::nullopt;
-      }
-      r.body.append(raw, eol + 2, size);
-      pos = eol + 2 + size + 2;
-    }
-  } else {
-    r.body = std::move(raw);
-  }
-  return r;
+  return HttpReply{res->status, res->body};
 }
 
 // The `apr-qa serve` grandchild, its stdout/stderr (unlinked temp files read through our own
@@ -258,9 +163,6 @@ CheckOutput failed(bool healthy, int http_status, std::string why, ServerProcess
 }  // namespace
 
 CheckOutput serve_inference(const nlohmann::json& p) {
-#ifndef APR_QA_HAVE_ENGINE
-  return needs("apr_engine (the `serve` command)");
-#else
   const std::string model = p.at("model").get<std::string>();
   const std::string prompt = p.value("prompt", "What is 2+2?");
   const int max_tokens = p.value("max_tokens", 32);
@@ -332,7 +234,6 @@ CheckOutput serve_inference(const nlohmann::json& p) {
   o.metrics = {{"tokens_per_second", tps}, {"total_tokens", static_cast<std::int64_t>(total)}};
   if (body.contains("ttft_ms") && body["ttft_ms"].is_number()) o.metrics["time_to_first_token_ms"] = body["ttft_ms"];
   return o;
-#endif
 }
 
 }  // namespace apr::qa::checks

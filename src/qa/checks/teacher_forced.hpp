@@ -23,7 +23,6 @@ CheckOutput infer_step(const nlohmann::json& params);
 
 }  // namespace apr::qa::checks
 
-#ifdef APR_QA_CHECKS_REAL
 namespace apr::qa::checks {
 
 struct TeacherForced {
@@ -54,4 +53,3 @@ LogitCompare compare_teacher_forced(const TeacherForced& ref, const TeacherForce
                                     std::shared_ptr<const model::CanonicalModel> other_model = nullptr);
 
 }  // namespace apr::qa::checks
-#endif

@@ -1,7 +1,6 @@
 #include "qa/checks/tensor_compare.hpp"
 #include "qa/checks/dtype_provenance.hpp"
 
-#ifdef APR_QA_CHECKS_REAL
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -126,4 +125,3 @@ TensorCompare compare_tensors(const model::CanonicalModel& a, const model::Canon
 }
 
 }  // namespace apr::qa::checks
-#endif

@@ -10,7 +10,6 @@
 
 #include "qa/checks/model_access.hpp"
 
-#ifdef APR_QA_CHECKS_REAL
 #include <string>
 #include <vector>
 
@@ -37,4 +36,3 @@ TensorCompare compare_tensors(const model::CanonicalModel& a, const model::Canon
                               const std::string& filter = "", bool with_stats = false);
 
 }  // namespace apr::qa::checks
-#endif
