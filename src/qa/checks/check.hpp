@@ -50,9 +50,11 @@ ArtifactRef describe_artifact(const std::string& path, const std::string& format
 // A CheckOutput that says the check needs a library this build lacks.
 CheckOutput needs(const char* what);
 
-// The independent consumer's Python script (runner/scripts/consumer_llama_cpp.py, compiled in) and
-// the oracle venv's Python this build was configured with (CMake APR_QA_PYTHON; "" when none).
+// The independent consumers' Python scripts (runner/scripts/consumer_llama_cpp.py for GGUF,
+// consumer_transformers.py for SafeTensors, compiled in) and the oracle venv's Python this build
+// was configured with (CMake APR_QA_PYTHON; "" when none).
 const char* consumer_llama_cpp_script();
+const char* consumer_transformers_script();
 const char* build_python();
 
 // Shared by the run/chat/serve cells: judges `text` generated for `prompt` with the node's oracle
