@@ -50,7 +50,7 @@ std::shared_ptr<TokenizerImpl> build(const TokenizerData& d) {
   check_id(D.eot_id, n, "eot_token_id");
   if (!D.normalizer.empty() && D.normalizer != "NFC")
     throw unsupported_error("normalizer: expected none or NFC, found " + D.normalizer).at_key("normalizer");
-  impl->nfc = D.normalizer == "NFC";
+  impl->nfc = D.normalizer == "NFC" && !D.normalizer_not_applied;
 
   if (const auto dup = impl->token_ids.build(D.tokens))
     throw validation_error("token " + std::to_string(dup->first) + " \"" + D.tokens[static_cast<std::size_t>(dup->first)] +

@@ -12,6 +12,11 @@
 //    "special": false (Qwen's <|fim_prefix|>…); empty for data read from GGUF, which cannot
 //    express the difference. Only affects parse_special=false and HF export.
 //  - normalizer: "" (none, llama.cpp behaviour for every GGUF) or "NFC" (tokenizer.json asks).
+//    APR carries it (tokenizer.normalizer); GGUF cannot express it for llama.cpp, so apr-qa records
+//    it under tokenizer.apr_qa.normalizer and, read back from a GGUF, sets normalizer_not_applied:
+//    carried to later conversions, not applied when apr-qa tokenizes with the GGUF (as llama.cpp).
+//  - hf_not_special is carried by APR (tokenizer.hf_not_special) and GGUF
+//    (tokenizer.apr_qa.not_special) written by apr-qa.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +52,7 @@ struct TokenizerData {
   std::optional<std::int64_t> eot_id;       // tokenizer.ggml.eot_token_id
   std::optional<bool> add_space_prefix;     // tokenizer.ggml.add_space_prefix (SPM dummy prefix; default true for SPM)
   std::string normalizer;                   // "" or "NFC"
+  bool normalizer_not_applied = false;      // read from a GGUF's record: carried, not applied (see above)
   std::vector<std::int32_t> hf_not_special; // see contract above
   bool operator==(const TokenizerData&) const = default;
 };
