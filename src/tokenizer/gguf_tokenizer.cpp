@@ -144,7 +144,7 @@ Result<TokenizerData> tokenizer_from_gguf_kvs(const std::vector<gguf::KV>& kvs, 
             .at_path(origin)
             .at_key("tokenizer.apr_qa.normalizer");
       d.normalizer = *n;
-      d.normalizer_not_applied = true;
+      d.gguf_records_not_applied = true;
     }
     if (const auto* v = k.find("tokenizer.apr_qa.not_special")) {
       if (v->type != ValueType::ARRAY || !is_signed(v->array_type))
@@ -158,6 +158,7 @@ Result<TokenizerData> tokenizer_from_gguf_kvs(const std::vector<gguf::KV>& kvs, 
               .at_key("tokenizer.apr_qa.not_special");
         d.hf_not_special.push_back(static_cast<std::int32_t>(id));
       }
+      d.gguf_records_not_applied = true;
     }
     // Semantic validation now, so a bad file fails at load and not at first use.
     auto t = Tokenizer::from_data(d);

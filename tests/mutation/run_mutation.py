@@ -236,10 +236,12 @@ def main():
         print(f"{name:28s} {gate:20s} {m} = {value}   (+{len(others)} other gates, {secs:.1f} s)", flush=True)
     if a.table and rows:
         with open(a.table, "w") as f:
-            f.write("| fault (APR_QA_FAULT) | what it plants | fixture | caught by | measured value | other gates Falsified |\n")
+            f.write("| fault (APR_QA_FAULT) | what it plants | fixture | caught by | measured value | also Falsified |\n")
             f.write("|---|---|---|---|---|---|\n")
             for name, what, fx, gate, m, value, others in rows:
-                f.write(f"| `{name}` | {what} | {fx} | {gate} | {m} = {value} | {', '.join(others) or '—'} |\n")
+                v = "—" if value is None else f"{value:.3g}"
+                also = f"{len(others)}: " + ", ".join(others[:3]) + (", …" if len(others) > 3 else "") if others else "—"
+                f.write(f"| `{name}` | {what} | {fx} | {gate} | {m} = {v} | {also} |\n")
     print(f"{len(faults)} faults, {time.time() - t0:.0f} s")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed or a.explore and False else (0 if not a.explore else 0)
