@@ -27,6 +27,9 @@ BIN = os.environ["APR_QA_BIN"]
 SRC = os.environ["APR_QA_SOURCE_DIR"]
 WORK = os.environ.get("APR_QA_WORK_DIR", "/tmp/apr-qa-mutation")
 JOBS = int(os.environ.get("APR_QA_JOBS", "2"))
+# A Python that has neither transformers nor llama_cpp (the system one, in this project's setup).
+NO_ORACLE_PYTHON = next((p for p in ("/usr/bin/python3",) if os.path.exists(p) and subprocess.run(
+    [p, "-c", "import transformers"], capture_output=True).returncode != 0), None)
 
 # fault -> (fixture, catching gate, measurement the gate's reason must name, what the fault plants)
 # The first ten are the escapes of issue 12.
@@ -139,8 +142,8 @@ def setup():
     return gates, fast
 
 
-def qualify(gates, fixture, fault):
-    tag = f"{fixture}-{fault or 'clean'}".replace("_", "-")
+def qualify(gates, fixture, fault, python=None):
+    tag = f"{fixture}-{fault or 'clean'}{'-nopython' if python else ''}".replace("_", "-")
     pb = os.path.join(WORK, tag + ".playbook.yaml")
     with open(pb, "w") as f:
         f.write(PLAYBOOK.format(tag=tag))
@@ -149,6 +152,8 @@ def qualify(gates, fixture, fault):
     env.pop("APR_QA_FAULT", None)
     if fault:
         env["APR_QA_FAULT"] = fault
+    if python:
+        env["APR_QA_PYTHON"] = python
     t0 = time.time()
     r = subprocess.run([BIN, "run", pb, "--model-path", os.path.join(WORK, fixture), "-o", out, "--gates-dir", gates,
                         "-q", "-j", "1"], capture_output=True, text=True, env=env, timeout=900)
@@ -182,9 +187,12 @@ def main():
     with cf.ThreadPoolExecutor(JOBS) as ex:
         futs = {ex.submit(qualify, gates if not fault or catching[fault].startswith("F-CONSUMER-ST-") else fast, fx, fault):
                 (fx, fault) for fx, fault in jobs}
+        # A Python without transformers/llama_cpp: the consumer gates are Skipped, never passed.
+        nopy = ex.submit(qualify, gates, "llama", "st_f16_read_as_bf16", NO_ORACLE_PYTHON) if NO_ORACLE_PYTHON else None
         for fu in cf.as_completed(futs):
             results[futs[fu]] = fu.result()
     passed = failed = 0
+    nopy_result = nopy.result() if nopy else None
 
     def check(ok, what, detail=""):
         nonlocal passed, failed
@@ -206,6 +214,16 @@ def main():
         check(not bad, f"clean {fx}: no gate Falsified", str(bad))
         for e in skipped:
             print(f"   clean {fx}: {e['gate_id']} Skipped: {e.get('reason', '')[:160]}")
+    if nopy_result:
+        tag, ev, secs, log = nopy_result
+        check(ev is not None, "no oracle Python: evidence written", log[-1500:])
+        for e in ev or []:
+            if e["gate_id"].startswith("F-CONSUMER-"):
+                print(f"no oracle Python: {e['gate_id']} {e['outcome']}: {e.get('reason', '')[:120]}")
+                check(e["outcome"] == "Skipped", f"no oracle Python: {e['gate_id']} Skipped (fault planted)", e["outcome"])
+                want = "transformers" if e["gate_id"].startswith("F-CONSUMER-ST-") else "llama_cpp"
+                check(want in e.get("reason", ""), f"no oracle Python: {e['gate_id']}'s reason names {want}", e.get("reason"))
+        check(any(e["gate_id"] == "F-CONSUMER-ST-001" for e in ev or []), "no oracle Python: F-CONSUMER-ST-001 planned")
     rows = []
     for name, fx, gate, m, what in faults:
         tag, ev, secs, log = results[(fx, name)]
