@@ -22,6 +22,33 @@ import os
 import sys
 
 
+def load_tokenizer(path):
+    """transformers' tokenizer of the folder, and a note when a compatibility step was needed.
+
+    tokenizers releases before 0.20 cannot parse BPE merges written as pairs (["a", "b"]), the
+    form newer releases write (the real Qwen2.5 tokenizer.json): then the same merges are handed
+    over as "a b" strings, which is what the pair means when no symbol holds a space (byte-level
+    BPE maps the space to another symbol); anything else is the original error."""
+    from transformers import AutoTokenizer
+    try:
+        return AutoTokenizer.from_pretrained(path, local_files_only=True), ""
+    except Exception as first:  # noqa: BLE001
+        import tokenizers
+        from transformers import PreTrainedTokenizerFast
+        try:
+            with open(os.path.join(path, "tokenizer.json"), encoding="utf-8") as f:
+                j = json.load(f)
+            merges = j.get("model", {}).get("merges") or []
+            pairs = bool(merges) and all(isinstance(m, list) and len(m) == 2 for m in merges)
+            if not pairs or any(" " in a or " " in b for a, b in merges):
+                raise first
+            j["model"]["merges"] = [f"{a} {b}" for a, b in merges]
+            tok = PreTrainedTokenizerFast(tokenizer_object=tokenizers.Tokenizer.from_str(json.dumps(j)))
+        except Exception:  # noqa: BLE001 - the original error says more
+            raise first
+        return tok, f"merges given as 'a b' strings: tokenizers {tokenizers.__version__} cannot read pair merges"
+
+
 def main(argv):
     if len(argv) not in (4, 5):
         print(json.dumps({"available": False, "why": "usage: consumer_transformers.py MODEL_DIR IDS LOGITS_OUT [TEXTS_JSON]"}))
@@ -50,8 +77,10 @@ def main(argv):
     result = {"available": True, "loads": True, "n_vocab": n_vocab, "version": transformers.__version__,
               "f32_view": True}
     try:
-        tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        tok, how = load_tokenizer(path)
         result["tokenizations"] = [list(tok(t)["input_ids"]) for t in texts]
+        if how:
+            result["tokenizer_note"] = how
     except Exception as e:  # noqa: BLE001 - reported; tokenization is then not measured
         result["tokenizer_error"] = f"{type(e).__name__}: {e}"[:300]
     ids = [int(x) for x in ids_arg.split(",") if x.strip()]

@@ -203,6 +203,7 @@ CheckOutput independent_consumer(const json& p) {
                                   fmt::join(tz[i].get<std::vector<std::int32_t>>(), ","), fmt::join(our_tokens[i], ","));
         }
       o.add("tokenization_mismatches", mism);
+      if (r.contains("tokenizer_note")) o.output += who + "'s tokenizer: " + r.value("tokenizer_note", std::string()) + "\n";
     }
   }
   const std::int64_t V = r.value("n_vocab", std::int64_t{0});
