@@ -212,6 +212,16 @@ def main():
         corr = sum(e["outcome"] == "Corroborated" for e in ev)
         print(f"clean {fx}: {corr} Corroborated, {len(ev) - corr} Skipped ({secs:.1f} s)", flush=True)
         check(not bad, f"clean {fx}: no gate Falsified", str(bad))
+        # The independent consumers ran (the oracle venv has llama_cpp and transformers).
+        consumers = sorted(e["gate_id"] for e in ev if e["gate_id"].startswith("F-CONSUMER-"))
+        check(consumers == ["F-CONSUMER-GGUF-001", "F-CONSUMER-GGUF-002", "F-CONSUMER-GGUF-003",
+                            "F-CONSUMER-ST-001", "F-CONSUMER-ST-002"], f"clean {fx}: every consumer gate planned", str(consumers))
+        for e in ev:
+            if e["gate_id"].startswith("F-CONSUMER-"):
+                check(e["outcome"] == "Corroborated", f"clean {fx}: {e['gate_id']} Corroborated",
+                      f"{e['outcome']}: {e.get('reason', '')[:200]}")
+                check((meas(e, "max_rel_logit_diff") or 1) <= 1e-5, f"clean {fx}: {e['gate_id']} agrees within 1e-5",
+                      str(meas(e, "max_rel_logit_diff")))
         for e in skipped:
             print(f"   clean {fx}: {e['gate_id']} Skipped: {e.get('reason', '')[:160]}")
     if nopy_result:
