@@ -26,8 +26,8 @@ const bool registered = apr::cli::register_command({
           ->check(CLI::IsMember({"tiny", "qwen2.5-0.5b"}))
           ->capture_default_str();
       sub.add_option("--seed", o->seed, "Seed of the weights: the same seed gives byte-identical files")->capture_default_str();
-      sub.add_option("--dtype", *dtype, "Weight dtype: f32 (default for tiny) or bf16 (default for qwen2.5-0.5b)")
-          ->check(CLI::IsMember({"f32", "bf16"}));
+      sub.add_option("--dtype", *dtype, "Weight dtype: f32 (default for tiny), bf16 (default for qwen2.5-0.5b) or f16")
+          ->check(CLI::IsMember({"f32", "bf16", "f16"}));
       sub.add_option("--layers", *layers, "Override the preset's number of layers (e.g. fewer for fast CI)");
       sub.add_flag("--untied", *untied, "Give the model its own lm_head.weight (default: tied embeddings)");
       sub.add_option("--tokenizer", *tok,
@@ -36,7 +36,8 @@ const bool registered = apr::cli::register_command({
       sub.add_option("--shared", *shared, "The shared reference directory (chat templates, tokenizers); default: the build's ../shared");
       sub.add_option("-o,--output", *out, "Output directory (created if needed)")->required();
       return [=]() {
-        if (!dtype->empty()) o->dtype = *dtype == "bf16" ? apr::GgmlType::BF16 : apr::GgmlType::F32;
+        if (!dtype->empty())
+          o->dtype = *dtype == "bf16" ? apr::GgmlType::BF16 : *dtype == "f16" ? apr::GgmlType::F16 : apr::GgmlType::F32;
         if (*layers > 0) o->layers = *layers;
         if (*untied) o->tied = false;
         if (!tok->empty()) o->tokenizer_dir = *tok;

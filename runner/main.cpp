@@ -51,9 +51,13 @@ static void read_switches() {
   if (const char* v = std::getenv("APR_QA_SERVE_EXE"); v && *v) s.serve_exe = v;
   if (const char* v = std::getenv("APR_QA_PYTHON"); v && *v) s.python = v;
   if (const char* v = std::getenv("APR_QA_FAULT"); v && *v) {
-    if (std::strcmp(v, "gguf_qk_unpermuted") != 0)
-      throw apr::validation_error(std::string("APR_QA_FAULT: expected gguf_qk_unpermuted, found '") +
+    const auto& names = apr::planted_fault_names();
+    if (std::find(names.begin(), names.end(), std::string(v)) == names.end()) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      throw apr::validation_error(std::string("APR_QA_FAULT (a test-only hook): expected one of ") + list + "; found '" +
                                   std::string(v).substr(0, 40) + "'");
+    }
     s.fault = v;
   }
   if (const char* v = std::getenv("APR_QA_TEST_FREE_BYTES"); v && *v) {

@@ -111,6 +111,8 @@ json apr_metadata(const model::CanonicalModel& m) {
   j["tokenizer.add_eos_token"] = t.add_eos ? json(*t.add_eos) : json(nullptr);
   j["tokenizer.chat_template"] = t.chat_template;
   j["chat_template"] = t.chat_template;
+  if (!t.normalizer.empty()) j["tokenizer.normalizer"] = t.normalizer;
+  if (!t.hf_not_special.empty()) j["tokenizer.hf_not_special"] = t.hf_not_special;
   json extra = json::object();
   for (const auto& [k, v] : m.extra) extra[k] = v;
   j["source_metadata"] = extra;
@@ -181,6 +183,14 @@ bool read_apr_metadata(const json& j, const std::string& where, model::Canonical
   t.eot_id = opt_id(j, "tokenizer.eot_token_id", where);
   t.add_space_prefix = opt_flag(j, "tokenizer.add_space_prefix", where);
   if (auto it = j.find("tokenizer.chat_template"); it != j.end() && it->is_string()) t.chat_template = it->get<std::string>();
+  if (auto it = j.find("tokenizer.normalizer"); it != j.end()) {
+    if (!it->is_string() || (it->get<std::string>() != "NFC" && !it->get<std::string>().empty()))
+      throw unsupported_error("APR metadata: tokenizer.normalizer " + it->dump().substr(0, 40) + ", expected \"NFC\"")
+          .at_path(where)
+          .at_key("tokenizer.normalizer");
+    t.normalizer = it->get<std::string>();
+  }
+  if (j.contains("tokenizer.hf_not_special")) t.hf_not_special = arr<std::int32_t>(j, "tokenizer.hf_not_special", where);
   if (t.tokens.empty()) throw validation_error("APR metadata: tokenizer.vocabulary is empty").at_path(where).at_key("tokenizer.vocabulary");
   if (!t.token_types.empty() && t.token_types.size() != t.tokens.size())
     throw validation_error("APR metadata: tokenizer.token_type has " + std::to_string(t.token_types.size()) +

@@ -3,6 +3,7 @@
 
 #include "convert/diff.hpp"
 #include "convert/export_internal.hpp"
+#include "convert/fault_hooks.hpp"
 #include "convert/load.hpp"
 #include "convert/output_size.hpp"
 #include "core/disk_space.hpp"
@@ -54,13 +55,17 @@ void check_sidecars(const fs::path& dst, ModelFormat f, const ConvertOptions& o)
 
 }  // namespace
 
-Result<ConvertReport> export_model_report(const model::CanonicalModel& m, ModelFormat f, const fs::path& dst,
+Result<ConvertReport> export_model_report(const model::CanonicalModel& source, ModelFormat f, const fs::path& dst,
                                           const ConvertOptions& o) {
   return capture([&]() {
     check_target_path(dst, f);
     check_sidecars(dst, f, o);
-    model::check_model(m);  // export writes exactly the manifest: refuse anything else up front
+    model::check_model(source);  // export writes exactly the manifest: refuse anything else up front
+    // Test-only (tests/mutation): a fault planted with APR_QA_FAULT; inert when it is unset.
+    const auto faulty = detail::planted_model_fault(source, f);
+    const model::CanonicalModel& m = faulty ? *faulty : source;
     auto plan = detail::plan_tensors(m, f, o);
+    detail::planted_plan_fault(plan, f);
     ConvertReport rep;
     rep.format = f;
     // A conversion that cannot fit is refused before a byte is written (exit 3, environment).

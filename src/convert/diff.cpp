@@ -89,6 +89,12 @@ void diff_tokenizer(const model::TokenizerData& a, const model::TokenizerData& b
   if (a.chat_template != b.chat_template)
     out.push_back("chat_template: " + std::to_string(a.chat_template.size()) + " vs " +
                   std::to_string(b.chat_template.size()) + " bytes, contents differ");
+  id("eot_id", a.eot_id, b.eot_id);
+  if (a.normalizer != b.normalizer)
+    out.push_back("normalizer: '" + a.normalizer + "' vs '" + b.normalizer + "'");
+  if (a.hf_not_special != b.hf_not_special)
+    out.push_back("hf_not_special (added tokens marked special: false): " + std::to_string(a.hf_not_special.size()) +
+                  " vs " + std::to_string(b.hf_not_special.size()) + " ids, contents differ");
 }
 
 TensorDiff compare(const std::string& name, const CanonicalTensor& a, const CanonicalTensor& b, const DiffOptions& o) {

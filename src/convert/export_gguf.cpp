@@ -3,12 +3,14 @@
 // recorded keys (gguf_kv_record.hpp: same key/value set as the source on a lossless path). {arch}.rope.freq_base is always
 // written; the vocabulary is padded with "[PAD<id>]" unused tokens to the embedding rows, as
 // llama.cpp requires; the tied lm_head is left out (llama.cpp reuses token_embd).
+#include <chrono>
 #include <map>
 
 #include "convert/export_internal.hpp"
 #include "convert/gguf_kv_record.hpp"
 #include "convert/gguf_meta.hpp"
 #include "convert/import_internal.hpp"
+#include "core/switches.hpp"
 #include "formats/gguf.hpp"
 #include "model/arch_traits.hpp"
 #include "tokenizer/gguf_tokenizer.hpp"
@@ -47,10 +49,13 @@ std::filesystem::path export_gguf(const model::CanonicalModel& m, const Plan& p,
     }
   }
   add("general.file_type", gguf::Value::u32(ftype));
+  if (fault_planted("gguf_timestamp"))
+    add("general.date", gguf::Value::str(std::to_string(std::chrono::system_clock::now().time_since_epoch().count())));
   if (p.any_quantized) add("general.quantization_version", gguf::Value::u32(2));
   for (auto& kv : config_to_gguf(m.config)) kvs.push_back(std::move(kv));
   auto tok = m.tokenizer;
-  pad_vocab(tok, m.config.vocab);
+  // Test-only planted faults (APR_QA_FAULT, fault_hooks.hpp); inert when it is unset.
+  pad_vocab(tok, m.config.vocab + (fault_planted("gguf_vocab_padded") ? 16 : 0));
   for (auto& kv : tok::tokenizer_to_gguf(tok)) kvs.push_back(std::move(kv));
   for (const auto& [k, v] : m.extra)
     if (k.rfind("general.", 0) != 0) add("apr_qa.extra." + k, gguf::Value::str(v));

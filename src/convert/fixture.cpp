@@ -117,8 +117,8 @@ Result<fs::path> write_fixture(const FixtureOptions& o, const fs::path& out_dir)
     const model::ModelConfig c = fixture_config(o).value();
     const auto& traits = model::arch_traits(c.arch);
     const GgmlType dtype = o.dtype.value_or(o.preset == "tiny" ? GgmlType::F32 : GgmlType::BF16);
-    if (dtype != GgmlType::F32 && dtype != GgmlType::BF16)
-      throw validation_error("fixture --dtype: expected f32 or bf16, found " + std::string(dtype_name(dtype))).at_key("dtype");
+    if (dtype != GgmlType::F32 && dtype != GgmlType::BF16 && dtype != GgmlType::F16)
+      throw validation_error("fixture --dtype: expected f32, bf16 or f16, found " + std::string(dtype_name(dtype))).at_key("dtype");
     const fs::path shared = o.shared_dir.value_or(default_shared_dir());
 
     // Tokenizer files (prepared before anything is written).
@@ -163,7 +163,7 @@ Result<fs::path> write_fixture(const FixtureOptions& o, const fs::path& out_dir)
           std::memcpy(dst.data(), v.data(), n * 4);
         } else {
           for (std::size_t i = 0; i < n; ++i) {
-            const std::uint16_t h = fp32_to_bf16(v[i]);
+            const std::uint16_t h = dtype == GgmlType::F16 ? fp32_to_fp16(v[i]) : fp32_to_bf16(v[i]);
             std::memcpy(dst.data() + 2 * i, &h, 2);
           }
         }

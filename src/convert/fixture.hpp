@@ -28,7 +28,7 @@ struct FixtureOptions {
   std::string arch = "qwen2";           // qwen2 | llama
   std::string preset = "tiny";          // tiny | qwen2.5-0.5b
   std::uint64_t seed = 0;
-  std::optional<GgmlType> dtype;        // F32 | BF16; default F32 for tiny, BF16 for qwen2.5-0.5b
+  std::optional<GgmlType> dtype;        // F32 | BF16 | F16; default F32 for tiny, BF16 for qwen2.5-0.5b
   std::optional<std::int64_t> layers;   // override the preset's layer count
   std::optional<bool> tied;             // override the preset's tied embeddings (tiny only)
   std::optional<std::filesystem::path> tokenizer_dir;  // qwen2.5-0.5b: tokenizer.json(+config) source

@@ -36,6 +36,7 @@ const std::set<std::string>& tokenizer_keys() {
       d.add_bos = d.add_eos = d.add_space_prefix = true;
       d.chat_template = "x";
       d.normalizer = "NFC";
+      d.hf_not_special = {0};
       for (auto& kv : tok::tokenizer_to_gguf(d)) s.insert(kv.key);
     }
     return s;

@@ -23,12 +23,54 @@ struct Switches {
   // APR_QA_TEST_FREE_BYTES: the free disk space every disk-space check sees (tests simulate a small disk)
   std::optional<std::uint64_t> test_free_bytes;
   std::string python;               // APR_QA_PYTHON: the Python of the independent consumer (llama-cpp-python)
-  // APR_QA_FAULT: a converter fault planted for tests (the gates must catch it; evidence records it).
+  // APR_QA_FAULT: a converter fault planted for tests (test-only hook: the gates must catch it;
+  // evidence records it). Unset (the default), every hook is inert: one empty-string test. The
+  // names and what each plants: src/convert/fault_hooks.hpp and docs/mutation.md; e.g.
   //   gguf_qk_unpermuted  the llama Q/K row permutation is skipped on GGUF export *and* import
   std::string fault;
 };
 
 Switches& switches();  // the process's switches; set by the runner before any work
+
+// True when APR_QA_FAULT names this planted fault (tests/mutation); false whenever it is unset.
+inline bool fault_planted(const char* name) {
+  const std::string& f = switches().fault;
+  return !f.empty() && f == name;
+}
+
+// The faults APR_QA_FAULT may name (src/convert/fault_hooks.hpp says what each plants).
+inline const std::vector<std::string>& planted_fault_names() {
+  static const std::vector<std::string> names = {
+      "apr_rope_theta_x1_01",
+      "apr_rms_eps_x1_1",
+      "gguf_context_halved",
+      "apr_untie_lm_head",
+      "nfc_dropped",
+      "gguf_token_renamed",
+      "apr_merges_dropped",
+      "safetensors_eos_changed",
+      "gguf_chat_template_dropped",
+      "apr_add_bos_flipped",
+      "gguf_name_changed",
+      "safetensors_timestamp",
+      "apr_one_ulp",
+      "apr_tensors_swapped",
+      "apr_q_proj_transposed",
+      "apr_k_rows_reversed",
+      "gguf_tensor_dropped",
+      "apr_bias_dropped",
+      "apr_shape_swapped",
+      "apr_dtype_mislabelled",
+      "apr_embed_widened",
+      "gguf_f16_widened",
+      "gguf_vocab_padded",
+      "gguf_timestamp",
+      "gguf_qk_unpermuted",
+      "st_f16_read_as_bf16",
+  };
+  return names;
+}
+
 // Every switch as (environment variable, effective value), for provenance records.
 std::vector<std::pair<std::string, std::string>> describe_switches(const Switches& s);
 

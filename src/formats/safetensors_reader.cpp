@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_parse.hpp"
+#include "core/switches.hpp"
 #include "core/utf8.hpp"
 #include "formats/byte_cursor.hpp"
 #include "formats/safetensors.hpp"
@@ -119,6 +120,8 @@ void parse_file(const MappedFile& mf, std::vector<TensorInfo>& out, std::map<std
     if (!sd->ggml)
       throw located(unsupported_error("dtype " + ti.dtype + " is not supported for model tensors; supported: F32, F16, BF16"));
     ti.type = *sd->ggml;
+    // Test-only planted fault (APR_QA_FAULT, convert/fault_hooks.hpp); inert when it is unset.
+    if (ti.type == GgmlType::F16 && fault_planted("st_f16_read_as_bf16")) ti.type = GgmlType::BF16;
     try {
       for (const auto& d : v["shape"]) {
         std::uint64_t x = json_u64(d, "shape");

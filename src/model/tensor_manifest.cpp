@@ -93,7 +93,7 @@ std::vector<TensorSpec> tensor_manifest(const ModelConfig& c) {
   // A planted fault for the gate tests (APR_QA_FAULT=gguf_qk_unpermuted, core/switches.hpp): the
   // GGUF writer and reader both skip the Q/K permutation, so apr-qa agrees with itself and only an
   // independent consumer (llama.cpp) can tell.
-  const bool permutes = t.gguf_permutes_qk && switches().fault != "gguf_qk_unpermuted";
+  const bool permutes = t.gguf_permutes_qk && !fault_planted("gguf_qk_unpermuted");
   // Backstop for callers that did not run check_layer_count: no real decoder has 4096 layers.
   if (c.layers < 0 || c.layers > kMaxManifestLayers)
     throw validation_error("config num_hidden_layers: expected 0.." + std::to_string(kMaxManifestLayers) + ", found " +

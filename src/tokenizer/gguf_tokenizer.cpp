@@ -138,6 +138,28 @@ Result<TokenizerData> tokenizer_from_gguf_kvs(const std::vector<gguf::KV>& kvs, 
     d.add_eos = k.boolean("tokenizer.ggml.add_eos_token");
     d.add_space_prefix = k.boolean("tokenizer.ggml.add_space_prefix");
     d.chat_template = k.str("tokenizer.chat_template").value_or("");
+    if (auto n = k.str("tokenizer.apr_qa.normalizer")) {
+      if (*n != "NFC")
+        throw unsupported_error("tokenizer.apr_qa.normalizer: expected \"NFC\", found \"" + *n + "\"")
+            .at_path(origin)
+            .at_key("tokenizer.apr_qa.normalizer");
+      d.normalizer = *n;
+      d.gguf_records_not_applied = true;
+    }
+    if (const auto* v = k.find("tokenizer.apr_qa.not_special")) {
+      if (v->type != ValueType::ARRAY || !is_signed(v->array_type))
+        throw k.wrong("tokenizer.apr_qa.not_special", "ARRAY of INT32", *v);
+      for (std::size_t i = 0; i < v->array_size(); ++i) {
+        const std::int64_t id = v->arr_i[i];
+        if (id < 0 || static_cast<std::size_t>(id) >= d.tokens.size())
+          throw validation_error("tokenizer.apr_qa.not_special: id " + std::to_string(id) + " outside [0, " +
+                                 std::to_string(d.tokens.size()) + ")")
+              .at_path(origin)
+              .at_key("tokenizer.apr_qa.not_special");
+        d.hf_not_special.push_back(static_cast<std::int32_t>(id));
+      }
+      d.gguf_records_not_applied = true;
+    }
     // Semantic validation now, so a bad file fails at load and not at first use.
     auto t = Tokenizer::from_data(d);
     if (!t) throw Error(t.error()).at_path(origin);
@@ -215,6 +237,15 @@ std::vector<gguf::KV> tokenizer_to_gguf(const TokenizerData& d) {
   if (d.add_eos) out.push_back({"tokenizer.ggml.add_eos_token", bool_value(*d.add_eos)});
   if (d.add_space_prefix) out.push_back({"tokenizer.ggml.add_space_prefix", bool_value(*d.add_space_prefix)});
   if (!d.chat_template.empty()) out.push_back({"tokenizer.chat_template", str_value(d.chat_template)});
+  // What GGUF cannot say for llama.cpp, recorded for apr-qa's later conversions (tokenizer_data.hpp).
+  if (!d.normalizer.empty()) out.push_back({"tokenizer.apr_qa.normalizer", str_value(d.normalizer)});
+  if (!d.hf_not_special.empty()) {
+    Value v;
+    v.type = ValueType::ARRAY;
+    v.array_type = ValueType::INT32;
+    v.arr_i.assign(d.hf_not_special.begin(), d.hf_not_special.end());
+    out.push_back({"tokenizer.apr_qa.not_special", std::move(v)});
+  }
   return out;
 }
 

@@ -50,7 +50,7 @@ std::shared_ptr<TokenizerImpl> build(const TokenizerData& d) {
   check_id(D.eot_id, n, "eot_token_id");
   if (!D.normalizer.empty() && D.normalizer != "NFC")
     throw unsupported_error("normalizer: expected none or NFC, found " + D.normalizer).at_key("normalizer");
-  impl->nfc = D.normalizer == "NFC";
+  impl->nfc = D.normalizer == "NFC" && !D.gguf_records_not_applied;
 
   if (const auto dup = impl->token_ids.build(D.tokens))
     throw validation_error("token " + std::to_string(dup->first) + " \"" + D.tokens[static_cast<std::size_t>(dup->first)] +
@@ -60,7 +60,7 @@ std::shared_ptr<TokenizerImpl> build(const TokenizerData& d) {
   impl->special.assign(n, 0);
   impl->raw_text.assign(n, 0);
   std::vector<std::uint8_t> not_special(n, 0);
-  for (auto id : D.hf_not_special) {
+  for (auto id : D.gguf_records_not_applied ? std::vector<std::int32_t>{} : D.hf_not_special) {
     if (id < 0 || static_cast<std::size_t>(id) >= n || impl->type_of(id) != kTokenControl)
       throw validation_error("hf_not_special: expected ids of control tokens, found " + std::to_string(id))
           .at_key("added_tokens");

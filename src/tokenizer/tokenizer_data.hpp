@@ -12,6 +12,13 @@
 //    "special": false (Qwen's <|fim_prefix|>…); empty for data read from GGUF, which cannot
 //    express the difference. Only affects parse_special=false and HF export.
 //  - normalizer: "" (none, llama.cpp behaviour for every GGUF) or "NFC" (tokenizer.json asks).
+//    APR carries it (tokenizer.normalizer); GGUF cannot express it for llama.cpp, so apr-qa records
+//    it under tokenizer.apr_qa.normalizer.
+//  - hf_not_special is carried by APR (tokenizer.hf_not_special) and recorded in a GGUF under
+//    tokenizer.apr_qa.not_special.
+//  - gguf_records_not_applied: set when normalizer/hf_not_special were read from those GGUF
+//    records: carried to later conversions, not applied when apr-qa tokenizes with the GGUF, so
+//    that it tokenizes that file as llama.cpp does.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +54,7 @@ struct TokenizerData {
   std::optional<std::int64_t> eot_id;       // tokenizer.ggml.eot_token_id
   std::optional<bool> add_space_prefix;     // tokenizer.ggml.add_space_prefix (SPM dummy prefix; default true for SPM)
   std::string normalizer;                   // "" or "NFC"
+  bool gguf_records_not_applied = false;    // see the contract above
   std::vector<std::int32_t> hf_not_special; // see contract above
   bool operator==(const TokenizerData&) const = default;
 };

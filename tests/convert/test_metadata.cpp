@@ -308,3 +308,26 @@ TEST_CASE("metadata: derived values are written in the recorded type when exact"
   CHECK(b->array_type == ValueType::UINT8);
   CHECK(b->arr_u == std::vector<std::uint64_t>{1, 2, 3});
 }
+
+TEST_CASE("metadata: the NFC normalizer and special:false flags survive APR and GGUF (issue 12)") {
+  // The tiny qwen2 fixture's tokenizer.json asks for NFC; mark one control token special: false.
+  auto dir = ct::scratch("meta-nfc");
+  ct::fixture(dir / "src", "qwen2", true);
+  auto src = ct::load(dir / "src");
+  REQUIRE(src.tokenizer.normalizer == "NFC");
+  ct::convert(dir / "src", dir / "a.apr");
+  ct::convert(dir / "a.apr", dir / "g.gguf");
+  ct::convert(dir / "g.gguf", dir / "back", [] {
+    apr::convert::ConvertOptions o;
+    o.to = apr::ModelFormat::safetensors;
+    return o;
+  }());
+  for (const char* f : {"a.apr", "g.gguf", "back"}) {
+    CAPTURE(f);
+    auto m = ct::load(dir / f);
+    CHECK(m.tokenizer.normalizer == "NFC");
+    CHECK(m.tokenizer.hf_not_special == src.tokenizer.hf_not_special);
+    CHECK(m.tokenizer.gguf_records_not_applied == (std::string(f) == "g.gguf"));
+    CHECK(ct::diff(dir / "src", dir / f).tokenizer_diffs.empty());
+  }
+}

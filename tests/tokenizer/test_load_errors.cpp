@@ -234,3 +234,32 @@ TEST_CASE("a chat template that does not parse fails when the tokenizer is loade
   CHECK(has(e, "chat template"));
   CHECK(has(e, "for"));
 }
+
+TEST_CASE("GGUF KVs: the NFC normalizer and special:false flags are recorded, carried, not applied") {
+  auto d = tiny_bpe({});
+  d.normalizer = "NFC";
+  const std::int32_t im_end = static_cast<std::int32_t>(d.tokens.size()) - 1;
+  d.token_types[static_cast<std::size_t>(im_end)] = kTokenControl;
+  d.hf_not_special = {im_end};
+  const auto kvs = tokenizer_to_gguf(d);
+  auto back = tokenizer_from_gguf_kvs(kvs, "mem.gguf");
+  REQUIRE(back.ok());
+  CHECK(back.value().normalizer == "NFC");
+  CHECK(back.value().hf_not_special == d.hf_not_special);
+  CHECK(back.value().gguf_records_not_applied);
+  // Tokenizing with the GGUF applies no normalizer (as llama.cpp); the source data does.
+  const std::string decomposed = "cafe\xcc\x81", composed = "caf\xc3\xa9";
+  auto src = Tokenizer::from_data(d);
+  auto gguf = Tokenizer::from_data(back.value());
+  REQUIRE(src.ok());
+  REQUIRE(gguf.ok());
+  CHECK(src.value().encode(decomposed) == src.value().encode(composed));
+  CHECK(gguf.value().encode(decomposed) != gguf.value().encode(composed));
+  // A GGUF record apr-qa cannot use is refused naming the key.
+  auto bad = kvs;
+  for (auto& kv : bad)
+    if (kv.key == "tokenizer.apr_qa.normalizer") kv.value.s = "NFKC";
+  auto r = tokenizer_from_gguf_kvs(bad, "mem.gguf");
+  REQUIRE_FALSE(r.ok());
+  CHECK(has(r.error().what(), "tokenizer.apr_qa.normalizer"));
+}

@@ -48,9 +48,11 @@ const std::map<std::string, CheckFn>& check_table();
 // Sha256 + size of a file we produced or resolved.
 ArtifactRef describe_artifact(const std::string& path, const std::string& format);
 
-// The independent consumer's Python script (runner/scripts/consumer_llama_cpp.py, compiled in) and
-// the oracle venv's Python this build was configured with (CMake APR_QA_PYTHON; "" when none).
+// The independent consumers' Python scripts (runner/scripts/consumer_llama_cpp.py for GGUF,
+// consumer_transformers.py for SafeTensors, compiled in) and the oracle venv's Python this build
+// was configured with (CMake APR_QA_PYTHON; "" when none).
 const char* consumer_llama_cpp_script();
+const char* consumer_transformers_script();
 const char* build_python();
 
 // Shared by the run/chat/serve cells: judges `text` generated for `prompt` with the node's oracle

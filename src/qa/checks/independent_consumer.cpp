@@ -1,4 +1,7 @@
 // Check kind independent_consumer (F-CONSUMER-*): a consumer that is not apr-qa reads the file.
+// GGUF: llama.cpp (F-CONSUMER-GGUF-*); SafeTensors: HF transformers loading the snapshot folder
+// upcast to float32 (runner/scripts/consumer_transformers.py, F-CONSUMER-ST-*), which also catches
+// a bug in apr-qa's SafeTensors *reader* that every apr-qa-vs-apr-qa comparison shares.
 //
 // Every other comparison loads both sides with apr-qa's own readers and engine, so a bug made
 // symmetrically (a Q/K permutation skipped on GGUF export *and* import) cancels out. Here llama.cpp,
@@ -88,9 +91,17 @@ CheckOutput independent_consumer(const json& p) {
   CheckOutput o;
   const std::string model = p.at("model").get<std::string>();
   const std::string format = p.value("format", "gguf");
-  if (format != "gguf") {
-    o.skip = "llama.cpp reads GGUF only; this artifact is " + format;
+  if (format != "gguf" && format != "safetensors") {
+    o.skip = "no independent consumer reads " + format + " (llama.cpp reads GGUF, transformers SafeTensors)";
     return o;
+  }
+  const bool gguf = format == "gguf";
+  const std::string who = gguf ? "llama.cpp" : "transformers";
+  // transformers loads the HF folder: the snapshot directory, or the folder of a .safetensors file.
+  std::string consumer_path = model;
+  if (!gguf) {
+    std::error_code ec;
+    if (!fs::is_directory(model, ec)) consumer_path = fs::path(model).parent_path().string();
   }
   const std::string prompt = p.value("prompt", "What is 2+2?");
   const int max_tokens = p.value("max_tokens", 8);
@@ -115,24 +126,25 @@ CheckOutput independent_consumer(const json& p) {
   const std::vector<std::int32_t> ids = ref ? ref->sequence() : std::vector<std::int32_t>{};
 
   TempDir tmp;
-  const fs::path script = tmp.path / "consumer_llama_cpp.py", logits = tmp.path / "logits.f32";
+  const fs::path script = tmp.path / (gguf ? "consumer_llama_cpp.py" : "consumer_transformers.py"),
+                 logits = tmp.path / "logits.f32";
   {
     std::ofstream s(script, std::ios::binary);
-    s << consumer_llama_cpp_script();
+    s << (gguf ? consumer_llama_cpp_script() : consumer_transformers_script());
     if (!s) throw io_error("cannot write the consumer script").at_path(script.string());
   }
   const std::string py = consumer_python();
-  ChildProcess child({py, script.string(), model, fmt::format("{}", fmt::join(ids, ",")), logits.string(), json(texts).dump()},
+  ChildProcess child({py, script.string(), consumer_path, fmt::format("{}", fmt::join(ids, ",")), logits.string(), json(texts).dump()},
                      tmp.path / "stdout", tmp.path / "stderr", timeout_ms);
   std::optional<ProcessEnd> end;
   while (!(end = child.poll())) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const std::string out = read_all(tmp.path / "stdout");
   if (end->how == ProcessEnd::How::timed_out)
-    throw internal_error(fmt::format("llama.cpp did not finish within {} s", timeout_ms / 1000)).at_path(model);
+    throw internal_error(fmt::format("{} did not finish within {} s", who, timeout_ms / 1000)).at_path(model);
   if (end->how == ProcessEnd::How::exited && end->exit_code == 127) {
-    o.skip = fmt::format("no Python to run llama.cpp (llama-cpp-python): cannot execute '{}' (set APR_QA_PYTHON, or run "
+    o.skip = fmt::format("no Python to run {} ({}): cannot execute '{}' (set APR_QA_PYTHON, or run "
                          "runner/scripts/setup-oracles.sh)",
-                         py);
+                         who, gguf ? "llama-cpp-python" : "transformers, torch", py);
     return o;
   }
   json r;
@@ -147,15 +159,15 @@ CheckOutput independent_consumer(const json& p) {
     const std::string how = end->how == ProcessEnd::How::signaled ? fmt::format("killed by signal {}", end->signal)
                                                                   : fmt::format("exit code {}", end->exit_code);
     o.add("consumer_loads", 0);
-    o.note = fmt::format("llama.cpp ({}) ended without a result ({}): {}", py, how, file_tail(tmp.path / "stderr", 600));
+    o.note = fmt::format("{} ({}) ended without a result ({}): {}", who, py, how, file_tail(tmp.path / "stderr", 600));
   } else if (!r.value("available", false)) {
-    o.skip = r.value("why", std::string("llama.cpp is not available")) + " (Python: " + py + ")";
+    o.skip = r.value("why", who + " is not available") + " (Python: " + py + ")";
     return o;
   } else {
     o.add("consumer_loads", r.value("loads", false) ? 1 : 0);
     if (!r.value("loads", false)) {
-      std::string why = refusal_reason(tmp.path / "stderr");
-      o.note = "llama.cpp refuses the file: " + (why.empty() ? r.value("error", std::string("")) : why);
+      std::string why = gguf ? refusal_reason(tmp.path / "stderr") : "";
+      o.note = who + " refuses the file: " + (why.empty() ? r.value("error", std::string("")) : why);
     }
   }
   const bool loads = r.is_object() && r.value("loads", false);
@@ -170,22 +182,24 @@ CheckOutput independent_consumer(const json& p) {
     return o;
   }
   if (!loads) {
-    not_compared("llama.cpp does not load the file");
+    not_compared(who + " does not load the file");
     return o;
   }
   {
     const json tz = r.value("tokenizations", json::array());
     if (!tz.is_array() || tz.size() != texts.size()) {
-      o.not_measured("tokenization_mismatches", "llama.cpp returned no tokenization of the probe texts");
+      o.not_measured("tokenization_mismatches", who + " returned no tokenization of the probe texts " +
+                                                    r.value("tokenizer_error", std::string("")));
     } else {
       double mism = 0;
       for (std::size_t i = 0; i < texts.size(); ++i)
         if (tz[i].get<std::vector<std::int32_t>>() != our_tokens[i]) {
           mism += 1;
-          o.output += fmt::format("tokenization of '{}': llama.cpp [{}], apr-qa [{}]\n", texts[i],
+          o.output += fmt::format("tokenization of '{}': {} [{}], apr-qa [{}]\n", texts[i], who,
                                   fmt::join(tz[i].get<std::vector<std::int32_t>>(), ","), fmt::join(our_tokens[i], ","));
         }
       o.add("tokenization_mismatches", mism);
+      if (r.contains("tokenizer_note")) o.output += who + "'s tokenizer: " + r.value("tokenizer_note", std::string()) + "\n";
     }
   }
   const std::int64_t V = r.value("n_vocab", std::int64_t{0});
@@ -194,7 +208,7 @@ CheckOutput independent_consumer(const json& p) {
     return o;
   }
   if (V != ref->vocab) {
-    not_compared(fmt::format("llama.cpp's vocabulary has {} entries, apr-qa's engine {}", V, ref->vocab), false);
+    not_compared(fmt::format("{}'s vocabulary has {} entries, apr-qa's engine {}", who, V, ref->vocab), false);
     return o;
   }
   const std::size_t P = ids.size(), Vs = static_cast<std::size_t>(V);
@@ -206,12 +220,12 @@ CheckOutput independent_consumer(const json& p) {
     std::error_code ec;
     const auto size = fs::file_size(f, ec);
     if (ec || size != P * Vs * sizeof(float))
-      throw internal_error(fmt::format("llama.cpp wrote {} bytes of logits, expected {} x {} float32", ec ? 0 : size, P, V))
+      throw internal_error(fmt::format("{} wrote {} bytes of logits, expected {} x {} float32", who, ec ? 0 : size, P, V))
           .at_path(f.string());
     std::vector<float> theirs(P * Vs);
     std::ifstream in(f, std::ios::binary);
     in.read(reinterpret_cast<char*>(theirs.data()), static_cast<std::streamsize>(theirs.size() * sizeof(float)));
-    if (!in) throw io_error("cannot read llama.cpp's logits").at_path(f.string());
+    if (!in) throw io_error("cannot read " + who + "'s logits").at_path(f.string());
     Diff r;
     for (std::size_t t = 0; t < P; ++t) {
       const float* a = ref->logits.data() + t * Vs;
@@ -233,22 +247,25 @@ CheckOutput independent_consumer(const json& p) {
     return r;
   };
   // llama.cpp computing on the file itself (its quantized matmuls round activations to Q8): recorded.
-  const Diff native = compare(fs::path(logits.string() + ".native"));
-  o.add("native_max_rel_logit_diff", native.max_rel);
-  o.add("native_argmax_mismatches", static_cast<double>(native.argmax_mismatches));
+  // (transformers computes on the float32 upcast only: no native measurement.)
+  Diff native;
+  if (gguf) {
+    native = compare(fs::path(logits.string() + ".native"));
+    o.add("native_max_rel_logit_diff", native.max_rel);
+    o.add("native_argmax_mismatches", static_cast<double>(native.argmax_mismatches));
+  }
   // llama.cpp on its own F32 view of the file: what the gate judges.
   if (!r.value("f32_view", false)) {
     for (const char* n : {"max_rel_logit_diff", "argmax_mismatches", "max_abs_logit_diff"})
-      o.not_measured(n, "llama.cpp could not make or load an F32 view of the file: " + r.value("view_error", std::string("")));
+      o.not_measured(n, who + " could not make or load an F32 view of the file: " + r.value("view_error", std::string("")));
   } else {
     const Diff d = compare(logits);
     o.add("max_rel_logit_diff", d.max_rel);
     o.add("argmax_mismatches", static_cast<double>(d.argmax_mismatches));
     o.add("max_abs_logit_diff", d.max_abs);
-    o.output += fmt::format(
-        "llama.cpp {} ({}) vs apr-qa on {} positions of '{}': F32 view max_rel_logit_diff {:.3g}, argmax_mismatches {}; "
-        "on the file itself {:.3g}, {}\n",
-        r.value("version", ""), py, P, prompt, d.max_rel, d.argmax_mismatches, native.max_rel, native.argmax_mismatches);
+    o.output += fmt::format("{} {} ({}) vs apr-qa on {} positions of '{}': F32 view max_rel_logit_diff {:.3g}, argmax_mismatches {}",
+                            who, r.value("version", ""), py, P, prompt, d.max_rel, d.argmax_mismatches);
+    o.output += gguf ? fmt::format("; on the file itself {:.3g}, {}\n", native.max_rel, native.argmax_mismatches) : "\n";
   }
   o.add("positions_compared", static_cast<double>(P));
   return o;

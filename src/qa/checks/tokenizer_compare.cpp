@@ -55,6 +55,11 @@ std::size_t tokenizer_differences(const tok::TokenizerData& a, const tok::Tokeni
   c.one("add_bos", a.add_bos, b.add_bos);
   c.one("add_eos", a.add_eos, b.add_eos);
   c.one("chat_template", a.chat_template, b.chat_template);
+  c.one("eot_id", a.eot_id, b.eot_id);
+  c.one("normalizer", a.normalizer, b.normalizer);
+  const bool spm_a = a.model == tok::TokenizerModel::spm, spm_b = b.model == tok::TokenizerModel::spm;
+  c.one("add_space_prefix", a.add_space_prefix.value_or(spm_a), b.add_space_prefix.value_or(spm_b));
+  c.seq("hf_not_special (added tokens marked special: false)", a.hf_not_special, b.hf_not_special);
   return c.n;
 }
 
