@@ -6,6 +6,7 @@
 # crashed. Limits: 1 s per input (-timeout), 256 MB RSS (-rss_limit_mb, also the largest single
 # allocation). A crash input is written as BUILD_DIR/fuzz-TARGET-crash-*: fix the bug, copy the
 # input into tests/fuzz/corpus/TARGET/ (CTest fuzz.replay.TARGET then replays it).
+# APR_QA_FUZZ_NO_BUILD=1 runs the binary already built (while another ninja builds in BUILD_DIR).
 # Targets: gguf safetensors apr tokenizer_json chat_template playbook gate_catalogue serve_request
 set -euo pipefail
 TARGET="${1:?usage: bench/fuzz.sh TARGET SECONDS [BUILD_DIR]}"; SECONDS_="${2:?seconds}"
@@ -14,7 +15,7 @@ if [[ ! -f "$B/build.ninja" ]]; then
   cmake -S "$ROOT" -B "$B" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAPR_QA_FUZZ=ON >/dev/null
 fi
-nice ninja -C "$B" -j2 "fuzz_$TARGET" >/dev/null
+[[ "${APR_QA_FUZZ_NO_BUILD:-0}" == 1 ]] || nice ninja -C "$B" -j2 "fuzz_$TARGET" >/dev/null
 CORPUS="$B/fuzz-corpus/$TARGET"; mkdir -p "$CORPUS"
 SEEDS="$ROOT/tests/fuzz/corpus/$TARGET"
 [[ -d "$SEEDS" ]] && cp -n "$SEEDS"/* "$CORPUS"/ 2>/dev/null || true
