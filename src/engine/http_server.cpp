@@ -241,12 +241,11 @@ struct Server::Impl {
     }
     stats.connections_open++;
     stats.connections_total++;
+    // Everything under the lock: once run() sees no open fd it may return and the Server go away.
     auto finish = [this, fd] {
-      {
-        std::lock_guard<std::mutex> lk(mu);
-        open_fds.erase(fd);
-        ::close(fd);
-      }
+      std::lock_guard<std::mutex> lk(mu);
+      open_fds.erase(fd);
+      ::close(fd);
       stats.connections_open--;
       cv.notify_all();
     };
