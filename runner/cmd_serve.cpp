@@ -22,6 +22,9 @@ struct ServeArgs {
   std::int64_t ctx = 4096;
   std::size_t max_body = 1 << 20;
   int max_tokens_limit = 4096;
+  std::size_t max_queue = 16;
+  std::size_t max_connections = 64;
+  double read_timeout = 10;
 };
 
 int run_serve(const ServeArgs& a) {
@@ -42,6 +45,9 @@ int run_serve(const ServeArgs& a) {
   so.port = a.port;
   so.max_body_bytes = a.max_body;
   so.max_tokens_limit = a.max_tokens_limit;
+  so.max_queue = a.max_queue;
+  so.max_connections = a.max_connections;
+  so.read_timeout_ms = static_cast<int>(a.read_timeout * 1000);
   so.model_id = std::filesystem::path(a.model).filename().string();
   if (so.model_id.empty()) so.model_id = a.model;
   engine::Server server(std::move(e.value()), so);
@@ -78,10 +84,15 @@ const bool registered = register_command({
           "                             seed} -> {text, tokens, prompt_tokens, stop_reason, ttft_ms, ...}\n"
           "  POST /v1/chat/completions  OpenAI chat completions; \"stream\": true sends SSE chunks and\n"
           "                             \"data: [DONE]\"\n"
+          "  GET  /metrics              counters: queue, generations (cancelled, rejected), connections\n"
           "temperature defaults to 0 (greedy); max_tokens to 256. Malformed JSON, bad fields and bodies\n"
-          "over --max-body get a 4xx JSON error. Requests share one engine and run one at a time;\n"
-          "connections are accepted concurrently. Prints the bound address on stdout; SIGINT/SIGTERM\n"
-          "stop it. Binds to loopback unless --host says otherwise (there is no authentication).\n\n"
+          "over --max-body get a 4xx JSON error; a POST without Content-Type application/json gets 415.\n"
+          "Generations run one at a time on one engine thread; at most --max-queue are admitted (the\n"
+          "next gets 503 with Retry-After). /health never waits for a generation. A request must arrive\n"
+          "within --read-timeout (else 408); at most --max-connections are open (the next gets 503). A\n"
+          "generation stops when its client disconnects. Range headers are ignored (Accept-Ranges: none).\n"
+          "Prints the bound address on stdout; SIGINT/SIGTERM stop it. Binds to loopback unless --host\n"
+          "says otherwise (there is no authentication).\n\n"
           "Exit codes: 0 stopped by SIGTERM; 130 by SIGINT; 2 bad model file; 3 missing file or the\n"
           "port cannot be bound.");
       sub.add_option("MODEL", a->model, "Model file (GGUF, SafeTensors, APR), directory or HF repo id")->required();
@@ -94,6 +105,14 @@ const bool registered = register_command({
           ->check(CLI::PositiveNumber);
       sub.add_option("--max-tokens-limit", a->max_tokens_limit, "Largest max_tokens a request may ask (default 4096)")
           ->check(CLI::Range(1, 1 << 20));
+      sub.add_option("--max-queue", a->max_queue,
+                     "Generation requests admitted at once, running + waiting; more get 503 (default 16)")
+          ->check(CLI::Range(1, 4096));
+      sub.add_option("--max-connections", a->max_connections, "Open connections at most; more get 503 (default 64)")
+          ->check(CLI::Range(2, 65536));
+      sub.add_option("--read-timeout", a->read_timeout,
+                     "Seconds a request (head and body) may take to arrive; else 408 and close (default 10)")
+          ->check(CLI::Range(0.1, 3600.0));
       return [a] { return run_serve(*a); };
     },
 });

@@ -11,11 +11,16 @@
 
 // Everything below is compiled for AVX-512F + F16C; the dispatcher (dequant_fast.cpp) calls it
 // only on CPUs that have both. GCC 12 reports the intrinsics' internal undefined vectors as
-// (maybe-)uninitialized.
+// (maybe-)uninitialized. clang ignores GCC's target pragma: it gets the same target as a function
+// attribute on every function below (the libFuzzer build, docs/reliability.md).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,f16c"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,f16c")
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 
 namespace apr::engine {
 
@@ -214,7 +219,11 @@ RowsDot avx512_rows_dot(GgmlType t) noexcept {
 
 }  // namespace apr::engine
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 #else
 

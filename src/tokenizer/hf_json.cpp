@@ -99,6 +99,10 @@ TokenizerData parse(const Ctx& c, const json& tj, const json* cfg) {
   }
   if (tj.contains("added_tokens") && tj["added_tokens"].is_array()) {
     for (const auto& a : tj["added_tokens"]) {
+      // A float id (2.3e27) would be undefined behaviour in get<int64_t>() (found by fuzz_tokenizer_json).
+      if (!a.is_object() || !a.contains("id") || !a["id"].is_number_integer())
+        throw c.err(ErrorCategory::parse, "added_tokens",
+                    "expected an object with an integer 'id', found " + json_excerpt(a.is_object() && a.contains("id") ? a["id"] : a));
       const auto id = a.at("id").get<std::int64_t>();
       const auto content = a.at("content").get<std::string>();
       if (id < 0 || id >= INT32_MAX) throw c.err(ErrorCategory::validation, "added_tokens", "\"" + content + "\": id out of range: " + std::to_string(id));

@@ -149,7 +149,7 @@ TEST_CASE("garbage: real answers pass") {
     else good.push_back(d);
   }
   REQUIRE(good.size() > 100);
-  CHECK(left_out < 30);
+  CHECK(left_out * 5 < good.size());  // the exclusion leaves most of the docs in (it grows with them)
   for (const auto& s : good) {
     auto v = garbage_oracle(s);
     CAPTURE(s);
