@@ -5,8 +5,9 @@
 // run() processes a batch of tokens at positions n_past() .. n_past()+T-1, appends their K/V to
 // the cache and returns logits for every position or for the last one only. A long batch runs in
 // chunks of kPrefillChunk tokens (activation buffers, reused across calls, stay small). Each weight
-// row is dequantized once per matmul and chunk and dotted with the chunk's activations, four tokens
-// per pass over the row (prefill is batched over tokens); a one-token step uses a fused
+// row is dequantized once per matmul and chunk and dotted with the chunk's activations: on
+// AVX-512 by a register-blocked product, 4 rows x 5 tokens at a time (gemm_avx512.hpp), elsewhere
+// four tokens per pass over the row (prefill is batched over tokens); a one-token step uses a fused
 // dequantize+dot kernel where the dtype has one (dequant_fast.hpp) with the same bits as
 // dequantize-then-dot. Threads split output rows (q/k/v, and gate/up, in one loop each) and
 // (token, head) attention units only, so every value is computed by the same sequence of

@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/gemm_avx512.hpp"
 #include "engine/kernels.hpp"
 
 using namespace apr::engine;
@@ -118,6 +119,35 @@ TEST_CASE("engine's fast Q4_0/Q4_1 dequantization is bit-identical to the tensor
   std::vector<float> out(32);
   std::vector<std::byte> b(64);
   CHECK_FALSE(dequantize_fast(apr::GgmlType::Q8_0, b.data(), out.data(), 32));
+}
+
+TEST_CASE("blocked prefill product (AVX-512) equals dot() per value bit for bit") {
+  if (!gemm_avx512_available()) {
+    MESSAGE("no AVX-512F on this CPU: the blocked product is not used, nothing to compare");
+    return;
+  }
+  // Every micro-kernel shape (1-4 rows x 1-5 tokens, and a remainder of each), n % 32 == 0 and
+  // n % 32 == 16 (the first half takes the trailing 16), large and small magnitudes.
+  for (std::int64_t n : {16, 48, 64, 576, 880, 4864})
+    for (std::int64_t rows : {1, 3, 4, 7, 9})
+      for (std::int64_t T : {1, 2, 5, 6, 13}) {
+        const auto un = static_cast<std::size_t>(n);
+        std::vector<std::vector<float>> w;
+        std::vector<const float*> wp;
+        for (std::int64_t r = 0; r < rows; ++r) w.push_back(randv(un, 100 + static_cast<unsigned>(r * 7 + n), r % 2 ? 1e3f : 1e-2f));
+        for (auto& v : w) wp.push_back(v.data());
+        const auto x = randv(un * static_cast<std::size_t>(T), 300 + static_cast<unsigned>(n + T));
+        const std::int64_t ldy = rows + 3;
+        std::vector<float> y(static_cast<std::size_t>(T * ldy), -7.0f);
+        gemm_rows_avx512(wp.data(), rows, x.data(), T, n, y.data(), ldy);
+        int bad = 0;
+        for (std::int64_t t = 0; t < T; ++t) {
+          for (std::int64_t r = 0; r < rows; ++r)
+            bad += y[static_cast<std::size_t>(t * ldy + r)] != dot(wp[static_cast<std::size_t>(r)], x.data() + t * n, n);
+          for (std::int64_t r = rows; r < ldy; ++r) bad += y[static_cast<std::size_t>(t * ldy + r)] != -7.0f;  // untouched
+        }
+        CHECK_MESSAGE(bad == 0, "n=" << n << " rows=" << rows << " T=" << T);
+      }
 }
 
 TEST_CASE("dot4 equals four dot() calls bit for bit") {
