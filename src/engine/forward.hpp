@@ -59,7 +59,10 @@ class Forward final : public ForwardPass {
   float* v_cache(std::size_t layer) const;
   void ensure_scratch(std::int64_t tokens);
 
-  static constexpr std::int64_t kPrefillChunk = 64;  // tokens per batch of a long prompt
+  // Tokens per batch of a long prompt: a multiple of the prefill product's 5-token micro-kernel;
+  // each weight row is dequantized once per chunk, so a longer chunk dequantizes less often.
+  static constexpr std::int64_t kPrefillChunk = 120;
+  static constexpr std::int64_t kQueryBlock = 10;    // queries per attention unit
 
   model::ModelConfig c_;
   ModelWeights w_;

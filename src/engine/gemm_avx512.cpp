@@ -36,13 +36,13 @@ inline float tree32(__m512 h0, __m512 h1) noexcept {
 // i = 16*half, 16*half + 32, ... while i + 16 <= n (so the first half also takes a trailing
 // 16 elements when n % 32 == 16, exactly as dot() does).
 template <int R, int TT>
-inline void half_pass(const float* const* w, const float* x, std::int64_t n, int half,
+inline void half_pass(const float* const* w, const float* x, std::int64_t ldx, std::int64_t n, int half,
                       __m512 (&acc)[R][TT]) noexcept {
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < TT; ++t) acc[r][t] = _mm512_setzero_ps();
   for (std::int64_t i = 16 * half; i + 16 <= n; i += 32) {
     __m512 xv[TT];
-    for (int t = 0; t < TT; ++t) xv[t] = _mm512_loadu_ps(x + t * n + i);
+    for (int t = 0; t < TT; ++t) xv[t] = _mm512_loadu_ps(x + t * ldx + i);
     for (int r = 0; r < R; ++r) {
       const __m512 wv = _mm512_loadu_ps(w[r] + i);
       for (int t = 0; t < TT; ++t) acc[r][t] = _mm512_add_ps(acc[r][t], _mm512_mul_ps(wv, xv[t]));
@@ -51,17 +51,19 @@ inline void half_pass(const float* const* w, const float* x, std::int64_t n, int
 }
 
 template <int R, int TT>
-void block(const float* const* w, const float* x, std::int64_t n, float* y, std::int64_t ldy) noexcept {
+void block(const float* const* w, const float* x, std::int64_t ldx, std::int64_t n, float* y,
+           std::int64_t ldy) noexcept {
   __m512 lo[R][TT], hi[R][TT];
-  half_pass<R, TT>(w, x, n, 0, lo);
-  half_pass<R, TT>(w, x, n, 1, hi);
+  half_pass<R, TT>(w, x, ldx, n, 0, lo);
+  half_pass<R, TT>(w, x, ldx, n, 1, hi);
   for (int t = 0; t < TT; ++t)
     for (int r = 0; r < R; ++r) y[t * ldy + r] = tree32(lo[r][t], hi[r][t]);
 }
 
 constexpr int kRows = 4, kTokens = 5;
 
-using BlockFn = void (*)(const float* const*, const float*, std::int64_t, float*, std::int64_t) noexcept;
+using BlockFn = void (*)(const float* const*, const float*, std::int64_t, std::int64_t, float*,
+                        std::int64_t) noexcept;
 
 template <int R>
 BlockFn pick_tokens(int tt) noexcept {
@@ -85,13 +87,13 @@ BlockFn pick(int r, int tt) noexcept {
 
 }  // namespace
 
-void gemm_rows_avx512(const float* const* w, std::int64_t rows, const float* x, std::int64_t tokens,
-                      std::int64_t n, float* y, std::int64_t ldy) noexcept {
+void gemm_rows_avx512(const float* const* w, std::int64_t rows, const float* x, std::int64_t ldx,
+                      std::int64_t tokens, std::int64_t n, float* y, std::int64_t ldy) noexcept {
   for (std::int64_t r0 = 0; r0 < rows; r0 += kRows) {
     const int r = static_cast<int>(rows - r0 < kRows ? rows - r0 : kRows);
     for (std::int64_t t0 = 0; t0 < tokens; t0 += kTokens) {
       const int tt = static_cast<int>(tokens - t0 < kTokens ? tokens - t0 : kTokens);
-      pick(r, tt)(w + r0, x + t0 * n, n, y + t0 * ldy + r0, ldy);
+      pick(r, tt)(w + r0, x + t0 * ldx, ldx, n, y + t0 * ldy + r0, ldy);
     }
   }
 }
@@ -115,8 +117,8 @@ bool gemm_avx512_available() noexcept {
 
 namespace apr::engine {
 bool gemm_avx512_available() noexcept { return false; }
-void gemm_rows_avx512(const float* const*, std::int64_t, const float*, std::int64_t, std::int64_t, float*,
-                      std::int64_t) noexcept {}
+void gemm_rows_avx512(const float* const*, std::int64_t, const float*, std::int64_t, std::int64_t, std::int64_t,
+                      float*, std::int64_t) noexcept {}
 }  // namespace apr::engine
 
 #endif

@@ -1,6 +1,6 @@
 // apr-qa engine (internal): the batched (prefill) matrix product on AVX-512, register-blocked.
 //
-// y[t * ldy + r] = dot(w[r], x + t * n, n) for r < rows, t < tokens, each value bit-identical to
+// y[t * ldy + r] = dot(w[r], x + t * ldx, n) for r < rows, t < tokens, each value bit-identical to
 // kernels.hpp's dot() (32 lanes, element i to lane i % 32 in index order, mul then add, the
 // fixed halving tree): the blocking changes which values are computed together, never the
 // operations that produce one value. So prefill stays bitwise equal to one-token decoding.
@@ -19,8 +19,8 @@ namespace apr::engine {
 
 bool gemm_avx512_available() noexcept;
 
-// w[r] points at row r (n floats; rows <= 4 per call group, any number in total).
-void gemm_rows_avx512(const float* const* w, std::int64_t rows, const float* x, std::int64_t tokens,
-                      std::int64_t n, float* y, std::int64_t ldy) noexcept;
+// w[r] points at row r (n floats, any number of rows); token t's activations start at x + t * ldx.
+void gemm_rows_avx512(const float* const* w, std::int64_t rows, const float* x, std::int64_t ldx,
+                      std::int64_t tokens, std::int64_t n, float* y, std::int64_t ldy) noexcept;
 
 }  // namespace apr::engine

@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/attention.hpp"
 #include "engine/gemm_avx512.hpp"
 #include "engine/kernels.hpp"
 
@@ -139,7 +140,7 @@ TEST_CASE("blocked prefill product (AVX-512) equals dot() per value bit for bit"
         const auto x = randv(un * static_cast<std::size_t>(T), 300 + static_cast<unsigned>(n + T));
         const std::int64_t ldy = rows + 3;
         std::vector<float> y(static_cast<std::size_t>(T * ldy), -7.0f);
-        gemm_rows_avx512(wp.data(), rows, x.data(), T, n, y.data(), ldy);
+        gemm_rows_avx512(wp.data(), rows, x.data(), n, T, n, y.data(), ldy);
         int bad = 0;
         for (std::int64_t t = 0; t < T; ++t) {
           for (std::int64_t r = 0; r < rows; ++r)
@@ -147,6 +148,29 @@ TEST_CASE("blocked prefill product (AVX-512) equals dot() per value bit for bit"
           for (std::int64_t r = rows; r < ldy; ++r) bad += y[static_cast<std::size_t>(t * ldy + r)] != -7.0f;  // untouched
         }
         CHECK_MESSAGE(bad == 0, "n=" << n << " rows=" << rows << " T=" << T);
+      }
+}
+
+TEST_CASE("attend_block equals attend_head per query bit for bit (blocks of queries, causal)") {
+  for (std::int64_t d : {24, 48, 64, 128})
+    for (std::int64_t pos0 : {0, 1, 7, 70})
+      for (std::int64_t tt : {1, 3, 5, 10}) {
+        const std::int64_t stride = 3 * d, nk = pos0 + tt, ldq = 2 * d + 8;
+        const auto K = randv(static_cast<std::size_t>(nk * stride), 500 + static_cast<unsigned>(d + pos0), 2.0f);
+        const auto V = randv(static_cast<std::size_t>(nk * stride), 600 + static_cast<unsigned>(d + tt));
+        const auto Q = randv(static_cast<std::size_t>(tt * ldq), 700 + static_cast<unsigned>(pos0 + tt), 2.0f);
+        const float scale = 0.125f;
+        AttendScratch scratch;
+        std::vector<float> out(static_cast<std::size_t>(tt * ldq), -5.0f);
+        attend_block(Q.data(), ldq, tt, K.data() + d, V.data() + d, stride, d, pos0, scale, scratch, out.data(), ldq);
+        int bad = 0;
+        for (std::int64_t t = 0; t < tt; ++t) {
+          std::vector<float> scores(static_cast<std::size_t>(nk)), ref(static_cast<std::size_t>(d));
+          attend_head(Q.data() + t * ldq, K.data() + d, V.data() + d, stride, d, pos0 + t, scale, scores.data(), ref.data());
+          for (std::int64_t i = 0; i < d; ++i) bad += out[static_cast<std::size_t>(t * ldq + i)] != ref[static_cast<std::size_t>(i)];
+          for (std::int64_t i = d; i < ldq; ++i) bad += out[static_cast<std::size_t>(t * ldq + i)] != -5.0f;
+        }
+        CHECK_MESSAGE(bad == 0, "d=" << d << " pos0=" << pos0 << " tt=" << tt);
       }
 }
 
