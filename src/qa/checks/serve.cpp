@@ -1,4 +1,4 @@
-// Check kind inference, modality serve (F-A5-001 cpu; F-A6-001 gpu is Skipped by inference()):
+// Check kind inference, modality serve (the cpu cell runs; a gpu cell is Skipped by inference()):
 // inside the node worker, start `apr-qa serve MODEL --host 127.0.0.1 --port 0` as a grandchild,
 // read the port it reports on stdout, poll GET /health until the body says "healthy" (bounded
 // by health_timeout_ms, default 60000), POST /generate {prompt, max_tokens, temperature 0, seed}
