@@ -17,8 +17,10 @@
 #include "core/error.hpp"
 #include "core/printable.hpp"
 #include "core/switches.hpp"
+#include "qa/content_reuse.hpp"
 #include "qa/judge.hpp"
 #include "qa/process.hpp"
+#include "qa/shard.hpp"
 #include "qa/worker.hpp"
 
 namespace apr::qa {
@@ -102,6 +104,11 @@ struct Runner {
     if (!summary.environment_error) summary.environment_error = std::move(line);
   }
   std::size_t done = 0, total = 0;  // total: the nodes this run owns (all, or a shard's)
+  // Content reuse (content_reuse.hpp): content key -> the node computing or having computed it.
+  std::map<std::string, std::size_t> by_content;
+  std::map<std::size_t, std::optional<std::string>> content_ids;  // artifact node -> content id (cached)
+  // Scheduling: a ready node with the longest estimated path to the end of the DAG starts first.
+  std::vector<double> priority;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
 
   std::filesystem::path node_dir(const Node& n) const { return plan.out_dir / "nodes" / n.id; }
@@ -375,6 +382,33 @@ struct Runner {
     return r;
   }
 
+  // The content key of pending node i whose dependencies are done, or nullopt (never reused).
+  std::optional<std::string> reuse_key(std::size_t i) {
+    const Node& n = plan.nodes[i];
+    if ((n.kind != NodeKind::convert && n.kind != NodeKind::infer) || n.deps.size() != 1) return std::nullopt;
+    const std::size_t j = plan.index_of(n.deps.front());
+    if (j >= plan.nodes.size() || records[j].outcome != Outcome::corroborated) return std::nullopt;
+    auto it = content_ids.find(j);
+    if (it == content_ids.end()) it = content_ids.emplace(j, artifact_content_id(plan.nodes[j], records[j].artifacts)).first;
+    if (!it->second) return std::nullopt;
+    return content_key(n, plan.nodes[j], *it->second);
+  }
+
+  // Node i gets twin's output files (same content key): recorded, not run.
+  Record reused(std::size_t i, std::size_t twin) {
+    const Node& n = plan.nodes[i];
+    const Node& t = plan.nodes[twin];
+    Record r;
+    r.outcome = Outcome::corroborated;
+    r.artifacts = reuse_outputs(t, n, records[twin].artifacts);
+    r.reason = fmt::format("same input bytes and parameters as {}: its output reused (hard link), not computed again", t.id);
+    auto dir = node_dir(n);
+    std::filesystem::create_directories(dir);
+    write_file_atomic(dir / "stdout.log", r.reason + "\n");
+    summary.reused_by_kind[to_string(n.kind)] += 1;
+    return r;
+  }
+
   void load_resume() {
     auto path = plan.out_dir / "evidence.jsonl";
     bool torn = false;
@@ -462,6 +496,7 @@ struct Runner {
       journal->append(header);
     }
     int jobs = std::max(1, opts.jobs);
+    priority = schedule_priority(plan);
     while (done < total) {
       if (g_interrupt || summary.environment_error) {
         summary.interrupted = g_interrupt;
@@ -500,11 +535,12 @@ struct Runner {
         progressed = true;
       }
       if (summary.environment_error) return;  // start nothing more: the run stops
+      std::vector<std::size_t> ready;
       for (std::size_t i = 0; i < plan.nodes.size(); ++i) {
         if (state[i] != 0) continue;
-        bool ready = true;
-        for (const auto& d : plan.nodes[i].deps) ready = ready && state[plan.index_of(d)] == 2;
-        if (!ready) continue;
+        bool deps_done = true;
+        for (const auto& d : plan.nodes[i].deps) deps_done = deps_done && state[plan.index_of(d)] == 2;
+        if (!deps_done) continue;
         if (auto r = derived(i)) {
           complete(i, std::move(*r), true);
           progressed = true;
@@ -515,8 +551,26 @@ struct Runner {
           progressed = true;
           continue;
         }
+        ready.push_back(i);
+      }
+      // Longest estimated path to the end first (ties: plan order), so that long chains and long
+      // nodes overlap with the short ones instead of trailing at the end.
+      std::stable_sort(ready.begin(), ready.end(), [&](std::size_t a, std::size_t b) { return priority[a] > priority[b]; });
+      for (std::size_t i : ready) {
+        auto ck = reuse_key(i);
+        if (ck) {
+          if (auto it = by_content.find(*ck); it != by_content.end() && it->second != i) {
+            if (state[it->second] == 1) continue;  // its twin is being computed: wait for it
+            if (state[it->second] == 2 && records[it->second].outcome == Outcome::corroborated) {
+              complete(i, reused(i, it->second), true);
+              progressed = true;
+              continue;
+            }
+          }
+        }
         if (static_cast<int>(running.size()) >= jobs) continue;
         start(i);
+        if (ck) by_content[*ck] = i;
         progressed = true;
       }
       if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(5));

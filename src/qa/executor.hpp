@@ -64,6 +64,9 @@ struct ExecSummary {
   std::map<std::string, int> nodes_by_kind;       // worker processes run per node kind/check
   std::map<std::string, double> cpu_seconds_by_kind;  // worker CPU time (user+sys) per node kind/check
   std::map<std::string, std::string> node_outcomes;  // node id -> outcome string
+  // Conversions and shared runs not computed because a finished node with the same content key
+  // had made the same bytes (content_reuse.hpp), per node kind.
+  std::map<std::string, int> reused_by_kind;
 };
 
 // Runs the plan; writes <out>/evidence.jsonl and <out>/evidence.json, and <out>/nodes/<id>/.

@@ -179,19 +179,23 @@ std::string PlanBuilder::convert(const std::string& parent_id, const std::string
   return id;
 }
 
-void PlanBuilder::use_run(nlohmann::json& params, std::vector<std::string>& deps, const std::string& side,
-                          const std::string& artifact_id, const std::string& prompt) {
+void PlanBuilder::use_run(nlohmann::json& params, std::vector<std::string>& deps, const std::string& key,
+                          const std::string& artifact_id, const std::string& prompt, bool chat) {
   if (!opts.shared_runs) return;
-  std::string id = infer(artifact_id, prompt);
-  params[side + "_run"] = node(id).artifact;
-  deps.push_back(id);
+  std::string id = infer(artifact_id, prompt, chat);
+  params[key] = node(id).artifact;
+  if (std::find(deps.begin(), deps.end(), id) == deps.end()) deps.push_back(id);
 }
 
-std::string PlanBuilder::infer(const std::string& artifact_id, const std::string& prompt) {
+std::string PlanBuilder::infer(const std::string& artifact_id, const std::string& prompt, bool chat) {
   const Node& parent = *plan.find(artifact_id);
-  auto mt = infer_tokens.find(prompt);
+  const std::string rk = run_key(artifact_id, prompt, chat);
+  auto mt = infer_tokens.find(rk);
   const int max_tokens = mt == infer_tokens.end() ? 8 : mt->second;
-  std::string raw = parent.key + "|infer|" + prompt + "|" + std::to_string(max_tokens);
+  auto ml = infer_logits.find(rk);
+  const bool logits = ml == infer_logits.end() || ml->second;
+  std::string raw = parent.key + "|infer|" + prompt + "|" + std::to_string(max_tokens) + (chat ? "|chat" : "") +
+                    (logits ? "" : "|no-logits");
   std::string key = sha256_hex(std::as_bytes(std::span(raw.data(), raw.size())));
   if (auto it = infer_by_key.find(key); it != infer_by_key.end()) return it->second;
   Node n;
@@ -201,8 +205,8 @@ std::string PlanBuilder::infer(const std::string& artifact_id, const std::string
   n.format = "run";
   n.artifact = (plan.out_dir / "runs" / key.substr(0, 20) / "run.json").string();
   n.params = {{"model", parent.artifact}, {"format", parent.format}, {"prompt", prompt},
-              {"max_tokens", max_tokens}, {"output", n.artifact}};
-  n.scenario = scenario("run", "cpu", parent.format, prompt, 0);
+              {"max_tokens", max_tokens}, {"output", n.artifact}, {"chat", chat}, {"logits", logits}};
+  n.scenario = scenario(chat ? "chat" : "run", "cpu", parent.format, prompt, 0);
   std::string id = add(std::move(n), "infer-" + parent.format);
   infer_by_key[key] = id;
   return id;

@@ -17,7 +17,13 @@ struct PlanBuilder {
   bool directory_mode = false;
   std::map<std::string, std::string> by_key{};  // content key -> convert node id
   std::map<std::string, std::string> infer_by_key{};  // content key -> infer node id
-  std::map<std::string, int> infer_tokens{};  // prompt -> greedy tokens of its shared runs (max over users)
+  // run_key(artifact, prompt, chat) -> greedy tokens of that shared run (max over its users), and
+  // whether any user reads its logits (matrix cells read only the greedy generation).
+  std::map<std::string, int> infer_tokens{};
+  std::map<std::string, bool> infer_logits{};
+  static std::string run_key(const std::string& artifact_id, const std::string& prompt, bool chat) {
+    return artifact_id + (chat ? "|chat|" : "|text|") + prompt;
+  }
 
   std::string add(Node n, const std::string& suffix);
   ScenarioInfo scenario(const std::string& modality, const std::string& backend,
@@ -26,12 +32,14 @@ struct PlanBuilder {
   std::string artifact_of(const std::string& format);
   std::string convert(const std::string& parent_id, const std::string& target, int replica);
   std::string chain(const std::vector<std::string>& formats, int replica = 0);
-  // The shared teacher-forced run of an artifact node on `prompt` (an infer node).
-  std::string infer(const std::string& artifact_id, const std::string& prompt);
-  // Makes a check use the shared run of `artifact_id` as its side `side` ("a"/"b"): sets
-  // params "<side>_run" and adds the infer node to deps. No-op when shared runs are off.
-  void use_run(nlohmann::json& params, std::vector<std::string>& deps, const std::string& side,
-               const std::string& artifact_id, const std::string& prompt);
+  // The shared run of an artifact node on `prompt` (an infer node): greedy generation, and the
+  // teacher-forced logits when a user reads them; `chat` renders the prompt with the model's
+  // chat template first (chat matrix cells).
+  std::string infer(const std::string& artifact_id, const std::string& prompt, bool chat = false);
+  // Makes a check use the shared run of `artifact_id` as `key` (e.g. "a_run", "b_run", "run"):
+  // sets params[key] and adds the infer node to deps. No-op when shared runs are off.
+  void use_run(nlohmann::json& params, std::vector<std::string>& deps, const std::string& key,
+               const std::string& artifact_id, const std::string& prompt, bool chat = false);
   const Node& node(const std::string& id) const { return *plan.find(id); }
 };
 

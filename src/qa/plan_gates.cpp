@@ -316,23 +316,47 @@ struct Planner {
     }
   }
 
+  // The shared runs an instance reads (cpu only): a pair kind with shared_runs reads both sides'
+  // teacher-forced runs on its prompt; a cpu run/chat matrix cell reads the greedy generation of
+  // its artifact on its prompt (greedy decoding ignores the scenario seed, so every cell with the
+  // same artifact, modality and prompt computes the same tokens: one run serves them all).
+  struct RunUse {
+    std::string key, artifact, prompt;
+    bool chat = false, logits = true;
+    int tokens = 8;
+  };
+  std::vector<RunUse> run_uses(const Instance& in) const {
+    std::vector<RunUse> uses;
+    if (!b.opts.shared_runs || in.backend != "cpu" || in.skip || !in.params.contains("prompt") ||
+        !in.params["prompt"].is_string())
+      return uses;
+    const std::string prompt = in.params["prompt"].get<std::string>();
+    if (in.kind->shared_runs && !in.b_id.empty()) {
+      const int t = in.params.value("max_tokens", 8);
+      uses.push_back({"a_run", in.a_id, prompt, false, true, t});
+      uses.push_back({"b_run", in.b_id, prompt, false, true, t});
+    } else if (std::string(in.kind->name) == "inference") {
+      const std::string modality = in.params.value("modality", "run");
+      if (modality == "run" || modality == "chat")
+        uses.push_back({"run", in.a_id, prompt, modality == "chat", false, in.params.value("max_tokens", 32)});
+    }
+    return uses;
+  }
+
   void emit() {
     std::stable_sort(instances.begin(), instances.end(), [](const Instance& x, const Instance& y) { return x.phase < y.phase; });
-    // Shared runs are as long as their longest user needs.
-    if (b.opts.shared_runs)
-      for (const auto& in : instances)
-        if (in.kind->shared_runs && in.backend == "cpu" && !in.b_id.empty() && in.params.contains("prompt")) {
-          int& t = b.infer_tokens[in.params["prompt"].get<std::string>()];
-          t = std::max(t, in.params.value("max_tokens", 8));
-        }
+    // A shared run is as long as its longest user needs, and keeps logits when any user reads them.
+    for (const auto& in : instances)
+      for (const auto& u : run_uses(in)) {
+        const std::string rk = PlanBuilder::run_key(u.artifact, u.prompt, u.chat);
+        int& t = b.infer_tokens[rk];
+        t = std::max(t, u.tokens);
+        b.infer_logits[rk] = b.infer_logits[rk] || u.logits;
+      }
     for (auto& in : instances) {
       std::vector<std::string> deps{in.a_id};
       if (!in.b_id.empty()) deps.push_back(in.b_id);
-      if (in.kind->shared_runs && in.backend == "cpu" && !in.b_id.empty() && in.params.contains("prompt") && !in.skip) {
-        std::string prompt = in.params["prompt"].get<std::string>();
-        b.use_run(in.params, deps, "a", in.a_id, prompt);
-        b.use_run(in.params, deps, "b", in.b_id, prompt);
-      }
+      for (const auto& u : run_uses(in)) b.use_run(in.params, deps, u.key, u.artifact, u.prompt, u.chat);
       Node n;
       n.kind = NodeKind::check;
       n.check = in.kind->name;

@@ -218,7 +218,8 @@ int run_playbook(const RunOptions& o) {
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   nlohmann::json timing{{"wall_s", wall}, {"jobs", eo.jobs}, {"nodes_run", s.nodes_run},
                         {"nodes_resumed", s.nodes_resumed}, {"worker_seconds_by_kind", s.seconds_by_kind},
-                        {"worker_nodes_by_kind", s.nodes_by_kind}, {"worker_cpu_seconds_by_kind", s.cpu_seconds_by_kind}};
+                        {"worker_nodes_by_kind", s.nodes_by_kind}, {"worker_cpu_seconds_by_kind", s.cpu_seconds_by_kind},
+                        {"reused_nodes_by_kind", s.reused_by_kind}};
   write_file_atomic(plan->out_dir / "timing.json", timing.dump(2) + "\n");
   prog.clear();
 

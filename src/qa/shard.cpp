@@ -2,6 +2,7 @@
 #include "qa/shard.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <charconv>
 #include <filesystem>
 #include <numeric>
@@ -45,7 +46,34 @@ double kind_weight(const std::string& kind) {
 double node_cost(const Node& n, std::uint64_t model_bytes) {
   if (n.skip_reason) return 0.0;
   double gb = model_bytes ? static_cast<double>(model_bytes) / 1e9 : 1.0;
+  // A cpu matrix cell reading a shared run (params run) only judges the run's text.
+  if (n.kind == NodeKind::check && n.check == "inference" && n.params.contains("run")) return 0.05 * gb;
   return kind_weight(n.kind == NodeKind::check ? n.check : to_string(n.kind)) * gb;
+}
+
+std::vector<double> schedule_priority(const Plan& plan) {
+  std::uint64_t bytes = 0;
+  for (const auto& n : plan.nodes)
+    if (n.kind == NodeKind::resolve) {
+      std::error_code ec;
+      bytes = std::filesystem::file_size(n.artifact, ec);
+      if (ec) bytes = 0;
+    }
+  const std::size_t m = plan.nodes.size();
+  std::vector<std::vector<std::size_t>> children(m);
+  for (std::size_t i = 0; i < m; ++i)
+    for (const auto& d : plan.nodes[i].deps)
+      if (std::size_t j = plan.index_of(d); j < m) children[j].push_back(i);
+  std::vector<double> prio(m, -1.0);
+  // Dependencies come first in plan order, but do not rely on it: memoized depth-first walk.
+  std::function<double(std::size_t)> level = [&](std::size_t i) -> double {
+    if (prio[i] >= 0) return prio[i];
+    double below = 0;
+    for (std::size_t c : children[i]) below = std::max(below, level(c));
+    return prio[i] = node_cost(plan.nodes[i], bytes) + below;
+  };
+  for (std::size_t i = 0; i < m; ++i) level(i);
+  return prio;
 }
 
 Partition partition_plan(const Plan& plan, int n, std::uint64_t model_bytes) {

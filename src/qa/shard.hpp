@@ -43,6 +43,10 @@ double node_cost(const Node& n, std::uint64_t model_bytes);
 // The weight table (kind or check name -> seconds per GB), for docs and --dry-run.
 double kind_weight(const std::string& kind);
 
+// The executor's start order (one machine): each node's estimated cost plus the longest estimated
+// path below it in the DAG (its "bottom level"); a ready node with a higher value starts first.
+std::vector<double> schedule_priority(const Plan& plan);
+
 struct Partition {
   int n = 1;
   std::vector<int> shard_of;                    // per plan node: 0-based shard, -1 replicated (resolve)

@@ -112,6 +112,31 @@ TEST_CASE("--jobs 1 and --jobs 2 give the same verdicts") {
   CHECK(a == b);
 }
 
+// make_plan without n5's dependency on n3: every node is independent, so --jobs 1 starts them in
+// plan order (a node with dependents would start first: see "longest path first").
+static Plan flat_plan(const std::string& name) {
+  Plan p = make_plan(name);
+  p.nodes[5].deps.clear();
+  return p;
+}
+
+TEST_CASE("longest path first: a node with dependents starts before independent ones") {
+  auto cat = test_catalogue();
+  ExecOptions o;
+  o.jobs = 1;
+  o.timeout_ms = 1500;
+  o.worker = {kWorker};
+  o.policy = FailurePolicy::stop_on_first;
+  // n3 (exit 3: Error) has a dependent, so it starts first and stops the run: n0 is never started.
+  auto v = verdicts(execute_plan(make_plan("exec_prio"), cat, o));
+  CHECK(v["n3:F-T-004"] == "Error");
+  CHECK(v["n0:F-T-001"] == "Skipped");
+  // Plan order among equals.
+  auto w = verdicts(execute_plan(flat_plan("exec_prio_flat"), cat, o));
+  CHECK(w["n0:F-T-001"] == "Corroborated");
+  CHECK(w["n3:F-T-004"] == "Skipped");
+}
+
 TEST_CASE("failure policies") {
   auto cat = test_catalogue();
   ExecOptions o;
@@ -119,28 +144,28 @@ TEST_CASE("failure policies") {
   o.timeout_ms = 1500;
   o.worker = {kWorker};
   o.policy = FailurePolicy::stop_on_first;
-  auto v = verdicts(execute_plan(make_plan("exec_sof"), cat, o));
+  auto v = verdicts(execute_plan(flat_plan("exec_sof"), cat, o));
   CHECK(v["n0:F-T-001"] == "Corroborated");
   CHECK(v["n1:F-T-002"] == "Crashed");
   CHECK(v["n2:F-T-003"] == "Skipped");
   CHECK(v["n4:F-T-005"] == "Skipped");
   // stop-on-p0: the crash of n1 is a P0 gate -> stop; with n1 passing, P1 failures do not stop.
   o.policy = FailurePolicy::stop_on_p0;
-  Plan p = make_plan("exec_sop0");
+  Plan p = flat_plan("exec_sop0");
   p.nodes[1].params["fake"] = "pass";
   p.nodes[2].params["fake"] = "pass";
   auto w = verdicts(execute_plan(p, cat, o));
   CHECK(w["n3:F-T-004"] == "Error");  // exit 3: could not evaluate (P1: continues)
   CHECK(w["n4:F-T-005"] == "Falsified");  // P1: continues
   CHECK(w["n6:F-T-001"] == "Skipped");
-  Plan q = make_plan("exec_sop0b");
+  Plan q = flat_plan("exec_sop0b");
   auto x = verdicts(execute_plan(q, cat, o));
   CHECK(x["n1:F-T-002"] == "Crashed");
   CHECK(x["n4:F-T-005"] == "Skipped");
   o.policy = FailurePolicy::fail_fast;
-  auto y = verdicts(execute_plan(make_plan("exec_ff"), cat, o));
+  auto y = verdicts(execute_plan(flat_plan("exec_ff"), cat, o));
   CHECK(y["n2:F-T-003"] == "Skipped");
-  for (const auto& e : execute_plan(make_plan("exec_ff2"), cat, o).evidence)
+  for (const auto& e : execute_plan(flat_plan("exec_ff2"), cat, o).evidence)
     if (e.node == "n4") CHECK(e.reason.find("not run: fail-fast after F-T-002 was Crashed") != std::string::npos);
 }
 

@@ -78,12 +78,40 @@ TEST_CASE("seed playbook + directory input: conversion suite DAG") {
   // names the runs of both its artifacts and depends on them.
   std::set<std::string> run_keys;
   int infers = 0;
+  // A run is as long as its longest reader needs (the golden rule's 10 > the conversion gates' 8
+  // on the source and its APR; the matrix cells' 32 on the source) and keeps logits when a
+  // logit-comparing gate reads it.
+  std::map<std::string, int> longest_reader;
+  std::map<std::string, bool> logit_reader;
+  for (const auto& n : plan->nodes)
+    for (const char* key : {"a_run", "b_run", "run"})
+      if (n.kind == NodeKind::check && n.params.contains(key)) {
+        int& t = longest_reader[n.params[key].get<std::string>()];
+        t = std::max(t, n.params.value("max_tokens", 0));
+        logit_reader[n.params[key].get<std::string>()] |= std::string(key) != "run";
+      }
+  int cell_runs = 0;
   for (const auto& n : plan->nodes) {
     if (n.kind == NodeKind::infer) {
       ++infers;
+      CAPTURE(n.id);
       CHECK(run_keys.insert(n.params["model"].get<std::string>() + "|" + n.params["prompt"].get<std::string>()).second);
-      CHECK(n.params["max_tokens"] == 10);  // the golden rule's 10 > the conversion gates' 8
+      CHECK(n.params["max_tokens"] == longest_reader[n.artifact]);
+      CHECK(n.params["logits"] == logit_reader[n.artifact]);
       CHECK(fs::path(n.artifact).filename() == "run.json");
+    }
+    if (n.check == "inference") {
+      // Every cpu run cell reads the source's shared run (greedy: the seed changes nothing).
+      REQUIRE(n.params.contains("run"));
+      const Node* r = nullptr;
+      for (const auto& d : n.deps)
+        if (plan->find(d)->kind == NodeKind::infer) r = plan->find(d);
+      REQUIRE(r != nullptr);
+      CHECK(r->artifact == n.params["run"]);
+      CHECK(r->params["max_tokens"] == 32);
+      CHECK(r->params["model"] == n.params["model"]);
+      CHECK(r->params["prompt"] == n.params["prompt"]);
+      ++cell_runs;
     }
     if ((n.check == "conversion_pair" || n.check == "roundtrip_chain" || n.check == "commutativity" || n.check == "golden_rule") &&
         n.scenario.backend == "cpu") {
@@ -108,7 +136,11 @@ TEST_CASE("seed playbook + directory input: conversion suite DAG") {
   auto unshared = build_plan(*pb, *cat, po2);
   REQUIRE(unshared.ok());
   CHECK(unshared->gate_ids() == plan->gate_ids());
-  for (const auto& n : unshared->nodes) CHECK(n.kind != NodeKind::infer);
+  CHECK(cell_runs == 10);
+  for (const auto& n : unshared->nodes) {
+    CHECK(n.kind != NodeKind::infer);
+    CHECK(!n.params.contains("run"));
+  }
   // Deterministic: the same inputs give the same node ids and signature.
   auto again = build_plan(*pb, *cat, po);
   REQUIRE(again.ok());

@@ -5,6 +5,7 @@
 
 #include "qa/checks/check.hpp"
 #include "qa/checks/model_access.hpp"
+#include "qa/checks/teacher_forced.hpp"
 #include "engine/prompt.hpp"
 #include "qa/oracle.hpp"
 #include "tokenizer/chat_template.hpp"
@@ -33,23 +34,33 @@ CheckOutput inference(const nlohmann::json& p) {
     }
     return serve_inference(p);
   }
+  const std::string prompt = p.value("prompt", "What is 2+2?");
+  const bool chat = p.value("modality", "run") == "chat";
+  const int max_tokens = p.value("max_tokens", 32);
+  // A cpu cell reads the greedy generation of the plan's shared run of its artifact and prompt
+  // (params run): greedy decoding ignores the seed, so every cell on the same artifact, modality
+  // and prompt would compute these same tokens. Without one (APR_QA_NO_SHARED_RUNS=1, or the run
+  // recorded an error) the cell generates itself.
+  if (p.contains("run") && p["run"].is_string() && backend_of(p) == engine::Backend::cpu)
+    if (auto t = read_generation(p["run"].get<std::string>(), prompt, chat, max_tokens)) {
+      const std::size_t gen = t->greedy.size() - (t->last_eog ? 1 : 0);
+      std::string verdict = judge_generation(o, p, prompt, t->text, gen);
+      const auto& g = t->generation;
+      const double tps = g.value("decode_tps", 0.0);
+      o.add("tokens_per_second", tps, "tok/s");
+      o.output = t->text + "\n[" + verdict + "; stop " + t->stop_reason + "; greedy tokens from the " + t->source + "]";
+      o.metrics = {{"tokens_per_second", tps}, {"time_to_first_token_ms", g.value("ttft_ms", 0.0)},
+                   {"total_tokens", static_cast<std::int64_t>(t->greedy.size())},
+                   {"memory_peak_mb", g.value("peak_rss_bytes", 0.0) / (1024.0 * 1024.0)}, {"shared_run", p["run"]}};
+      return o;
+    }
   auto m = load(p.at("model").get<std::string>());
   auto e = make_engine(m, backend_of(p));
-  std::string prompt = p.value("prompt", "What is 2+2?");
   // The prompt as the shipped paths build it: chat renders the model's template through the same
   // PromptBuilder as `generate --chat` and `serve` (bos/eos tokens, template BOS handling).
-  std::vector<std::int32_t> ids;
-  if (p.value("modality", "run") == "chat") {
-    auto pb = engine::PromptBuilder::create(*e);
-    if (!pb) throw pb.error();
-    auto chat = pb->chat(engine::single_turn(prompt, std::nullopt));
-    if (!chat) throw chat.error();
-    ids = std::move(chat.value());
-  } else {
-    ids = encode_prompt(*e, prompt);
-  }
+  std::vector<std::int32_t> ids = prompt_ids(*e, prompt, chat);
   engine::SamplingOptions so;
-  so.max_tokens = p.value("max_tokens", 32);
+  so.max_tokens = max_tokens;
   so.seed = p.value("seed", std::uint64_t{0});
   auto g = e->generate(ids, so);
   std::size_t gen = g.tokens.size();

@@ -1,5 +1,7 @@
 #include "qa/checks/model_access.hpp"
 
+#include "engine/prompt.hpp"
+
 #include "engine/cuda/gpu_forward.hpp"
 #include <algorithm>
 #include <cmath>
@@ -91,6 +93,15 @@ std::vector<std::int32_t> encode_prompt(const engine::Engine& e, const std::stri
   auto ids = t->encode(prompt);
   if (ids.empty()) throw validation_error("prompt '" + prompt + "' encodes to no token");
   return ids;
+}
+
+std::vector<std::int32_t> prompt_ids(engine::Engine& e, const std::string& prompt, bool chat) {
+  if (!chat) return encode_prompt(e, prompt);
+  auto pb = engine::PromptBuilder::create(e);
+  if (!pb) throw pb.error();
+  auto ids = pb->chat(engine::single_turn(prompt, std::nullopt));
+  if (!ids) throw ids.error();
+  return std::move(ids.value());
 }
 
 LogitCompare compare_logit_rows(const std::vector<float>& a, const std::vector<float>& b, std::size_t positions, std::size_t V) {

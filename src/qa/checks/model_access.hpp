@@ -40,6 +40,10 @@ engine::Backend backend_of(const nlohmann::json& p);
 std::optional<std::string> gpu_unavailable(const nlohmann::json& p);
 // Prompt ids with the model's own tokenizer (throws when the model has none).
 std::vector<std::int32_t> encode_prompt(const engine::Engine& e, const std::string& prompt);
+// The prompt as the shipped paths build it: `chat` renders the model's chat template around one
+// user turn through the same PromptBuilder as `generate --chat` and `serve`; otherwise
+// encode_prompt. Throws when the model has no tokenizer (or, for chat, no template).
+std::vector<std::int32_t> prompt_ids(engine::Engine& e, const std::string& prompt, bool chat);
 
 // Teacher-forced comparison of two models' logits at the same positions (prompt + continuation).
 struct LogitCompare {

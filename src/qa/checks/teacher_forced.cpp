@@ -31,10 +31,11 @@ TeacherForced compute_teacher_forced(std::shared_ptr<const model::CanonicalModel
   return compute_teacher_forced(*e, prompt, max_tokens);
 }
 
-TeacherForced compute_teacher_forced(engine::Engine& eng, const std::string& prompt, int max_tokens) {
+TeacherForced compute_teacher_forced(engine::Engine& eng, const std::string& prompt, int max_tokens, bool chat,
+                                     bool logits) {
   auto* e = &eng;
   TeacherForced t;
-  t.prompt_ids = encode_prompt(*e, prompt);
+  t.prompt_ids = prompt_ids(*e, prompt, chat);
   engine::SamplingOptions so;
   so.max_tokens = max_tokens;
   auto g = e->generate(t.prompt_ids, so);
@@ -42,24 +43,32 @@ TeacherForced compute_teacher_forced(engine::Engine& eng, const std::string& pro
   t.text = g.text;
   t.stop_reason = g.stop_reason;
   t.vocab = e->vocab();
-  t.logits = e->logits_all(t.sequence());
-  if (t.logits.size() != t.sequence().size() * static_cast<std::size_t>(t.vocab))
-    throw internal_error(fmt::format("logits_all returned {} values for {} positions of vocabulary {}", t.logits.size(),
-                                     t.sequence().size(), t.vocab));
+  t.last_eog = !g.tokens.empty() && e->tokenizer() && e->tokenizer()->is_end_of_generation(g.tokens.back());
+  t.generation = {{"ttft_ms", g.ttft_ms}, {"prefill_tps", g.prefill_tps}, {"decode_tps", g.decode_tps},
+                  {"peak_rss_bytes", g.peak_rss_bytes}};
+  if (logits) {
+    t.logits = e->logits_all(t.sequence());
+    if (t.logits.size() != t.sequence().size() * static_cast<std::size_t>(t.vocab))
+      throw internal_error(fmt::format("logits_all returned {} values for {} positions of vocabulary {}", t.logits.size(),
+                                       t.sequence().size(), t.vocab));
+  }
   t.source = "computed in this check";
   return t;
 }
 
-// Reads a shared run; nullopt when it recorded an error (the caller computes its own).
-static std::optional<TeacherForced> read_run(const std::string& path, const std::string& prompt, int max_tokens) {
+// The run.json of a shared run, checked against what the caller wants; nullopt when it recorded
+// an error. Fills everything but the logits.
+static std::optional<TeacherForced> read_run_json(const std::string& path, const std::string& prompt, bool chat,
+                                                  int max_tokens, std::size_t* all_rows) {
   std::ifstream in(path);
   if (!in) throw io_error("shared inference run is missing").at_path(path);
   json j = json::parse(in, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw parse_error("shared inference run is not a JSON object").at_path(path);
   if (j.contains("error")) return std::nullopt;
-  if (j.value("prompt", "") != prompt || j.value("max_tokens", 0) < max_tokens)
-    throw internal_error(fmt::format("shared inference run is for prompt '{}' / {} tokens, the check wants '{}' / {}",
-                                     j.value("prompt", ""), j.value("max_tokens", 0), prompt, max_tokens))
+  if (j.value("prompt", "") != prompt || j.value("max_tokens", 0) < max_tokens || j.value("chat", false) != chat)
+    throw internal_error(fmt::format("shared inference run is for prompt '{}'{} / {} tokens, the check wants '{}'{} / {}",
+                                     j.value("prompt", ""), j.value("chat", false) ? " (chat)" : "", j.value("max_tokens", 0),
+                                     prompt, chat ? " (chat)" : "", max_tokens))
         .at_path(path);
   TeacherForced t;
   t.prompt_ids = j.at("prompt_ids").get<std::vector<std::int32_t>>();
@@ -67,20 +76,38 @@ static std::optional<TeacherForced> read_run(const std::string& path, const std:
   t.vocab = j.at("vocab").get<std::int64_t>();
   const std::size_t keep = std::min(greedy.size(), static_cast<std::size_t>(std::max(0, max_tokens)));
   t.greedy.assign(greedy.begin(), greedy.begin() + static_cast<std::ptrdiff_t>(keep));
-  t.stop_reason = keep < greedy.size() ? "max_tokens" : j.value("stop_reason", "");
+  const bool cut = keep < greedy.size();
+  t.stop_reason = cut ? "max_tokens" : j.value("stop_reason", "");
+  // A stop token ends the generation, so only the last token of the whole run can be one: a cut
+  // prefix has none, and its text is the decoded prefix; the whole run keeps the engine's text.
   auto texts = j.value("prefix_texts", std::vector<std::string>{});
-  t.text = keep < texts.size() ? texts[keep] : j.value("text", "");
-  const std::size_t V = static_cast<std::size_t>(t.vocab);
-  const std::size_t rows = t.prompt_ids.size() + t.greedy.size(), all_rows = t.prompt_ids.size() + greedy.size();
+  t.text = cut && keep < texts.size() ? texts[keep] : j.value("text", "");
+  t.last_eog = !cut && j.value("last_eog", false);
+  t.generation = j.value("generation", json::object());
+  if (all_rows) *all_rows = t.prompt_ids.size() + greedy.size();
+  t.source = "shared run " + path;
+  return t;
+}
+
+std::optional<TeacherForced> read_generation(const std::string& path, const std::string& prompt, bool chat, int max_tokens) {
+  return read_run_json(path, prompt, chat, max_tokens, nullptr);
+}
+
+// Reads a shared run with its logits; nullopt when it recorded an error (the caller computes its own).
+static std::optional<TeacherForced> read_run(const std::string& path, const std::string& prompt, int max_tokens) {
+  std::size_t all_rows = 0;
+  auto t = read_run_json(path, prompt, false, max_tokens, &all_rows);
+  if (!t) return t;
+  const std::size_t V = static_cast<std::size_t>(t->vocab);
+  const std::size_t rows = t->prompt_ids.size() + t->greedy.size();
   fs::path lp = logits_path(path);
   std::error_code ec;
   if (fs::file_size(lp, ec) != all_rows * V * sizeof(float))
     throw io_error(fmt::format("expected {} x {} float32 logits", all_rows, V)).at_path(lp.string());
   std::ifstream lf(lp, std::ios::binary);
-  t.logits.resize(rows * V);
-  lf.read(reinterpret_cast<char*>(t.logits.data()), static_cast<std::streamsize>(t.logits.size() * sizeof(float)));
+  t->logits.resize(rows * V);
+  lf.read(reinterpret_cast<char*>(t->logits.data()), static_cast<std::streamsize>(t->logits.size() * sizeof(float)));
   if (!lf) throw io_error("cannot read logits").at_path(lp.string());
-  t.source = "shared run " + path;
   return t;
 }
 
@@ -111,27 +138,33 @@ CheckOutput infer_step(const json& p) {
   const fs::path out = p.at("output").get<std::string>();
   const std::string path = p.at("model").get<std::string>(), prompt = p.at("prompt").get<std::string>();
   const int max_tokens = p.value("max_tokens", 8);
+  const bool chat = p.value("chat", false), logits = p.value("logits", true);
   fs::create_directories(out.parent_path());
   std::error_code ec;
   fs::remove(out, ec);
   fs::remove(logits_path(out), ec);
-  json j = {{"model", path}, {"prompt", prompt}, {"max_tokens", max_tokens}};
+  json j = {{"model", path}, {"prompt", prompt}, {"max_tokens", max_tokens}, {"chat", chat}, {"logits", logits}};
   try {
     auto e = make_engine(load(path));
-    TeacherForced t = compute_teacher_forced(*e, prompt, max_tokens);
+    TeacherForced t = compute_teacher_forced(*e, prompt, max_tokens, chat, logits);
     // Texts of every greedy prefix, so that a gate using k tokens reports the text of those k.
     std::vector<std::string> prefix_texts;
     for (std::size_t k = 0; k <= t.greedy.size(); ++k)
       prefix_texts.push_back(e->decode(std::span<const std::int32_t>(t.greedy.data(), k)));
-    write_file_atomic(logits_path(out), std::string_view(reinterpret_cast<const char*>(t.logits.data()), t.logits.size() * sizeof(float)));
+    if (logits)
+      write_file_atomic(logits_path(out),
+                        std::string_view(reinterpret_cast<const char*>(t.logits.data()), t.logits.size() * sizeof(float)));
     j["prompt_ids"] = t.prompt_ids;
     j["greedy"] = t.greedy;
     j["text"] = t.text;
     j["prefix_texts"] = prefix_texts;
     j["stop_reason"] = t.stop_reason;
+    j["last_eog"] = t.last_eog;
+    j["generation"] = t.generation;
     j["vocab"] = t.vocab;
     j["positions"] = t.prompt_ids.size() + t.greedy.size();
-    o.output = fmt::format("{}: prompt {} tokens, greedy [{}] '{}'\n", path, t.prompt_ids.size(), fmt::join(t.greedy, ","), t.text);
+    o.output = fmt::format("{}: prompt {} tokens{}, greedy [{}] '{}'{}\n", path, t.prompt_ids.size(), chat ? " (chat template)" : "",
+                           fmt::join(t.greedy, ","), t.text, logits ? "" : " (no logits: only matrix cells read this run)");
   } catch (const Error& err) {
     if (is_environment_error(err)) throw;  // disk full / no permission: the run stops (exit 3)
     j["error"] = err.what();
