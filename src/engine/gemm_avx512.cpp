@@ -17,20 +17,14 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
+#include "engine/tree32_avx512.hpp"
+
 namespace apr::engine {
 
 namespace {
 
-// dot()'s halving tree over 32 lanes held as h0 = lanes 0-15, h1 = lanes 16-31.
-inline float tree32(__m512 h0, __m512 h1) noexcept {
-  const __m512 s16 = _mm512_add_ps(h0, h1);
-  const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(s16),
-                                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s16), 1)));
-  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
-  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  const __m128 s1 = _mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1));
-  return _mm_cvtss_f32(s1);
-}
+using avx512::tree32;
+
 
 // One half of the lanes for R rows x TT tokens: acc[r][t] += w[r][i..i+16) * x[t][i..i+16) for
 // i = 16*half, 16*half + 32, ... while i + 16 <= n (so the first half also takes a trailing
