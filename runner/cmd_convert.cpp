@@ -70,6 +70,11 @@ const bool registered = apr::cli::register_command({
       sub.add_option("--quantize", *quant, qhelp)->check(CLI::IsMember(apr::convert::quantize_scheme_names()));
       sub.add_option("--tokenizer", *tok,
                      "Tokenizer to embed when the source has none: tokenizer.json, its directory, or a GGUF/APR file");
+      auto threads = std::make_shared<int>(0);
+      sub.add_option("--threads", *threads,
+                     "Threads that re-encode rows (quantize, dequantize, cast); 0 = all hardware threads (default). "
+                     "The output bytes do not depend on it")
+          ->check(CLI::Range(0, 1024));
       sub.add_flag("--verify", *verify, "After writing, diff the output against the source (a lossless conversion must show max|diff| = 0)");
       sub.add_flag("-v,--verbose", *verbose, "One line per tensor whose dtype changed (default: one summary line) and the estimated vs written size");
       sub.add_flag("--force", *force,
@@ -77,6 +82,7 @@ const bool registered = apr::cli::register_command({
                    "tokenizer_config.json) beside a SafeTensors target; without it convert refuses (exit 2)");
       return [=]() {
         apr::convert::ConvertOptions o;
+        o.threads = *threads;
         if (!to->empty()) o.to = apr::format_from_name(*to);
         if (!dtype->empty()) o.dtype = apr::dtype_from_name(*dtype);
         if (!quant->empty()) o.quantize = *quant;

@@ -35,6 +35,9 @@ struct ConvertOptions {
   std::optional<std::string> quantize;     // q8_0|q4_0|q4_1|q5_0|q5_1|q2_k|q3_k_m|q4_k_m|q5_k_m|q6_k
   std::optional<std::filesystem::path> tokenizer;
   bool verify = false;
+  // Threads that re-encode rows (dequantize, quantize, cast) inside each output chunk; 0: the
+  // machine's hardware threads. Rows are independent, so the bytes do not depend on it.
+  int threads = 0;
   // Refuse (validation error naming the file) when a SafeTensors target would overwrite an
   // existing sidecar (config.json, generation_config.json, tokenizer.json, tokenizer_config.json).
   // The CLI sets it unless --force; `run` writes into its own artifact folders and leaves it off.

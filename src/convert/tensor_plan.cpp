@@ -11,6 +11,9 @@
 #include "formats/chunk_producer.hpp"
 #include "model/arch_traits.hpp"
 #include "model/qk_permute.hpp"
+#include <thread>
+#include <functional>
+#include <exception>
 #include "tensor/dequantize.hpp"
 #include "tensor/quantize.hpp"
 
@@ -32,6 +35,37 @@ void encode_row(const CanonicalTensor& t, std::int64_t r, GgmlType out, std::byt
   scratch.resize(static_cast<std::size_t>(n));
   dequantize_row(t.type(), src.data(), scratch.data(), n);
   quantize_row(out, scratch.data(), dst, n);
+}
+
+int encode_threads(int requested) {
+  if (requested > 0) return requested;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// Calls body(i0, i1) on `threads` contiguous slices of [0, n) (this thread takes the first); the
+// first exception thrown by a slice is rethrown after every slice has finished.
+void parallel_rows(std::int64_t n, int threads, const std::function<void(std::int64_t, std::int64_t)>& body) {
+  // Below ~64 rows per thread the thread start costs more than it saves.
+  const std::int64_t k = std::max<std::int64_t>(1, std::min<std::int64_t>(threads, n / 64));
+  if (k == 1) return body(0, n);
+  std::vector<std::thread> pool;
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(k));
+  for (std::int64_t j = 1; j < k; ++j)
+    pool.emplace_back([&, j] {
+      try {
+        body(n * j / k, n * (j + 1) / k);
+      } catch (...) {
+        errors[static_cast<std::size_t>(j)] = std::current_exception();
+      }
+    });
+  try {
+    body(0, n / k);
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (auto& th : pool) th.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
 }
 
 std::string sha_of_rows(const CanonicalTensor& t) {
@@ -194,18 +228,22 @@ Plan plan_tensors(const model::CanonicalModel& m, ModelFormat target, const Conv
         quantize_row(ot, w.data(), dst.data(), static_cast<std::int64_t>(n));
       };
     } else if (t.shape().size() >= 2) {
-      // Whole output rows per chunk (chunks are row-aligned): permute and/or re-encode them.
-      out.produce = formats::ChunkedFill{[tp, rows, ot](std::uint64_t at, std::span<std::byte> dst) {
+      // Whole output rows per chunk (chunks are row-aligned): permute and/or re-encode them. A
+      // re-encoded chunk's rows are split over `threads` (each row is independent: same bytes).
+      const int threads = ot == in ? 1 : encode_threads(o.threads);
+      out.produce = formats::ChunkedFill{[tp, rows, ot, threads](std::uint64_t at, std::span<std::byte> dst) {
         const std::uint64_t rb = row_bytes(ot, static_cast<std::uint64_t>(tp->source.row_len()));
         const std::uint64_t total = rb * static_cast<std::uint64_t>(tp->source.rows());
         if (rb == 0 || at % rb != 0 || dst.size() % rb != 0 || at + dst.size() > total)
           throw internal_error("chunk not on row boundaries").at_tensor(tp->name);
-        std::vector<float> scratch;
         const auto first = static_cast<std::int64_t>(at / rb), n = static_cast<std::int64_t>(dst.size() / rb);
-        for (std::int64_t i = 0; i < n; ++i) {
-          const std::int64_t r = rows.empty() ? first + i : rows[static_cast<std::size_t>(first + i)];
-          encode_row(*tp, r, ot, dst.data() + static_cast<std::size_t>(i) * rb, scratch);
-        }
+        parallel_rows(n, threads, [&](std::int64_t i0, std::int64_t i1) {
+          std::vector<float> scratch;
+          for (std::int64_t i = i0; i < i1; ++i) {
+            const std::int64_t r = rows.empty() ? first + i : rows[static_cast<std::size_t>(first + i)];
+            encode_row(*tp, r, ot, dst.data() + static_cast<std::size_t>(i) * rb, scratch);
+          }
+        });
       }, 0};
       // Row-aligned hint for the whole-buffer form (writers recompute their own row-aligned chunks).
       const std::uint64_t rb = row_bytes(ot, static_cast<std::uint64_t>(t.source.row_len()));

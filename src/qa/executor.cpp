@@ -517,8 +517,10 @@ struct Runner {
     const std::string not_run = summary.environment_error ? "not run: environment error" : "run interrupted";
     for (std::size_t i = 0; i < plan.nodes.size(); ++i)
       if (state[i] != 2) records[i] = uniform(plan.nodes[i], Outcome::skipped, not_run);
-    for (const auto& r : records)
+    for (const auto& r : records) {
       for (const auto& e : r.evidence) summary.evidence.push_back(e);
+      for (const auto& a : r.artifacts) summary.produced.push_back(artifact_from_json(a));
+    }
     write_evidence_file(plan.out_dir / "evidence.json", summary.evidence);
   }
 

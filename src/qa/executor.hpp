@@ -67,6 +67,8 @@ struct ExecSummary {
   // Conversions and shared runs not computed because a finished node with the same content key
   // had made the same bytes (content_reuse.hpp), per node kind.
   std::map<std::string, int> reused_by_kind;
+  // Every file a node reported producing (with its sha256), for artifacts.json.
+  std::vector<ArtifactRef> produced;
 };
 
 // Runs the plan; writes <out>/evidence.jsonl and <out>/evidence.json, and <out>/nodes/<id>/.

@@ -39,10 +39,12 @@ std::optional<fs::path> retention_unit(const fs::path& p, const fs::path& out) {
 
 }  // namespace
 
-RetentionSummary apply_artifact_retention(const Plan& plan, const std::vector<Evidence>& evidence, KeepArtifacts keep) {
+RetentionSummary apply_artifact_retention(const Plan& plan, const std::vector<Evidence>& evidence, KeepArtifacts keep,
+                                          const std::vector<ArtifactRef>& produced) {
   const fs::path out = norm(plan.out_dir);
   std::set<fs::path> keep_units;
   std::map<fs::path, ArtifactRef> known;  // sha256 already computed by the checks
+  for (const auto& a : produced) known.emplace(norm(a.path), a);
   std::set<std::string> keep_nodes;
   for (const auto& e : evidence) {
     for (const auto& a : e.artifacts) known.emplace(norm(a.path), a);

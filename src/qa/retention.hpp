@@ -30,6 +30,9 @@ struct RetentionSummary {
 };
 
 // Writes <out>/artifacts.json and removes what `keep` does not keep. Throws apr::Error.
-RetentionSummary apply_artifact_retention(const Plan& plan, const std::vector<Evidence>& evidence, KeepArtifacts keep);
+// `produced`: files the workers already hashed (every node's artifacts, not only those evidence
+// names): their sha256 is taken from there when the size agrees instead of hashing them again.
+RetentionSummary apply_artifact_retention(const Plan& plan, const std::vector<Evidence>& evidence, KeepArtifacts keep,
+                                          const std::vector<ArtifactRef>& produced = {});
 
 }  // namespace apr::qa

@@ -234,7 +234,7 @@ int run_playbook(const RunOptions& o) {
   write_reports(plan->out_dir, ri);
   // An interrupted run keeps everything: --resume continues from its artifacts.
   if (!s.interrupted) {
-    auto kept = apply_artifact_retention(*plan, s.evidence, *keep);
+    auto kept = apply_artifact_retention(*plan, s.evidence, *keep, s.produced);
     log::debug(fmt::format("artifacts (--keep-artifacts {}): kept {} files ({} bytes), removed {} ({} bytes); list: {}",
                            o.keep_artifacts, kept.files_kept, kept.bytes_kept, kept.files_removed, kept.bytes_removed,
                            (plan->out_dir / "artifacts.json").string()),
