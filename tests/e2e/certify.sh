@@ -12,32 +12,9 @@
 set -euo pipefail
 APR="$1"; WORK="$2"
 rm -rf "$WORK"; mkdir -p "$WORK/certs" "$WORK/cache/models" "$WORK/pb"
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-cat > "$WORK/pb/tiny-smoke.yaml" <<'YAML'
-name: tiny-smoke
-version: "1.0.0"
-model:
-  hf_repo: "apr-qa/tiny"
-  formats: [safetensors, apr, gguf]
-  size_category: tiny
-test_matrix:
-  modalities: [run]
-  backends: [cpu]
-  scenario_count: 1
-  prompts: ["Hello"]
-differential_tests:
-  inference_compare: {enabled: true, prompt: "Hello", max_tokens: 4, tolerance: 1e-6}
-profile_ci:
-  enabled: true
-  warmup: 1
-  measure: 2
-  formats: [gguf]
-  backends: [cpu]
-  assertions: {min_throughput_cpu: 0.5}
-failure_policy: collect_all
-metadata: {tier: smoke}
-YAML
+tiny_playbook "$WORK/pb/tiny-smoke.yaml" tiny-smoke 1 '["Hello"]' profile
 # A GGUF of the tiny fixture, as if a pypi package had been fetched into the cache.
 "$APR" fixture --arch llama --preset tiny --seed 3 -o "$WORK/snap" >/dev/null
 "$APR" convert "$WORK/snap" "$WORK/cache/models/tiny-llama.gguf" --to gguf >/dev/null

@@ -11,31 +11,8 @@
 set -euo pipefail
 APR="$1"; SRC="$2"; WORK="$3"
 rm -rf "$WORK"; mkdir -p "$WORK"
-fail() { echo "FAIL: $*"; exit 1; }
-cat > "$WORK/pb.yaml" <<'YAML'
-name: tiny-shard
-version: "1.0.0"
-model:
-  hf_repo: "apr-qa/tiny"
-  formats: [safetensors, apr, gguf]
-  size_category: tiny
-test_matrix:
-  modalities: [run]
-  backends: [cpu]
-  scenario_count: 2
-  prompts: ["Hello", "2+2="]
-differential_tests:
-  inference_compare: {enabled: true, prompt: "Hello", max_tokens: 4, tolerance: 1e-6}
-profile_ci:
-  enabled: true
-  warmup: 1
-  measure: 2
-  formats: [gguf]
-  backends: [cpu]
-  assertions: {min_throughput_cpu: 0.5}
-failure_policy: collect_all
-metadata: {tier: smoke}
-YAML
+source "$SRC/tests/e2e/lib.sh"
+tiny_playbook "$WORK/pb.yaml" tiny-shard 2 '["Hello", "2+2="]' profile
 "$APR" fixture --arch qwen2 --preset tiny -o "$WORK/snap" >/dev/null
 run() { "$APR" run "$WORK/pb.yaml" --model-path "$WORK/snap" -q -j 2 "$@"; }
 set +e

@@ -17,30 +17,14 @@ if [ "$(id -u)" -ne 0 ]; then echo "SKIP: tests/slurm/run.sh starts slurmctld/sl
 for b in munged slurmctld slurmd sbatch squeue scancel scontrol sinfo; do
   command -v "$b" > /dev/null || { echo "SKIP: $b not installed (runner/scripts/install-deps.sh installs slurm-wlm and munge)"; exit 0; }
 done
-fail() { echo "FAIL: $*"; exit 1; }
+source "$SRC/tests/e2e/lib.sh"
 rm -rf "$WORK"; mkdir -p "$WORK/pb" "$WORK/certs-single" "$WORK/certs-slurm"
 source "$SRC/tests/slurm/cluster.sh"
 trap 'cluster_stop' EXIT
 cluster_start "$WORK/cluster" 2 || fail "the test cluster did not start"
 echo "ok: slurm up ($(sinfo -h -o '%N %t %c cpus'))"
 
-cat > "$WORK/pb/tiny-shard.yaml" <<'YAML'
-name: tiny-shard
-version: "1.0.0"
-model:
-  hf_repo: "apr-qa/tiny"
-  formats: [safetensors, apr, gguf]
-  size_category: tiny
-test_matrix:
-  modalities: [run]
-  backends: [cpu]
-  scenario_count: 2
-  prompts: ["Hello", "2+2="]
-differential_tests:
-  inference_compare: {enabled: true, prompt: "Hello", max_tokens: 4, tolerance: 1e-6}
-failure_policy: collect_all
-metadata: {tier: smoke}
-YAML
+tiny_playbook "$WORK/pb/tiny-shard.yaml" tiny-shard 2 '["Hello", "2+2="]'
 for d in certs-single certs-slurm; do
   cat > "$WORK/$d/models.yaml" <<'YAML'
 version: 1
