@@ -25,7 +25,6 @@ namespace {
 
 using avx512::tree32;
 
-
 // One half of the lanes for R rows x TT tokens: acc[r][t] += w[r][i..i+16) * x[t][i..i+16) for
 // i = 16*half, 16*half + 32, ... while i + 16 <= n (so the first half also takes a trailing
 // 16 elements when n % 32 == 16, exactly as dot() does).
