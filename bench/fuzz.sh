@@ -7,6 +7,9 @@
 # allocation). A crash input is written as BUILD_DIR/fuzz-TARGET-crash-*: fix the bug, copy the
 # input into tests/fuzz/corpus/TARGET/ (CTest fuzz.replay.TARGET then replays it).
 # APR_QA_FUZZ_NO_BUILD=1 runs the binary already built (while another ninja builds in BUILD_DIR).
+# APR_QA_FUZZ_RUNS=N stops the run after N executions (-runs=N) if that comes before SECONDS
+# (issue 13's goal: APR_QA_FUZZ_RUNS=1000000 bench/fuzz.sh TARGET 3600).
+# APR_QA_FUZZ_MAX_LEN=N overrides the target's largest generated input (below).
 # Targets: gguf safetensors apr tokenizer_json chat_template playbook gate_catalogue serve_request
 set -euo pipefail
 TARGET="${1:?usage: bench/fuzz.sh TARGET SECONDS [BUILD_DIR]}"; SECONDS_="${2:?seconds}"
@@ -24,21 +27,40 @@ SEEDS="$ROOT/tests/fuzz/corpus/$TARGET"
 skipped=()
 for f in "$SEEDS"/*; do
   [[ -f "$f" ]] || continue
-  if "$B/tests/fuzz/fuzz_$TARGET" -runs=1 -timeout=1 -rss_limit_mb=256 "$f" >/dev/null 2>&1; then
+  if nice -n 19 "$B/tests/fuzz/fuzz_$TARGET" -runs=1 -timeout=1 -rss_limit_mb=256 "$f" >/dev/null 2>&1; then
     cp -n "$f" "$CORPUS"/
   else
     skipped+=("$(basename "$f")")
   fi
 done
+# The largest input the fuzzer generates (larger committed seeds are read truncated to it): a
+# few KB covers every structure of the format (headers, a KV section, a template, a playbook,
+# a gate file) and keeps each execution short; the giant budget probes stay in the replay.
+case "$TARGET" in
+  gguf|apr|safetensors|tokenizer_json|serve_request) MAX_LEN=8192 ;;
+  chat_template|playbook) MAX_LEN=4096 ;;
+  gate_catalogue) MAX_LEN=8192 ;;
+  *) MAX_LEN=65536 ;;
+esac
+MAX_LEN="${APR_QA_FUZZ_MAX_LEN:-$MAX_LEN}"
+RUNS=()
+[[ -n "${APR_QA_FUZZ_RUNS:-}" ]] && RUNS=(-runs="$APR_QA_FUZZ_RUNS")
+# ASan keeps freed pages mapped by default, so one input that briefly needed 150 MB would count
+# against every later one in -rss_limit_mb: give freed memory back to the OS every 100 ms.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-allocator_release_to_os_interval_ms=100}"
 LOG="$B/fuzz-$TARGET.log"
 rc=0
-nice "$B/tests/fuzz/fuzz_$TARGET" "$CORPUS" -max_total_time="$SECONDS_" -timeout=1 -rss_limit_mb=256 \
-  -max_len=65536 -print_final_stats=1 -artifact_prefix="$B/fuzz-$TARGET-" > "$LOG" 2>&1 || rc=$?
+# CPU seconds as well as wall seconds: on a loaded machine a nice'd fuzzer gets a fraction of a core.
+/usr/bin/time -f '%U %S' -o "$B/fuzz-$TARGET.cpu" nice -n 19 "$B/tests/fuzz/fuzz_$TARGET" "$CORPUS" -max_total_time="$SECONDS_" "${RUNS[@]}" -timeout=1 \
+  -rss_limit_mb=256 -max_len="$MAX_LEN" -print_final_stats=1 -artifact_prefix="$B/fuzz-$TARGET-" \
+  > "$LOG" 2>&1 || rc=$?
 execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$LOG" | grep -o '[0-9]*$' || echo 0)
 rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "$LOG" | grep -o '[0-9]*$' || echo '?')
 units=$(grep -o 'stat::new_units_added: *[0-9]*' "$LOG" | grep -o '[0-9]*$' || echo '?')
 secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$LOG" | grep -o 'in [0-9]*' | grep -o '[0-9]*' || echo "$SECONDS_")
 [[ -n "$secs" && "$secs" != 0 ]] || secs="$SECONDS_"
+cpu=$(awk '{printf "%d", $1 + $2}' "$B/fuzz-$TARGET.cpu" 2>/dev/null || echo 0)
+[[ -n "$cpu" && "$cpu" != 0 ]] || cpu=1
 echo "fuzz_$TARGET: seeds over the limits under ASan, left out: ${skipped[*]:-none}"
-echo "fuzz_$TARGET: $execs executions in ${secs} s ($((execs / secs)) exec/s), $units new units, peak RSS ${rss} MB, exit $rc$([[ $rc == 0 ]] && echo ', no crash' || echo ", see $LOG")"
+echo "fuzz_$TARGET: $execs executions in ${secs} s ($((execs / secs)) exec/s; ${cpu} CPU s, $((execs / cpu)) exec per CPU s), $units new units, peak RSS ${rss} MB, exit $rc$([[ $rc == 0 ]] && echo ', no crash' || echo ", see $LOG")"
 exit "$rc"

@@ -19,6 +19,7 @@ struct ServeArgs {
   std::string host = "127.0.0.1";
   int port = 8080;
   int threads = 1;
+  std::string backend = "cpu";
   std::int64_t ctx = 4096;
   std::size_t max_body = 1 << 20;
   int max_tokens_limit = 4096;
@@ -37,6 +38,7 @@ int run_serve(const ServeArgs& a) {
 
   engine::EngineOptions o;
   o.threads = a.threads;
+  o.backend = a.backend == "gpu" ? engine::Backend::gpu : engine::Backend::cpu;
   o.max_context = a.ctx;
   auto e = engine::open_engine(a.model, o);
   if (!e) throw e.error();
@@ -56,8 +58,8 @@ int run_serve(const ServeArgs& a) {
   if (a.host != "127.0.0.1" && a.host != "localhost" && a.host != "::1")
     std::fprintf(stderr, "apr-qa serve: warning: listening on non-loopback address %s (no authentication)\n",
                  a.host.c_str());
-  std::printf("apr-qa serve: listening on http://%s:%d (model %s, %d threads)\n", a.host.c_str(), port.value(),
-              so.model_id.c_str(), a.threads);
+  std::printf("apr-qa serve: listening on http://%s:%d (model %s, %d threads, backend %s)\n", a.host.c_str(),
+              port.value(), so.model_id.c_str(), a.threads, a.backend.c_str());
   std::fflush(stdout);
   int got = 0;
   std::thread waiter([&] {
@@ -93,12 +95,16 @@ const bool registered = register_command({
           "generation stops when its client disconnects. Range headers are ignored (Accept-Ranges: none).\n"
           "Prints the bound address on stdout; SIGINT/SIGTERM stop it. Binds to loopback unless --host\n"
           "says otherwise (there is no authentication).\n\n"
-          "Exit codes: 0 stopped by SIGTERM; 130 by SIGINT; 2 bad model file; 3 missing file or the\n"
-          "port cannot be bound.");
+          "Exit codes: 0 stopped by SIGTERM; 130 by SIGINT; 2 bad model file; 3 missing file, no CUDA\n"
+          "device for --backend gpu, or the port cannot be bound.");
       sub.add_option("MODEL", a->model, "Model file (GGUF, SafeTensors, APR), directory or HF repo id")->required();
       sub.add_option("--host", a->host, "Address to bind (default 127.0.0.1)");
       sub.add_option("--port", a->port, "TCP port; 0 = any free port (default 8080)")->check(CLI::Range(0, 65535));
       sub.add_option("--threads,-t", a->threads, "Engine worker threads (default 1)")->check(CLI::Range(1, 1024));
+      sub.add_option("--backend", a->backend,
+                     "Where generations run: cpu, or gpu (the CUDA device; exit 3 when there is none or apr-qa\n"
+                     "was built without CUDA; default cpu)")
+          ->check(CLI::IsMember({"cpu", "gpu"}));
       sub.add_option("--ctx", a->ctx, "Maximum prompt + generated tokens per request (default 4096)")
           ->check(CLI::PositiveNumber);
       sub.add_option("--max-body", a->max_body, "Largest request body accepted, bytes (default 1048576)")

@@ -22,9 +22,13 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
+#include "engine/tree32_avx512.hpp"
+
 namespace apr::engine {
 
 namespace {
+
+using avx512::tree32;
 
 using u8 = std::uint8_t;
 using namespace apr::quant;  // K-quant block layouts and scale unpacking (tensor layer)
@@ -40,17 +44,6 @@ inline __m512i u8x16(const u8* p) noexcept {
   return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
-// dot()'s halving tree (lane l += lane l + w, w = 16, 8, 4, 2, 1) on the 32 lanes held as
-// a0 = lanes 0-15, a1 = lanes 16-31: the same additions of the same pairs, done as vectors.
-inline float tree32(__m512 a0, __m512 a1) noexcept {
-  const __m512 s16 = _mm512_add_ps(a0, a1);
-  const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(s16),
-                                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s16), 1)));
-  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
-  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  const __m128 s1 = _mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1));
-  return _mm_cvtss_f32(s1);
-}
 
 // Each kernel K: kBytes / kElems per block and block(b, v, a0, a1), which adds the block's
 // products w * v to the lanes of its elements (element e of the block to lane e % 32, in order).

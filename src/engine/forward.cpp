@@ -8,6 +8,8 @@
 
 #include <sys/mman.h>
 
+#include "engine/attention.hpp"
+#include "engine/gemm_avx512.hpp"
 #include "engine/kernels.hpp"
 
 namespace apr::engine {
@@ -59,6 +61,22 @@ void Forward::matmul_rows(const MatJob& j, std::int64_t T, std::int64_t r0, std:
   if (T == 1 && W.fused_dot_rows(r0, r1, X, Y + r0)) {
     if (b)
       for (std::int64_t o = r0; o < r1; ++o) Y[o] = Y[o] + b[o];
+    return;
+  }
+  // Several tokens on AVX-512: rows dequantized a tile at a time, then the register-blocked
+  // product over all tokens (gemm_avx512.hpp; same bits as dot() per value).
+  if (T > 1 && cols % 16 == 0 && gemm_avx512_available()) {
+    constexpr std::int64_t kTile = 16;
+    std::vector<float> tile(static_cast<std::size_t>(kTile * cols));
+    const float* wr[kTile];
+    for (std::int64_t o0 = r0; o0 < r1; o0 += kTile) {
+      const std::int64_t n = std::min(kTile, r1 - o0);
+      for (std::int64_t r = 0; r < n; ++r) wr[r] = W.row(o0 + r, tile.data() + r * cols);
+      gemm_rows_avx512(wr, n, X, cols, T, cols, Y + o0, rows);
+      if (b)
+        for (std::int64_t t = 0; t < T; ++t)
+          for (std::int64_t r = 0; r < n; ++r) Y[t * rows + o0 + r] += b[o0 + r];
+    }
     return;
   }
   std::vector<float> scratch(static_cast<std::size_t>(cols));
@@ -175,12 +193,16 @@ void Forward::step(std::span<const std::int32_t> tokens, bool all_logits, float*
       std::copy(k + t * kd, k + (t + 1) * kd, kc + pos * kd);
       std::copy(v + t * kd, v + (t + 1) * kd, vc + pos * kd);
     }
-    pool_.parallel_for(T * nh, [&](std::int64_t u0, std::int64_t u1) {
-      std::vector<float> scores(sz(n_past_ + T));
+    // Units of (a block of up to kQueryBlock queries, one head): each key/value row is read once
+    // per block; every output has attend_head()'s bits whatever the blocking (attention.hpp).
+    const std::int64_t blocks = (T + kQueryBlock - 1) / kQueryBlock;
+    pool_.parallel_for(blocks * nh, [&](std::int64_t u0, std::int64_t u1) {
+      AttendScratch scratch;
       for (std::int64_t unit = u0; unit < u1; ++unit) {
-        const std::int64_t t = unit / nh, hh = unit % nh, kvh = hh / group;
-        attend_head(q + t * qd + hh * hd, kc + kvh * hd, vc + kvh * hd, kd, hd, n_past_ + t, scale,
-                    scores.data(), att + t * qd + hh * hd);
+        const std::int64_t t0 = (unit / nh) * kQueryBlock, hh = unit % nh, kvh = hh / group;
+        const std::int64_t tt = std::min(kQueryBlock, T - t0);
+        attend_block(q + t0 * qd + hh * hd, qd, tt, kc + kvh * hd, vc + kvh * hd, kd, hd, n_past_ + t0, scale,
+                     scratch, att + t0 * qd + hh * hd, qd);
       }
     });
     matmul({{&L.o, att, y, &L.bo}}, T);

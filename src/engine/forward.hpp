@@ -5,8 +5,9 @@
 // run() processes a batch of tokens at positions n_past() .. n_past()+T-1, appends their K/V to
 // the cache and returns logits for every position or for the last one only. A long batch runs in
 // chunks of kPrefillChunk tokens (activation buffers, reused across calls, stay small). Each weight
-// row is dequantized once per matmul and chunk and dotted with the chunk's activations, four tokens
-// per pass over the row (prefill is batched over tokens); a one-token step uses a fused
+// row is dequantized once per matmul and chunk and dotted with the chunk's activations: on
+// AVX-512 by a register-blocked product, 4 rows x 5 tokens at a time (gemm_avx512.hpp), elsewhere
+// four tokens per pass over the row (prefill is batched over tokens); a one-token step uses a fused
 // dequantize+dot kernel where the dtype has one (dequant_fast.hpp) with the same bits as
 // dequantize-then-dot. Threads split output rows (q/k/v, and gate/up, in one loop each) and
 // (token, head) attention units only, so every value is computed by the same sequence of
@@ -58,7 +59,10 @@ class Forward final : public ForwardPass {
   float* v_cache(std::size_t layer) const;
   void ensure_scratch(std::int64_t tokens);
 
-  static constexpr std::int64_t kPrefillChunk = 64;  // tokens per batch of a long prompt
+  // Tokens per batch of a long prompt: a multiple of the prefill product's 5-token micro-kernel;
+  // each weight row is dequantized once per chunk, so a longer chunk dequantizes less often.
+  static constexpr std::int64_t kPrefillChunk = 120;
+  static constexpr std::int64_t kQueryBlock = 10;    // queries per attention unit
 
   model::ModelConfig c_;
   ModelWeights w_;

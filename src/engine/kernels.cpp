@@ -141,7 +141,7 @@ void swiglu(const float* g, const float* u, float* x, std::int64_t n) noexcept {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
-static void axpy(float* out, const float* v, float p, std::int64_t d) noexcept {
+void axpy(float* out, const float* v, float p, std::int64_t d) noexcept {
   for (std::int64_t i = 0; i < d; ++i) out[i] += p * v[i];
 }
 

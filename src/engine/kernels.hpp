@@ -36,6 +36,9 @@ void softmax(float* x, std::int64_t n) noexcept;
 // x[i] = silu(g[i]) * u[i], silu(v) = v / (1 + exp(-v))
 void swiglu(const float* g, const float* u, float* x, std::int64_t n) noexcept;
 
+// out[i] += p * v[i] for i < d (mul then add, element by element).
+void axpy(float* out, const float* v, float p, std::int64_t d) noexcept;
+
 // One attention head for one query at position pos (keys/values 0..pos):
 // k and v point at position 0 of this kv head; consecutive positions are `stride` floats apart.
 // scores is scratch of pos+1 floats; out gets d floats.

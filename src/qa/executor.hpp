@@ -1,8 +1,8 @@
 // apr-qa qa: runs a Plan. Every node runs in a child worker process (`apr-qa __node`, or the
 // command given in ExecOptions::worker for tests) with a per-node timeout; up to `jobs` at
 // once. Outcomes:
-//   timeout → Timeout; killed by a signal → Crashed (matrix cells: gate G3-STABLE); non-zero
-//   exit → Falsified (matrix cells: gate G2-BASIC) with the stderr tail; exit 0 → each gate of
+//   timeout → Timeout; killed by a signal → Crashed (matrix cells: the catalogue gate whose input is
+//   the process event "crashed"); non-zero exit → Falsified (the gate of event "failed") with the stderr tail; exit 0 → each gate of
 //   the node judged from the measurements it requires (qa/outcome.hpp); a worker "skip" →
 //   Skipped with its reason. A node whose dependency failed is Falsified naming it; one whose
 //   dependency was Skipped is Skipped with the same reason. Nodes the failure policy prevents

@@ -98,7 +98,7 @@ class GateCatalogue {
   const GateDef& at(std::string_view id) const;  // throws internal Error when absent
   // The gate emitted for a worker's process status (`inputs: {type: process, event: EVENT}`), if any.
   const GateDef* process_gate(std::string_view event) const;
-  // "did you mean 'F-TRACE-PAYLOAD-001'?" for an unknown id, or "" when nothing is close.
+  // "did you mean '<the closest catalogue id>'?" for an unknown id, or "" when nothing is close.
   std::string suggest(std::string_view unknown_id) const;
   std::string markdown() const;                  // docs/gates.md
  private:

@@ -187,7 +187,7 @@ static void parse_file(const std::string& name, const std::string& text, std::ve
     d.id = as_string(c, idn, k + ".id");
     static const std::regex id_re("^[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)+$");
     if (d.id.size() > 64 || !std::regex_match(d.id, id_re))
-      fail(c, idn, k + ".id", "expected an id like F-CONV-G-A, found '" + d.id.substr(0, 64) + "'");
+      fail(c, idn, k + ".id", "expected an id like F-MY-CHECK-001, found '" + d.id.substr(0, 64) + "'");
     d.title = as_string(c, g.require("title"), k + ".title");
     d.hypothesis = as_string(c, g.require("hypothesis"), k + ".hypothesis");
     d.falsified_if = as_string(c, g.require("falsified_if"), k + ".falsified_if");

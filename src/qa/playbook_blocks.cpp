@@ -107,7 +107,7 @@ static void read_profile_ci(PbCtx& pc, const YAML::Node& n) {
   }
   if (auto v = r.take("gates"); v.IsDefined()) p.gates = as_string_list(pc.c, v, k + ".gates");
   r.finish();
-  note(pc, n, k, p.enabled ? "adds F-PROFILE-CI-001..003: throughput (tok/s) and p99/p50 latency per format × backend against the assertions" : "disabled");
+  note(pc, n, k, p.enabled ? "adds the catalogue gates planned for block profile_ci: throughput (tok/s) and p99/p50 latency per format × backend against the assertions" : "disabled");
 }
 
 static void read_trace_payload(PbCtx& pc, const YAML::Node& n) {
@@ -119,7 +119,7 @@ static void read_trace_payload(PbCtx& pc, const YAML::Node& n) {
   if (auto v = r.take("prompt"); v.IsDefined()) t.prompt = as_string(pc.c, v, k + ".prompt");
   if (auto v = r.take("gates"); v.IsDefined()) t.gates = as_string_list(pc.c, v, k + ".gates");
   r.finish();
-  note(pc, n, k, t.enabled ? "adds F-TRACE-PAYLOAD-001: every logit of the prompt's forward pass is finite" : "disabled");
+  note(pc, n, k, t.enabled ? "adds the catalogue gates planned for block trace_payload: every logit of the prompt's forward pass is finite" : "disabled");
 }
 
 static void read_contract_tests(PbCtx& pc, const YAML::Node& n) {

@@ -195,7 +195,7 @@ static void read_gates(PbCtx& pc, const YAML::Node& n) {
       note(pc, v, std::string("gates.") + k.key, k.effect);
     }
   }
-  if (!g.g3_no_crashes) pc.pb->warnings.push_back(pc.c.file + ": gates.g3_no_crashes=false has no effect: a crash is always Crashed (G3-STABLE)");
+  if (!g.g3_no_crashes) pc.pb->warnings.push_back(pc.c.file + ": gates.g3_no_crashes=false has no effect: a crash is always Crashed (the catalogue gate of process event 'crashed')");
   r.finish();
 }
 

@@ -31,9 +31,9 @@ std::optional<ShardSpec> parse_shard(const std::string& s) {
 // Worker CPU seconds per node per GB of model, from the seed benchmark (docs/run.md, quiet machine,
 // 24 layers, 0.99 GB BF16): inference cells 51.5 s / 10 nodes, convert 34.1 / 13, infer 28.8 / 12,
 // format_contract 4.9 / 4, conversion_pair 4.3 / 6, roundtrip_chain 3.3 / 4, the rest <= 1.5 s in all.
-// perplexity (F-SANITY-PPL-001: a forward pass over 512 corpus tokens) measured 16.3-18.2 CPU-s on the
-// same snapshot (docs/performance.md, 2026-12-04): 17. A cpu matrix cell that reads a shared run
-// costs next to nothing (node_cost).
+// perplexity (the sanity gate's forward pass over 512 corpus tokens) measured 16.3-18.2 CPU-s on
+// the same snapshot (docs/performance.md, 2026-12-04): 17. A cpu matrix cell that reads a shared
+// run costs next to nothing (node_cost).
 double kind_weight(const std::string& kind) {
   static const std::vector<std::pair<std::string, double>> w = {
       {"resolve", 0.0},          {"inference", 5.2},      {"perplexity", 17.0},      {"performance", 5.2},

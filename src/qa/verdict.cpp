@@ -27,7 +27,7 @@ int total(const std::vector<GateCount>& list) {
   return n;
 }
 
-// "F-CONV-G-A, F-A1-001 ×3" — at most four ids, then "+N more".
+// "F-X-001, F-Y-002 ×3" — at most four ids, then "+N more".
 std::string names(const std::vector<GateCount>& list) {
   std::string s;
   for (std::size_t i = 0; i < list.size() && i < 4; ++i) {
@@ -38,7 +38,7 @@ std::string names(const std::vector<GateCount>& list) {
   return s;
 }
 
-// "2 P0 failures (F-CONV-G-A, F-A1-001)" or "" for an empty list.
+// "2 P0 failures (F-X-001, F-Y-002)" or "" for an empty list.
 std::string describe(const std::vector<GateCount>& list, const char* one, const char* many) {
   int n = total(list);
   if (n == 0) return "";

@@ -68,12 +68,12 @@ RunVerdict compute_verdict(const std::vector<Evidence>& entries, const std::stri
                            const SeverityLookup& severity_of = {});
 
 // The one summary line, e.g.
-// "NOT CERTIFIED (quick): 1 P0 failure (F-CONV-G-A); 1 error (F-A3-001) | score 540/650, grade F |
+// "NOT CERTIFIED (quick): 1 P0 failure (F-X-001); 1 error (F-Y-002) | score 540/650, grade F |
 //  not measured: PERF, EDGE | coverage 19/21 gates | 19 passed, 1 failed, 1 error, 0 skipped"
 std::string headline(const RunVerdict& v);
 
 // One line per failed or unevaluated entry, in evidence order:
-// "G0-INTEGRITY-HIDDEN [run/cpu/gguf] Falsified: hidden_mismatch = 1 violates <= 0" (the reason on
+// "G0-X-001 [run/cpu/gguf] Falsified: hidden_mismatch = 1 violates <= 0" (the reason on
 // one line, blanks collapsed, cut after 300 characters with "..."; evidence.json has all of it).
 // Identical lines (the same gate, scenario, outcome and reason) are printed once with " (xN)".
 // At most `max_lines`; when more differ, the last line says how many results were left out.

@@ -1,12 +1,16 @@
 // apr-qa qa: one YAML document, checked before use (see yaml_document.hpp).
 #include "qa/yaml_document.hpp"
 
+#include <sstream>
 #include <unordered_map>
 #include <vector>
+
+#include <yaml-cpp/eventhandler.h>
 
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/printable.hpp"
 
 namespace apr::qa::yamlr {
 namespace {
@@ -54,26 +58,75 @@ class Walker {
   std::vector<YAML::Node> stack_;
 };
 
+// Records where each document starts and where its first node is; builds nothing.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts, first_nodes;
+  void OnDocumentStart(const YAML::Mark& m) override {
+    starts.push_back(m);
+    first_nodes.push_back(m);
+    fresh_ = true;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { node(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { node(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { node(m); }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void node(const YAML::Mark& m) {
+    if (fresh_) first_nodes.back() = m;
+    fresh_ = false;
+  }
+  bool fresh_ = false;
+};
+
+// Where each document of the text starts. yaml-cpp 0.7 does not consume a ',' outside a flow
+// collection at the top level: its parser then returns the same empty document at the same place
+// forever (YAML::LoadAll on "," allocates until memory runs out). A document starting where the
+// previous one started is that case: a syntax error there.
+DocumentStarts document_starts(const Ctx& c, const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts h;
+  while (parser.HandleNextDocument(h)) {
+    const std::size_t n = h.starts.size();
+    if (n >= 2 && h.starts[n - 1].pos <= h.starts[n - 2].pos) {
+      const YAML::Mark& m = h.starts[n - 1];
+      const auto pos = static_cast<std::size_t>(m.pos);
+      std::string found = pos < text.size() ? "'" + printable(text.substr(pos, 1)) + "'" : "the end of the text";
+      throw parse_error("YAML syntax error: unexpected " + found +
+                        " outside a flow collection (a ',' belongs inside [...] or {...})")
+          .at_path(fmt::format("{}:{}:{}", c.file, m.line + 1, m.column + 1));
+    }
+  }
+  return h;
+}
+
 }  // namespace
 
 YAML::Node load_document(const Ctx& c, const std::string& text) {
-  std::vector<YAML::Node> docs;
+  YAML::Node root;
   try {
-    docs = YAML::LoadAll(text);
+    const auto docs = document_starts(c, text);
+    const auto& starts = docs.starts;
+    if (starts.size() > 1)
+      throw validation_error(fmt::format("expected one YAML document, found {} (a second document after '---' "
+                                         "would be ignored; remove it or split the file)",
+                                         starts.size()))
+          .at_path(fmt::format("{}:{}", c.file, docs.first_nodes[1].line + 1));
+    if (starts.size() == 1) root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw parse_error("YAML syntax error: " + e.msg)
         .at_path(fmt::format("{}:{}:{}", c.file, e.mark.line + 1, e.mark.column + 1));
   }
-  if (docs.size() > 1) {
-    const auto& second = docs[1];
-    std::string where = c.file;
-    if (second.IsDefined() && second.Mark().line >= 0) where += fmt::format(":{}", line_of(second));
-    throw validation_error(fmt::format("expected one YAML document, found {} (a second document after '---' "
-                                       "would be ignored; remove it or split the file)",
-                                       docs.size()))
-        .at_path(where);
-  }
-  YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
   Walker(c).walk(root, "");
   return root;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The CUDA backend from the command line (issue 17): --backend gpu without a usable device is
-# exit 3 with one line "no CUDA device…" (CUDA_VISIBLE_DEVICES= hides a present one too); an
+# exit 3 with one line "no CUDA device…" (CUDA_VISIBLE_DEVICES= hides a present one too), for
+# logits and for serve (which must not listen); an
 # unknown backend is exit 2. Where a device is present, the gpu logits of the fixture agree with
 # the cpu ones to 1e-5 relative and a rerun gives the same bits.
 set -euo pipefail
@@ -16,6 +17,12 @@ set -e
 [ "$(wc -l <"$WORK/err")" = 1 ] || fail "expected one stderr line, found: $(cat "$WORK/err")"
 grep -q "no CUDA device" "$WORK/err" || fail "message does not say 'no CUDA device': $(cat "$WORK/err")"
 [ ! -s "$WORK/out" ] || fail "stdout not empty on error"
+set +e
+CUDA_VISIBLE_DEVICES= timeout 20 "$APR" serve "$M" --backend gpu --port 0 >"$WORK/sout" 2>"$WORK/serr"; rc=$?
+set -e
+[ "$rc" = 3 ] || fail "serve --backend gpu without a device: exit $rc, expected 3 ($(cat "$WORK/serr"))"
+grep -q "no CUDA device" "$WORK/serr" || fail "serve: message does not say 'no CUDA device': $(cat "$WORK/serr")"
+grep -q "listening" "$WORK/sout" && fail "serve --backend gpu listened without a device"
 set +e
 "$APR" generate "$M" -p hi --backend tpu >/dev/null 2>"$WORK/err2"; rc=$?
 set -e

@@ -179,7 +179,7 @@ TEST_CASE("KV cache: incremental decoding reproduces full-recompute logits bit f
 }
 
 TEST_CASE("KV cache and prefill chunks: every fused decode dtype reproduces the full pass bit for bit") {
-  // 150 tokens: the batched pass runs in chunks (64 + 64 + 22); one-token steps take the fused
+  // 270 tokens: the batched pass runs in chunks (120 + 120 + 30); one-token steps take the fused
   // dequantize+dot kernel of each dtype (where the CPU has one). Every step's logits must equal
   // the batched pass's row, and the last-position-only batched call must equal its last row.
   for (auto wt : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q4_K,
@@ -190,10 +190,10 @@ TEST_CASE("KV cache and prefill chunks: every fused decode dtype reproduces the 
     s.seed = 77;
     s.wtype = wt;
     auto m = make_tiny(s);
-    auto toks = tokens(150, s.vocab, 19);
+    auto toks = tokens(270, s.vocab, 19);
     const auto V = static_cast<std::size_t>(s.vocab);
     ThreadPool pool(2);
-    Forward full(m->config, bind_weights(*m), pool, 200);
+    Forward full(m->config, bind_weights(*m), pool, 300);
     std::vector<float> all, last, step;
     full.run(toks, true, all);
     REQUIRE(all.size() == toks.size() * V);
@@ -201,7 +201,7 @@ TEST_CASE("KV cache and prefill chunks: every fused decode dtype reproduces the 
     full.run(toks, false, last);
     REQUIRE(last.size() == V);
     CHECK(std::equal(last.begin(), last.end(), all.begin() + static_cast<std::ptrdiff_t>((toks.size() - 1) * V)));
-    Forward inc(m->config, bind_weights(*m), pool, 200);
+    Forward inc(m->config, bind_weights(*m), pool, 300);
     int mismatches = 0;
     for (std::size_t i = 0; i < toks.size(); ++i) {
       inc.run(std::span<const std::int32_t>(toks).subspan(i, 1), false, step);

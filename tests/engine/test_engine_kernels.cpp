@@ -5,6 +5,8 @@
 #include <random>
 #include <vector>
 
+#include "engine/attention.hpp"
+#include "engine/gemm_avx512.hpp"
 #include "engine/kernels.hpp"
 
 using namespace apr::engine;
@@ -118,6 +120,58 @@ TEST_CASE("engine's fast Q4_0/Q4_1 dequantization is bit-identical to the tensor
   std::vector<float> out(32);
   std::vector<std::byte> b(64);
   CHECK_FALSE(dequantize_fast(apr::GgmlType::Q8_0, b.data(), out.data(), 32));
+}
+
+TEST_CASE("blocked prefill product (AVX-512) equals dot() per value bit for bit") {
+  if (!gemm_avx512_available()) {
+    MESSAGE("no AVX-512F on this CPU: the blocked product is not used, nothing to compare");
+    return;
+  }
+  // Every micro-kernel shape (1-4 rows x 1-5 tokens, and a remainder of each), n % 32 == 0 and
+  // n % 32 == 16 (the first half takes the trailing 16), large and small magnitudes.
+  for (std::int64_t n : {16, 48, 64, 576, 880, 4864})
+    for (std::int64_t rows : {1, 3, 4, 7, 9})
+      for (std::int64_t T : {1, 2, 5, 6, 13}) {
+        const auto un = static_cast<std::size_t>(n);
+        std::vector<std::vector<float>> w;
+        std::vector<const float*> wp;
+        for (std::int64_t r = 0; r < rows; ++r) w.push_back(randv(un, 100 + static_cast<unsigned>(r * 7 + n), r % 2 ? 1e3f : 1e-2f));
+        for (auto& v : w) wp.push_back(v.data());
+        const auto x = randv(un * static_cast<std::size_t>(T), 300 + static_cast<unsigned>(n + T));
+        const std::int64_t ldy = rows + 3;
+        std::vector<float> y(static_cast<std::size_t>(T * ldy), -7.0f);
+        gemm_rows_avx512(wp.data(), rows, x.data(), n, T, n, y.data(), ldy);
+        int bad = 0;
+        for (std::int64_t t = 0; t < T; ++t) {
+          for (std::int64_t r = 0; r < rows; ++r)
+            bad += y[static_cast<std::size_t>(t * ldy + r)] != dot(wp[static_cast<std::size_t>(r)], x.data() + t * n, n);
+          for (std::int64_t r = rows; r < ldy; ++r) bad += y[static_cast<std::size_t>(t * ldy + r)] != -7.0f;  // untouched
+        }
+        CHECK_MESSAGE(bad == 0, "n=" << n << " rows=" << rows << " T=" << T);
+      }
+}
+
+TEST_CASE("attend_block equals attend_head per query bit for bit (blocks of queries, causal)") {
+  for (std::int64_t d : {24, 48, 64, 128})
+    for (std::int64_t pos0 : {0, 1, 7, 70})
+      for (std::int64_t tt : {1, 3, 5, 10}) {
+        const std::int64_t stride = 3 * d, nk = pos0 + tt, ldq = 2 * d + 8;
+        const auto K = randv(static_cast<std::size_t>(nk * stride), 500 + static_cast<unsigned>(d + pos0), 2.0f);
+        const auto V = randv(static_cast<std::size_t>(nk * stride), 600 + static_cast<unsigned>(d + tt));
+        const auto Q = randv(static_cast<std::size_t>(tt * ldq), 700 + static_cast<unsigned>(pos0 + tt), 2.0f);
+        const float scale = 0.125f;
+        AttendScratch scratch;
+        std::vector<float> out(static_cast<std::size_t>(tt * ldq), -5.0f);
+        attend_block(Q.data(), ldq, tt, K.data() + d, V.data() + d, stride, d, pos0, scale, scratch, out.data(), ldq);
+        int bad = 0;
+        for (std::int64_t t = 0; t < tt; ++t) {
+          std::vector<float> scores(static_cast<std::size_t>(nk)), ref(static_cast<std::size_t>(d));
+          attend_head(Q.data() + t * ldq, K.data() + d, V.data() + d, stride, d, pos0 + t, scale, scores.data(), ref.data());
+          for (std::int64_t i = 0; i < d; ++i) bad += out[static_cast<std::size_t>(t * ldq + i)] != ref[static_cast<std::size_t>(i)];
+          for (std::int64_t i = d; i < ldq; ++i) bad += out[static_cast<std::size_t>(t * ldq + i)] != -5.0f;
+        }
+        CHECK_MESSAGE(bad == 0, "d=" << d << " pos0=" << pos0 << " tt=" << tt);
+      }
 }
 
 TEST_CASE("dot4 equals four dot() calls bit for bit") {

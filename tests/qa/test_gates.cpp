@@ -125,8 +125,8 @@ TEST_CASE("one registry of check kinds: every kind has a worker function and eve
 }
 
 // The planner, executor and checks read gates from the catalogue; a gate id written in C++ would
-// be a gate that YAML cannot change.
-TEST_CASE("no gate id of the catalogue is written in the C++ sources") {
+// be a gate that YAML cannot change (and one in a comment or message goes stale when YAML does).
+TEST_CASE("no gate id of the catalogue is written in the C++ sources, not even in a comment") {
   auto cat = GateCatalogue::builtin();
   REQUIRE(cat.ok());
   std::vector<std::pair<std::string, std::string>> files;
@@ -143,6 +143,6 @@ TEST_CASE("no gate id of the catalogue is written in the C++ sources") {
   for (const auto& g : cat->gates())
     for (const auto& [path, text] : files) {
       CAPTURE(path);
-      CHECK_MESSAGE(text.find("\"" + g.id + "\"") == std::string::npos, g.id);
+      CHECK_MESSAGE(text.find(g.id) == std::string::npos, g.id);
     }
 }

@@ -135,6 +135,25 @@ TEST_CASE("hostile playbook: a second YAML document is rejected") {
   CHECK(has(o, "pb.yaml:11"));
 }
 
+TEST_CASE("hostile playbook: a ',' outside a flow collection is a syntax error, not an endless parse") {
+  // yaml-cpp 0.7's LoadAll returned the same empty document forever on a top-level ',' (found by
+  // fuzz_playbook and fuzz_gate_catalogue: > 30 s and 2.7 GB on 19 bytes).
+  auto t0 = std::chrono::steady_clock::now();
+  auto o = parse(",\n");
+  REQUIRE_FALSE(o.ok);
+  CHECK(o.cat == ErrorCategory::parse);
+  CHECK(has(o, "pb.yaml:1:1"));
+  CHECK(has(o, "unexpected ',' outside a flow collection"));
+  o = parse("# comment\n{name: a},\n");
+  REQUIRE_FALSE(o.ok);
+  CHECK(has(o, "pb.yaml:2:10"));
+  CHECK(has(o, "unexpected ','"));
+  o = parse(playbook() + "---\nname: second\n---\nname: third\n");
+  REQUIRE_FALSE(o.ok);
+  CHECK(has(o, "expected one YAML document, found 3"));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
+}
+
 TEST_CASE("hostile playbook: a typo within two edits of a known key is an error with a suggestion") {
   auto o = parse(playbook("ok-pb", "org/name", "1.0.0") + "failure_polcy: collect_all\n");
   REQUIRE_FALSE(o.ok);

@@ -1,4 +1,4 @@
-// Check kind backend_parity (F-GPU-PARITY-001): the gpu backend against the cpu engine on one
+// Check kind backend_parity: the gpu backend against the cpu engine on one
 // artifact. Greedy decoding on the cpu for max_tokens steps (end-of-generation ignored, so every
 // step is compared), then the teacher-forced logits of prompt + continuation on both backends.
 // Measurements: positions_compared, rel_max_diff = max|logit_gpu - logit_cpu| / max|logit_cpu|

@@ -62,7 +62,7 @@ CheckOutput conversion_compare(const json& p) {
   if (p.value("backend", "cpu") != "cpu") {
     CheckOutput s;
     // The teacher-forced runs these gates share are computed on the CPU engine; their gpu column
-    // is the CPU⇄GPU parity gate's business (F-GPU-PARITY-001) until the shared runs take a backend.
+    // is the business of the catalogue's backend_parity gates until the shared runs take a backend.
     s.skip = gpu_unavailable(p).value_or("the gpu column of conversion gates is not implemented yet (the CPU-GPU parity gate checks the gpu backend)");
     return s;
   }

@@ -63,7 +63,7 @@ CheckOutput differential_fingerprint(const nlohmann::json& p) {
   o.add("nonfinite_values", static_cast<double>(nonfinite));
   // fingerprint_mismatches is measured only against a different file: a model compared with
   // itself cannot mismatch, so without a distinct reference the measurement is not produced and
-  // a gate that requires it (F-ROSETTA-FP-002) is Falsified for the missing measurement.
+  // a gate that requires it (a catalogue entry with the key) is Falsified for the missing measurement.
   std::error_code ec;
   const bool has_ref = p.contains("reference") && p["reference"].is_string();
   const bool self = has_ref && (p["reference"].get<std::string>() == p["model"].get<std::string>() ||

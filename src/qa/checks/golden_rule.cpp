@@ -1,5 +1,5 @@
 // Check kind golden_rule: greedy token ids of the source and of its conversion are equal
-// (F-GOLDEN-RULE-001); the conversion loads (002); the converted model generates (003).
+// (the first golden-rule gate); the conversion loads (the second); the converted model generates (the third).
 // The comparison is on token ids, never on text scraped from output. The greedy runs come from
 // the plan's shared inference runs of the two artifacts (params a_run/b_run) when present.
 #include <fmt/format.h>

@@ -27,13 +27,7 @@ CheckOutput inference(const nlohmann::json& p) {
     o.skip = *why;
     return o;
   }
-  if (p.value("modality", "run") == "serve") {
-    if (backend_of(p) == engine::Backend::gpu) {
-      o.skip = "serve --backend gpu is not implemented yet";
-      return o;
-    }
-    return serve_inference(p);
-  }
+  if (p.value("modality", "run") == "serve") return serve_inference(p);
   const std::string prompt = p.value("prompt", "What is 2+2?");
   const bool chat = p.value("modality", "run") == "chat";
   const int max_tokens = p.value("max_tokens", 32);

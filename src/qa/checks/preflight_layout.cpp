@@ -1,5 +1,5 @@
 // Check kind preflight_layout: the row-major [out, in] layout contract on one artifact
-// (G0-LAYOUT-001, F-LAYOUT-002, F-LAYOUT-CONTRACT-001..005). Each rule has its own measurement.
+// (every measurement below; each catalogue gate of this kind judges the ones its YAML names).
 #include <cmath>
 #include <regex>
 

@@ -1,4 +1,5 @@
-// Check kind inference, modality serve (F-A5-001 cpu; F-A6-001 gpu is Skipped by inference()):
+// Check kind inference, modality serve (`serve --backend` of the cell; a gpu cell without a device is
+// Skipped by inference()):
 // inside the node worker, start `apr-qa serve MODEL --host 127.0.0.1 --port 0` as a grandchild,
 // read the port it reports on stdout, poll GET /health until the body says "healthy" (bounded
 // by health_timeout_ms, default 60000), POST /generate {prompt, max_tokens, temperature 0, seed}
@@ -35,6 +36,7 @@
 
 #include "core/error.hpp"
 #include "qa/checks/check.hpp"
+#include "qa/checks/model_access.hpp"
 #include "qa/process.hpp"
 #include "core/switches.hpp"
 
@@ -81,12 +83,13 @@ std::optional<HttpReply> http_request(int port, const std::string& method, const
 // descriptors), and the guarantee that it is gone when this object is.
 class ServerProcess {
  public:
-  ServerProcess(const std::string& exe, const std::string& model) {
+  ServerProcess(const std::string& exe, const std::string& model, const char* backend) {
     std::string tmpl = (fs::temp_directory_path() / "apr-qa-serve-XXXXXX").string();
     if (!::mkdtemp(tmpl.data())) throw io_error(std::string("mkdtemp: ") + std::strerror(errno)).at_path(tmpl);
     dir_ = tmpl;
     proc_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{exe, "serve", model, "--host", "127.0.0.1", "--port", "0"}, dir_ / "stdout.log",
+        std::vector<std::string>{exe, "serve", model, "--host", "127.0.0.1", "--port", "0", "--backend", backend},
+        dir_ / "stdout.log",
         dir_ / "stderr.log", 0);
     // Keep read handles and delete the directory now, so nothing is left behind even when the
     // worker is SIGKILLed on timeout; the server keeps writing to the unlinked files.
@@ -178,7 +181,7 @@ CheckOutput serve_inference(const nlohmann::json& p) {
     if (ec || exe.empty()) exe = "/proc/self/exe";
   }
 
-  ServerProcess server(exe, model);
+  ServerProcess server(exe, model, engine::backend_name(backend_of(p)));
   const auto t0 = clock_type::now();
   std::optional<int> port;
   std::string last_err = "no port reported on stdout";
