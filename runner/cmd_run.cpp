@@ -67,10 +67,12 @@ const bool registered = apr::cli::register_command({
           ->capture_default_str();
       sub.add_option("--worker", a->worker, "Testing: run nodes with this executable instead of `apr-qa __node`")->group("");
       sub.footer(
-          "Logit-comparing gates (conversion, round trip, commutativity, golden rule, rosetta) share one teacher-forced\n"
-          "run per artifact and prompt (DAG nodes of kind infer, recomputed in every run). Environment:\n"
-          "APR_QA_NO_SHARED_RUNS=1 plans no shared run: every gate runs both models itself (same measurements, more\n"
-          "work; for A/B benchmarks, see bench/run_seed.sh).");
+          "Logit-comparing gates (conversion, round trip, commutativity, golden rule, rosetta) and cpu run/chat matrix\n"
+          "cells share one run per artifact and prompt (DAG nodes of kind infer, recomputed in every run). A conversion\n"
+          "or shared run whose input bytes and parameters equal a finished node's reuses its files (hard links) instead\n"
+          "of computing them again (never IDEM replicas or gate-carrying nodes). Environment: APR_QA_NO_SHARED_RUNS=1\n"
+          "plans no shared run: every gate and cell runs its models itself (same measurements, more work; for A/B\n"
+          "benchmarks, see bench/run_seed.sh).");
       return [a]() {
         auto& o = a->o;
         if (!a->model_path.empty()) o.model_path = a->model_path;

@@ -211,6 +211,10 @@ Plan plan_tensors(const model::CanonicalModel& m, ModelFormat target, const Conv
         std::memcpy(dst.data(), src.data() + at, dst.size());
         map->release(off + at, dst.size());
       }, formats::kMaxChunkBytes};
+      // The output is exactly this range of the mapped file: writers may copy it file to file.
+      auto* cf = out.produce.target<formats::ChunkedFill>();
+      cf->source = map;
+      cf->source_offset = static_cast<std::uint64_t>(t.source.data.data() - map->data());
     } else if (ot == in && elems.empty() && identity_rows) {
       out.direct = t.source.data;
     } else if (!elems.empty()) {

@@ -30,6 +30,21 @@ void stream_chunks(std::uint64_t total, std::uint64_t step, const ChunkProducer&
   }
 }
 
+void write_source_range(AtomicFile& out, const MappedFile& src, std::uint64_t offset, std::uint64_t n, bool& kernel_copy) {
+  constexpr std::uint64_t kStep = 4u << 20;  // no checksum to keep cache-hot here: larger steps, fewer calls
+  const auto all = src.slice(offset, n);     // bounds-checked once
+  for (std::uint64_t at = 0; at < n; at += kStep) {
+    const std::uint64_t m = std::min(kStep, n - at);
+    const std::uint64_t copied = kernel_copy ? out.copy_from(src.fd(), offset + at, m) : 0;
+    if (copied < m) {
+      kernel_copy = false;
+      src.populate(offset + at + copied, m - copied);
+      out.write(all.subspan(static_cast<std::size_t>(at + copied), static_cast<std::size_t>(m - copied)));
+      src.release(offset + at, m);
+    }
+  }
+}
+
 void ChunkedFill::operator()(std::span<std::byte> dst) const {
   const std::uint64_t step = chunk_hint == 0 ? kMaxChunkBytes : chunk_hint;
   for (std::uint64_t off = 0; off < dst.size(); off += step) {

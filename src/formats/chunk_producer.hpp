@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/atomic_file.hpp"
 #include "core/mapped_file.hpp"
 #include "tensor/dtype.hpp"
 
@@ -39,15 +40,22 @@ std::uint64_t chunk_bytes(GgmlType type, std::span<const std::int64_t> shape, st
 void stream_chunks(std::uint64_t total, std::uint64_t step, const ChunkProducer& produce, std::vector<std::byte>& buf,
                    const std::function<void(std::span<const std::byte>)>& sink);
 
+// Appends src[offset, offset + n) to out: the kernel copies it file to file (AtomicFile::copy_from:
+// copy_file_range, no pass through a user buffer) in steps; where it cannot (`kernel_copy` is then
+// set false, so later calls stop asking) the rest is write()n straight from the mapping, whose
+// pages are populated first and dropped after each step (RSS stays ~ one step). The passthrough
+// path of the GGUF and SafeTensors writers (a tensor whose ChunkedFill has a `source`).
+void write_source_range(AtomicFile& out, const MappedFile& src, std::uint64_t offset, std::uint64_t n, bool& kernel_copy);
+
 // Whole-buffer adapter: fills dst (the whole tensor) chunk by chunk of chunk_hint bytes (0:
 // kMaxChunkBytes); the caller is responsible for chunk_hint being a multiple of the row size.
 //
 // Optional passthrough source: when `source` is set, the caller guarantees that fill produces
 // exactly the bytes source[source_offset, source_offset + tensor size) — the tensor is an
 // unchanged byte range of a mapped file (kept alive by the caller until the write ends). A
-// writer may then copy that range file-to-file (AtomicFile::copy_from) and checksum the mapped
-// bytes instead of calling fill (aprfmt::Writer does; where the kernel cannot copy it writes
-// straight from the mapping). Writers that ignore `source` (GGUF, SafeTensors) call fill.
+// writer may then copy that range file-to-file (AtomicFile::copy_from) instead of calling fill
+// (aprfmt::Writer also checksums the mapped bytes; the GGUF and SafeTensors writers use
+// write_source_range). The converter's plan sets it for every passthrough of a mapped tensor.
 struct ChunkedFill {
   ChunkProducer fill;
   std::uint64_t chunk_hint = 0;

@@ -167,9 +167,12 @@ void Writer::write(const std::filesystem::path& path) const {
   out.write(head.s);
   out.write_zeros(formats::align_up(head.s.size(), alignment) - head.s.size());
   std::vector<std::byte> buf;
+  bool kernel_copy = true;
   for (std::size_t k = 0; k < tensors_.size(); ++k) {
     const auto& t = tensors_[k];
-    if (t.chunk) {
+    if (t.chunk && t.source) {
+      formats::write_source_range(out, *t.source, t.source_offset, sizes[k], kernel_copy);  // same bytes as the fill's
+    } else if (t.chunk) {
       formats::stream_chunks(sizes[k], formats::chunk_bytes(t.type, t.shape, t.chunk_hint), t.chunk, buf,
                          [&](std::span<const std::byte> b) { out.write(b); });
     } else if (t.producer) {

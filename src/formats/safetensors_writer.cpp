@@ -95,9 +95,12 @@ void write_one(const std::filesystem::path& path, const std::map<std::string, st
   out.write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(&n), 8));
   out.write(h);
   std::vector<std::byte> buf;
+  bool kernel_copy = true;
   for (std::size_t k = 0; k < items.size(); ++k) {
     const P* t = items[k];
-    if (t->chunk) {
+    if (t->chunk && t->source) {
+      formats::write_source_range(out, *t->source, t->source_offset, sizes[k], kernel_copy);  // same bytes as the fill's
+    } else if (t->chunk) {
       formats::stream_chunks(sizes[k], formats::chunk_bytes(t->type, t->shape, t->chunk_hint), t->chunk, buf,
                          [&](std::span<const std::byte> b) { out.write(b); });
     } else if (t->producer) {

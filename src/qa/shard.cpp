@@ -31,10 +31,12 @@ std::optional<ShardSpec> parse_shard(const std::string& s) {
 // Worker CPU seconds per node per GB of model, from the seed benchmark (docs/run.md, quiet machine,
 // 24 layers, 0.99 GB BF16): inference cells 51.5 s / 10 nodes, convert 34.1 / 13, infer 28.8 / 12,
 // format_contract 4.9 / 4, conversion_pair 4.3 / 6, roundtrip_chain 3.3 / 4, the rest <= 1.5 s in all.
-// perplexity (a forward pass over the corpus) is weighed like an inference cell.
+// perplexity (the sanity gate's forward pass over 512 corpus tokens) measured 16.3-18.2 CPU-s on
+// the same snapshot (docs/performance.md, 2026-12-04): 17. A cpu matrix cell that reads a shared
+// run costs next to nothing (node_cost).
 double kind_weight(const std::string& kind) {
   static const std::vector<std::pair<std::string, double>> w = {
-      {"resolve", 0.0},          {"inference", 5.2},      {"perplexity", 5.2},      {"performance", 5.2},
+      {"resolve", 0.0},          {"inference", 5.2},      {"perplexity", 17.0},      {"performance", 5.2},
       {"convert", 2.6},          {"infer", 2.4},          {"format_contract", 1.2}, {"roundtrip_chain", 0.85},
       {"conversion_pair", 0.72}, {"differential_inference", 0.6}, {"golden_rule", 0.5}, {"commutativity", 0.5},
   };

@@ -67,10 +67,24 @@ grep -q -E "^apr-qa run: error: environment: $WORK/run/artifacts/[0-9a-f]+: not 
   || { cat "$WORK/stderr"; fail "run: the line does not name the artifact folder, the need and the free space"; }
 [[ ! -e "$WORK/run/mqs.json" && ! -e "$WORK/run/report.html" ]] || fail "run: a verdict was written"
 if grep -q -E "grade|CERTIFIED" "$WORK/stdout"; then cat "$WORK/stdout"; fail "run: a verdict was printed"; fi
-python3 - "$WORK/run/evidence.json" <<'PY'
-import json, sys
-ev = json.load(open(sys.argv[1]))
-bad = [(e["gate_id"], e["outcome"]) for e in ev if e["outcome"] in ("Falsified", "Error", "Crashed", "Timeout")]
+python3 - "$WORK/run/evidence.json" "$WORK/run" <<'PY'
+import json, os, sys
+ev = json.load(open(sys.argv[1])); out = sys.argv[2]
+
+
+def reads_this_runs_files(e):
+    spec = os.path.join(out, "nodes", e.get("node", ""), "spec.json")
+    if not os.path.exists(spec):
+        return True
+    params = json.dumps(json.load(open(spec)).get("params", {}))
+    return any(os.path.join(out, d) + "/" in params for d in ("artifacts", "runs"))
+
+
+# Nodes start longest-path first: a threshold verdict on the untouched input (F-SANITY-PPL-001 on
+# the random fixture) may complete before the first conversion is refused; that one is a judgement
+# on the model. Anything that read this run's files or failed without a measured violation is not.
+bad = [(e["gate_id"], e["outcome"]) for e in ev if e["outcome"] in ("Error", "Crashed", "Timeout") or
+       (e["outcome"] == "Falsified" and (reads_this_runs_files(e) or "violates" not in e["reason"]))]
 assert ev and not bad, "disk space scored as a model failure: %s" % bad
 PY
 echo "run: $(cat "$WORK/stderr")"

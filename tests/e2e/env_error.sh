@@ -45,13 +45,28 @@ check() {
   [[ -n $reason ]] || { cat "$errf"; fail "$what: the line does not say why"; }
   [[ ! -e "$out/mqs.json" && ! -e "$out/report.html" ]] || fail "$what: a verdict/report was written"
   [[ -s "$out/evidence.json" ]] || fail "$what: evidence.json not kept"
-  python3 - "$out/evidence.json" "$what" <<'PY'
-import json, sys
-ev = json.load(open(sys.argv[1])); what = sys.argv[2]
+  python3 - "$out/evidence.json" "$what" "$out" <<'PY'
+import json, os, sys
+ev = json.load(open(sys.argv[1])); what = sys.argv[2]; out = sys.argv[3]
 assert ev, what + ": evidence.json lists no gate"
 done = [e for e in ev if e["outcome"] != "Skipped"]
-# (with this plan the first artifact conversion runs before any gate, so `done` may be empty)
-bad = [e for e in ev if e["outcome"] in ("Falsified", "Error", "Crashed", "Timeout")]
+
+
+def reads_this_runs_files(e):
+    """Whether the gate's node read an artifact or shared run this run wrote (under OUT)."""
+    spec = os.path.join(out, "nodes", e.get("node", ""), "spec.json")
+    if not os.path.exists(spec):
+        return True  # unknown: judge it strictly
+    params = json.dumps(json.load(open(spec)).get("params", {}))
+    return any(os.path.join(out, d) + "/" in params for d in ("artifacts", "runs"))
+
+
+# The nodes start longest-path first, so a gate on the untouched input (F-SANITY-PPL-001 on the
+# random-weight fixture) may complete before the first artifact write fails: its threshold
+# verdict is a judgement on the model, not on the disk. Anything that read this run's files,
+# any Error/Crashed/Timeout and any Falsified without a measured threshold violation is the disk's.
+bad = [e for e in ev if e["outcome"] in ("Error", "Crashed", "Timeout") or
+       (e["outcome"] == "Falsified" and (reads_this_runs_files(e) or "violates" not in e["reason"]))]
 assert not bad, "%s: environment error scored as a model failure: %s" % (what, [(e["gate_id"], e["reason"]) for e in bad])
 print("%s: %d completed gate results kept, %d Skipped" % (what, len(done), len(ev) - len(done)))
 PY

@@ -11,6 +11,8 @@
 #include "core/switches.hpp"
 #include "formats/apr.hpp"
 #include "formats/chunk_producer.hpp"
+#include "formats/gguf.hpp"
+#include "formats/safetensors.hpp"
 #include "helpers.hpp"
 
 using namespace apr;
@@ -119,4 +121,52 @@ TEST_CASE("apr passthrough: a source range past the file's end fails and leaves 
   std::size_t leftovers = 0;
   for (const auto& e : fs::directory_iterator(f.dir.path)) leftovers += e.path().filename().string().find(".tmp-") != std::string::npos;
   CHECK(leftovers == 0);
+}
+
+// The GGUF and SafeTensors writers take the same passthrough source (formats::write_source_range):
+// byte-identical to their span-written files, with the kernel copy and with the write() fallback,
+// and the producer is never called.
+namespace {
+template <class W>
+std::string write_gguf_or_st(const Fixture& f, const fs::path& out, bool with_source, int& fills) {
+  W w;
+  for (const auto& s : f.srcs) {
+    if (!with_source) {
+      w.add_tensor(s.name, s.type, s.shape, f.bytes(s));
+      continue;
+    }
+    const auto src = f.bytes(s);
+    formats::ChunkedFill cf{[src, &fills](std::uint64_t at, std::span<std::byte> dst) {
+                              ++fills;
+                              std::memcpy(dst.data(), src.data() + at, dst.size());
+                            },
+                            0, f.map.get(), s.offset};
+    w.add_tensor(s.name, s.type, s.shape, typename W::Producer(cf));
+  }
+  w.write(out);
+  return test::read_bytes(out);
+}
+struct GgufW : gguf::Writer {
+  using Producer = gguf::TensorProducer;
+};
+struct StW : safetensors::Writer {
+  using Producer = safetensors::TensorProducer;
+};
+}  // namespace
+
+TEST_CASE("gguf and safetensors passthrough: kernel copy and write() fallback give the span writer's bytes") {
+  Fixture f;
+  int fills = 0;
+  const std::string g = write_gguf_or_st<GgufW>(f, f.dir / "span.gguf", false, fills);
+  const std::string s = write_gguf_or_st<StW>(f, f.dir / "span.safetensors", false, fills);
+  REQUIRE(g.size() > (6u << 20));
+  REQUIRE(s.size() > (6u << 20));
+  CHECK(write_gguf_or_st<GgufW>(f, f.dir / "copy.gguf", true, fills) == g);
+  CHECK(write_gguf_or_st<StW>(f, f.dir / "copy.safetensors", true, fills) == s);
+  {
+    EnvGuard off("1");
+    CHECK(write_gguf_or_st<GgufW>(f, f.dir / "fallback.gguf", true, fills) == g);
+    CHECK(write_gguf_or_st<StW>(f, f.dir / "fallback.safetensors", true, fills) == s);
+  }
+  CHECK(fills == 0);  // the source range was copied; the producer never ran
 }
