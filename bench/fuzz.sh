@@ -55,15 +55,16 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-allocator_release_to_os_interval_ms=100:qua
 LOG="$B/fuzz-$TARGET.log"
 rc=0
 # CPU seconds as well as wall seconds: on a loaded machine a nice'd fuzzer gets a fraction of a core.
-/usr/bin/time -f '%U %S' -o "$B/fuzz-$TARGET.cpu" nice -n 19 "$B/tests/fuzz/fuzz_$TARGET" "$CORPUS" -max_total_time="$SECONDS_" "${RUNS[@]}" -timeout=1 \
+/usr/bin/time -f '%e %U %S' -o "$B/fuzz-$TARGET.cpu" nice -n 19 "$B/tests/fuzz/fuzz_$TARGET" "$CORPUS" -max_total_time="$SECONDS_" "${RUNS[@]}" -timeout=1 \
   -rss_limit_mb=256 -max_len="$MAX_LEN" -print_final_stats=1 -artifact_prefix="$B/fuzz-$TARGET-" \
   > "$LOG" 2>&1 || rc=$?
 execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$LOG" | grep -o '[0-9]*$' || echo 0)
 rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "$LOG" | grep -o '[0-9]*$' || echo '?')
 units=$(grep -o 'stat::new_units_added: *[0-9]*' "$LOG" | grep -o '[0-9]*$' || echo '?')
-secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$LOG" | grep -o 'in [0-9]*' | grep -o '[0-9]*' || echo "$SECONDS_")
-[[ -n "$secs" && "$secs" != 0 ]] || secs="$SECONDS_"
-cpu=$(tail -n 1 "$B/fuzz-$TARGET.cpu" 2>/dev/null | awk '{printf "%d", $1 + $2}' || echo 0)
+# Wall seconds of the run (also when it stopped early on a finding) and CPU seconds it got.
+secs=$(tail -n 1 "$B/fuzz-$TARGET.cpu" 2>/dev/null | awk '{printf "%d", $1}' || echo 0)
+[[ -n "$secs" && "$secs" != 0 ]] || secs=1
+cpu=$(tail -n 1 "$B/fuzz-$TARGET.cpu" 2>/dev/null | awk '{printf "%d", $2 + $3}' || echo 0)
 [[ -n "$cpu" && "$cpu" != 0 ]] || cpu=1
 echo "fuzz_$TARGET: seeds over the limits under ASan, left out: ${skipped[*]:-none}"
 echo "fuzz_$TARGET: $execs executions in ${secs} s ($((execs / secs)) exec/s; ${cpu} CPU s, $((execs / cpu)) exec per CPU s), $units new units, peak RSS ${rss} MB, exit $rc$([[ $rc == 0 ]] && echo ', no crash' || echo ", see $LOG")"
