@@ -45,21 +45,26 @@ esac
 MAX_LEN="${APR_QA_FUZZ_MAX_LEN:-$MAX_LEN}"
 RUNS=()
 [[ -n "${APR_QA_FUZZ_RUNS:-}" ]] && RUNS=(-runs="$APR_QA_FUZZ_RUNS")
-# ASan keeps freed pages mapped by default, so one input that briefly needed 150 MB would count
-# against every later one in -rss_limit_mb: give freed memory back to the OS every 100 ms.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-allocator_release_to_os_interval_ms=100}"
+# -rss_limit_mb measures the whole process. ASan keeps freed pages mapped by default (one input
+# that briefly needed 150 MB would count against every later one): give them back every 100 ms.
+# Its quarantine holds up to 256 MB of freed memory (poisoned, to catch use-after-free), which
+# alone reaches the limit: a tokenizer.json with a 61k-token vocabulary (14 MB in the release
+# build) showed 332 MB RSS with it, 99 MB with 32 MB. 64 MB keeps use-after-free detection for
+# anything freed within the last 64 MB of frees.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-allocator_release_to_os_interval_ms=100:quarantine_size_mb=64}"
 LOG="$B/fuzz-$TARGET.log"
 rc=0
 # CPU seconds as well as wall seconds: on a loaded machine a nice'd fuzzer gets a fraction of a core.
-/usr/bin/time -f '%U %S' -o "$B/fuzz-$TARGET.cpu" nice -n 19 "$B/tests/fuzz/fuzz_$TARGET" "$CORPUS" -max_total_time="$SECONDS_" "${RUNS[@]}" -timeout=1 \
+/usr/bin/time -f '%e %U %S' -o "$B/fuzz-$TARGET.cpu" nice -n 19 "$B/tests/fuzz/fuzz_$TARGET" "$CORPUS" -max_total_time="$SECONDS_" "${RUNS[@]}" -timeout=1 \
   -rss_limit_mb=256 -max_len="$MAX_LEN" -print_final_stats=1 -artifact_prefix="$B/fuzz-$TARGET-" \
   > "$LOG" 2>&1 || rc=$?
 execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$LOG" | grep -o '[0-9]*$' || echo 0)
 rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "$LOG" | grep -o '[0-9]*$' || echo '?')
 units=$(grep -o 'stat::new_units_added: *[0-9]*' "$LOG" | grep -o '[0-9]*$' || echo '?')
-secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$LOG" | grep -o 'in [0-9]*' | grep -o '[0-9]*' || echo "$SECONDS_")
-[[ -n "$secs" && "$secs" != 0 ]] || secs="$SECONDS_"
-cpu=$(awk '{printf "%d", $1 + $2}' "$B/fuzz-$TARGET.cpu" 2>/dev/null || echo 0)
+# Wall seconds of the run (also when it stopped early on a finding) and CPU seconds it got.
+secs=$(tail -n 1 "$B/fuzz-$TARGET.cpu" 2>/dev/null | awk '{printf "%d", $1}' || echo 0)
+[[ -n "$secs" && "$secs" != 0 ]] || secs=1
+cpu=$(tail -n 1 "$B/fuzz-$TARGET.cpu" 2>/dev/null | awk '{printf "%d", $2 + $3}' || echo 0)
 [[ -n "$cpu" && "$cpu" != 0 ]] || cpu=1
 echo "fuzz_$TARGET: seeds over the limits under ASan, left out: ${skipped[*]:-none}"
 echo "fuzz_$TARGET: $execs executions in ${secs} s ($((execs / secs)) exec/s; ${cpu} CPU s, $((execs / cpu)) exec per CPU s), $units new units, peak RSS ${rss} MB, exit $rc$([[ $rc == 0 ]] && echo ', no crash' || echo ", see $LOG")"

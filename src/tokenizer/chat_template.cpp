@@ -50,9 +50,11 @@ Result<ChatTemplate> ChatTemplate::parse(std::string source) {
 
 namespace {
 
-Result<std::string> render_dict(const jinja::Body& program, const jinja::Dict& vars) {
+Result<std::string> render_dict(const jinja::Body& program, const jinja::Dict& vars, std::uint64_t max_steps = 0,
+                                std::uint64_t max_built_bytes = 0) {
   try {
-    return jinja::render_template(program, vars);
+    return jinja::render_template(program, vars, max_steps ? max_steps : jinja::kMaxSteps,
+                                  max_built_bytes ? max_built_bytes : jinja::kMaxBuiltBytes);
   } catch (const jinja::TemplateError& e) {
     return to_error(e);
   } catch (const std::exception& e) {  // a library failure inside the interpreter: still bad input
@@ -87,7 +89,7 @@ Result<std::string> ChatTemplate::render(const nlohmann::json& messages, const C
   if (!opts.bos_token.empty()) vars.set("bos_token", jinja::Value::string(opts.bos_token));
   if (!opts.eos_token.empty()) vars.set("eos_token", jinja::Value::string(opts.eos_token));
   for (const auto& kv : extra->dict->items) vars.set(kv.first, kv.second);
-  return render_dict(impl_->program, vars);
+  return render_dict(impl_->program, vars, opts.max_steps, opts.max_built_bytes);
 }
 
 Result<std::string> ChatTemplate::render_ordered(const nlohmann::ordered_json& variables) const {

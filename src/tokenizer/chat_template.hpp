@@ -17,6 +17,7 @@
 // render_ordered() takes nlohmann::ordered_json to keep the source order (as Python dicts do).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -30,6 +31,10 @@ struct ChatTemplateOptions {
   std::string bos_token, eos_token;
   nlohmann::json tools;                               // null = none
   nlohmann::json extra = nlohmann::json::object();    // any other variables
+  // The render budget (tokenizer/jinja_budget.hpp): evaluation steps and bytes of strings and
+  // lists built. 0 = the defaults every apr-qa command uses (5,000,000 steps, 128 MiB); the fuzz
+  // target sets smaller ones so that a budget-exceeding input ends in milliseconds under ASan.
+  std::uint64_t max_steps = 0, max_built_bytes = 0;
 };
 
 class ChatTemplate {

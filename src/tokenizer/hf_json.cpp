@@ -1,6 +1,7 @@
 // apr-qa tokenizer: HF tokenizer.json + tokenizer_config.json <-> TokenizerData.
 #include "tokenizer/hf_json.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 
@@ -216,13 +217,13 @@ TokenizerData parse(const Ctx& c, const json& tj, const json* cfg) {
     }
   }
 
-  std::map<std::string, std::int64_t> ids;
-  for (std::size_t i = 0; i < n; ++i) ids.emplace(d.tokens[i], static_cast<std::int64_t>(i));
+  // At most a handful of lookups: a scan for the first token with that text (no map of every
+  // token: 64k copies and tree nodes per file, the slowest part of a tokenizer.json with id holes).
   auto resolve = [&](const std::string& field, const std::optional<std::string>& text) -> std::optional<std::int64_t> {
     if (!text) return std::nullopt;
-    auto it = ids.find(*text);
-    if (it == ids.end()) throw c.err(ErrorCategory::validation, field, "expected a token of the vocabulary, found \"" + *text + "\"");
-    return it->second;
+    auto it = std::find(d.tokens.begin(), d.tokens.end(), *text);
+    if (it == d.tokens.end()) throw c.err(ErrorCategory::validation, field, "expected a token of the vocabulary, found \"" + *text + "\"");
+    return static_cast<std::int64_t>(it - d.tokens.begin());
   };
   if (pp_bos_text) d.bos_id = resolve("post_processor.single", pp_bos_text);
   if (pp_eos_text) d.eos_id = resolve("post_processor.single", pp_eos_text);

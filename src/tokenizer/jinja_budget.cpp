@@ -11,6 +11,7 @@ namespace {
 thread_local std::uint64_t t_steps_left = 0;
 thread_local std::uint64_t t_steps_max = 0;
 thread_local std::uint64_t t_bytes_left = 0;
+thread_local std::uint64_t t_bytes_max = 0;
 thread_local bool t_armed = false;
 thread_local int t_depth = 0;
 
@@ -30,7 +31,7 @@ void charge_bytes(std::uint64_t bytes) {
   if (!t_armed) return;
   if (bytes > t_bytes_left) {
     t_bytes_left = 0;
-    fail("template built more than " + std::to_string(kMaxBuiltBytes >> 20) +
+    fail("template built more than " + std::to_string(t_bytes_max >> 20) +
          " MiB of strings and lists in one render (values growing without bound)");
   }
   t_bytes_left -= bytes;
@@ -49,11 +50,16 @@ void check_list_size(std::size_t items) {
   charge_steps(items);
 }
 
-RenderBudget::RenderBudget(std::uint64_t max_steps)
-    : saved_left_(t_steps_left), saved_max_(t_steps_max), saved_bytes_left_(t_bytes_left), saved_armed_(t_armed) {
+RenderBudget::RenderBudget(std::uint64_t max_steps, std::uint64_t max_built_bytes)
+    : saved_left_(t_steps_left),
+      saved_max_(t_steps_max),
+      saved_bytes_left_(t_bytes_left),
+      saved_bytes_max_(t_bytes_max),
+      saved_armed_(t_armed) {
   t_steps_left = max_steps;
   t_steps_max = max_steps;
-  t_bytes_left = kMaxBuiltBytes;
+  t_bytes_left = max_built_bytes;
+  t_bytes_max = max_built_bytes;
   t_armed = true;
 }
 
@@ -61,6 +67,7 @@ RenderBudget::~RenderBudget() {
   t_steps_left = saved_left_;
   t_steps_max = saved_max_;
   t_bytes_left = saved_bytes_left_;
+  t_bytes_max = saved_bytes_max_;
   t_armed = saved_armed_;
 }
 

@@ -37,13 +37,13 @@ void check_list_size(std::size_t items);
 // Arms the step counter for one render; restores the previous state when destroyed.
 class RenderBudget {
  public:
-  explicit RenderBudget(std::uint64_t max_steps = kMaxSteps);
+  explicit RenderBudget(std::uint64_t max_steps = kMaxSteps, std::uint64_t max_built_bytes = kMaxBuiltBytes);
   ~RenderBudget();
   RenderBudget(const RenderBudget&) = delete;
   RenderBudget& operator=(const RenderBudget&) = delete;
 
  private:
-  std::uint64_t saved_left_, saved_max_, saved_bytes_left_;
+  std::uint64_t saved_left_, saved_max_, saved_bytes_left_, saved_bytes_max_;
   bool saved_armed_;
 };
 

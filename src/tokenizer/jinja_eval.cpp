@@ -418,8 +418,9 @@ class Evaluator {
 
 }  // namespace
 
-std::string render_template(const Body& program, const Dict& variables) {
-  RenderBudget budget;
+std::string render_template(const Body& program, const Dict& variables, std::uint64_t max_steps,
+                            std::uint64_t max_built_bytes) {
+  RenderBudget budget(max_steps, max_built_bytes);
   Evaluator ev;
   auto root = std::make_shared<Scope>();
   root->vars = variables;

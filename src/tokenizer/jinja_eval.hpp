@@ -11,9 +11,13 @@
 #include <string>
 
 #include "tokenizer/jinja_ast.hpp"
+#include "tokenizer/jinja_budget.hpp"
 
 namespace apr::tok::jinja {
 
-std::string render_template(const Body& program, const Dict& variables);
+// max_steps and max_built_bytes: the render budget (jinja_budget.hpp; the defaults are the limits
+// every apr-qa command uses).
+std::string render_template(const Body& program, const Dict& variables, std::uint64_t max_steps = kMaxSteps,
+                            std::uint64_t max_built_bytes = kMaxBuiltBytes);
 
 }  // namespace apr::tok::jinja

@@ -2,6 +2,7 @@
 #include "tokenizer/jinja_ops.hpp"
 #include "core/utf8.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -70,8 +71,13 @@ Value repeat(const Value& seq, std::int64_t n) {
          std::to_string(limit) + (seq.is_string() ? " bytes" : " items"));
   if (!seq.is_string()) charge_bytes(built_bytes(*seq.list) * static_cast<std::uint64_t>(n));
   if (seq.is_string()) {
+    // One allocation, filled by doubling: log2(n) copies, not n appends ('ab' * 6541296 took
+    // 0.25 s under the fuzzer's instrumentation, one append at a time).
+    const std::size_t total = unit * static_cast<std::size_t>(n);
     std::string out;
-    for (std::int64_t k = 0; k < n; ++k) out += seq.s;
+    out.reserve(total);
+    out.append(seq.s);
+    while (!out.empty() && out.size() < total) out.append(out.data(), std::min(out.size(), total - out.size()));
     Value r = Value::string(std::move(out));
     r.markup = seq.markup;
     return r;
