@@ -10,6 +10,10 @@
 # APR_QA_FUZZ_RUNS=N stops the run after N executions (-runs=N) if that comes before SECONDS
 # (issue 13's goal: APR_QA_FUZZ_RUNS=1000000 bench/fuzz.sh TARGET 3600).
 # APR_QA_FUZZ_MAX_LEN=N overrides the target's largest generated input (below).
+# APR_QA_FUZZ_FORK=1 runs libFuzzer's fork mode: short-lived child processes fuzz in turn, so the
+# 256 MB RSS limit applies to each child (ASan's allocator growth over hundreds of thousands of
+# inputs no longer adds up in one process); any crash, timeout or OOM still stops the run.
+# The executions are then the last "#N:" line's total (-runs is not used in fork mode).
 # Targets: gguf safetensors apr tokenizer_json chat_template playbook gate_catalogue serve_request
 set -euo pipefail
 TARGET="${1:?usage: bench/fuzz.sh TARGET SECONDS [BUILD_DIR]}"; SECONDS_="${2:?seconds}"
@@ -44,7 +48,11 @@ case "$TARGET" in
 esac
 MAX_LEN="${APR_QA_FUZZ_MAX_LEN:-$MAX_LEN}"
 RUNS=()
-[[ -n "${APR_QA_FUZZ_RUNS:-}" ]] && RUNS=(-runs="$APR_QA_FUZZ_RUNS")
+if [[ "${APR_QA_FUZZ_FORK:-0}" == 1 ]]; then
+  RUNS=(-fork=1 -ignore_ooms=0 -ignore_timeouts=0 -ignore_crashes=0)
+elif [[ -n "${APR_QA_FUZZ_RUNS:-}" ]]; then
+  RUNS=(-runs="$APR_QA_FUZZ_RUNS")
+fi
 # -rss_limit_mb measures the whole process. ASan keeps freed pages mapped by default (one input
 # that briefly needed 150 MB would count against every later one): give them back every 100 ms.
 # Its quarantine holds up to 256 MB of freed memory (poisoned, to catch use-after-free), which
@@ -58,7 +66,9 @@ rc=0
 /usr/bin/time -f '%e %U %S' -o "$B/fuzz-$TARGET.cpu" nice -n 19 "$B/tests/fuzz/fuzz_$TARGET" "$CORPUS" -max_total_time="$SECONDS_" "${RUNS[@]}" -timeout=1 \
   -rss_limit_mb=256 -max_len="$MAX_LEN" -print_final_stats=1 -artifact_prefix="$B/fuzz-$TARGET-" \
   > "$LOG" 2>&1 || rc=$?
-execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$LOG" | grep -o '[0-9]*$' || echo 0)
+execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$LOG" | grep -o '[0-9]*$' || true)
+[[ -n "$execs" ]] || execs=$(grep -oE '^#[0-9]+:' "$LOG" | tail -n 1 | tr -dc '0-9' || true)
+[[ -n "$execs" ]] || execs=0
 rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "$LOG" | grep -o '[0-9]*$' || echo '?')
 units=$(grep -o 'stat::new_units_added: *[0-9]*' "$LOG" | grep -o '[0-9]*$' || echo '?')
 # Wall seconds of the run (also when it stopped early on a finding) and CPU seconds it got.
