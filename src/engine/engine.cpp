@@ -71,7 +71,9 @@ Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const model::Cano
     };
     if (td.eos_id) add_stop(*td.eos_id);
     if (!td.tokens.empty()) {
-      auto t = tok::Tokenizer::from_data(td);
+      // Shares the model's tokenizer data (an alias that keeps the model alive): no second copy
+      // of the vocabulary and merges in memory.
+      auto t = tok::Tokenizer::from_shared(std::shared_ptr<const tok::TokenizerData>(m, &m->tokenizer));
       if (!t) throw Error(t.error()).with_context("engine: building the model's tokenizer");
       e->tok_.emplace(std::move(t.value()));
       for (std::int64_t id = 0; id < static_cast<std::int64_t>(td.tokens.size()); ++id)

@@ -121,7 +121,10 @@ void Forward::matmul(std::initializer_list<MatJob> jobs, std::int64_t T) {
 }
 
 void Forward::ensure_scratch(std::int64_t T) {
-  if (T <= scratch_tokens_) return;
+  // Grow for a longer chunk; shrink when decoding (one token) after a prefill, so a long
+  // generation does not keep a prefill chunk's activations (~25 KB per token for a 135M model,
+  // ~100 KB for 0.5B) resident next to its growing KV cache.
+  if (T <= scratch_tokens_ && !(T == 1 && scratch_tokens_ > 1)) return;
   const auto n = [T](std::int64_t per) { return static_cast<std::size_t>(T * per); };
   const std::int64_t qd = c_.heads * c_.head_dim, kd = c_.kv_heads * c_.head_dim;
   s_h_.resize(n(c_.hidden));
@@ -133,6 +136,8 @@ void Forward::ensure_scratch(std::int64_t T) {
   s_v_.resize(n(kd));
   s_g_.resize(n(c_.ffn));
   s_u_.resize(n(c_.ffn));
+  if (T < scratch_tokens_)
+    for (auto* v : {&s_h_, &s_xn_, &s_y_, &s_q_, &s_att_, &s_k_, &s_v_, &s_g_, &s_u_}) v->shrink_to_fit();
   scratch_tokens_ = T;
 }
 

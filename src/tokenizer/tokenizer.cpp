@@ -25,9 +25,8 @@ void check_id(const std::optional<std::int64_t>& id, std::size_t n, const char* 
         .at_key(what);
 }
 
-std::shared_ptr<TokenizerImpl> build(const TokenizerData& d) {
-  auto impl = std::make_shared<TokenizerImpl>();
-  impl->data = d;
+std::shared_ptr<TokenizerImpl> build(std::shared_ptr<const TokenizerData> d) {
+  auto impl = std::make_shared<TokenizerImpl>(std::move(d));
   const auto& D = impl->data;
   const auto n = D.tokens.size();
   if (n == 0) throw validation_error("tokenizer has no tokens").at_key("tokens");
@@ -108,7 +107,13 @@ std::shared_ptr<TokenizerImpl> build(const TokenizerData& d) {
 }  // namespace
 
 Result<Tokenizer> Tokenizer::from_data(const TokenizerData& d) {
+  return from_shared(std::make_shared<const TokenizerData>(d));
+}
+
+Result<Tokenizer> Tokenizer::from_shared(std::shared_ptr<const TokenizerData> shared) {
   return capture([&] {
+    if (!shared) throw validation_error("tokenizer: no tokenizer data").at_key("tokens");
+    const TokenizerData& d = *shared;
     // The chat template is part of the tokenizer: a template that does not parse is a load-time
     // error naming the construct and line, not a surprise at the first chat request.
     if (!d.chat_template.empty()) {
@@ -116,7 +121,7 @@ Result<Tokenizer> Tokenizer::from_data(const TokenizerData& d) {
       if (!ct.ok()) throw Error(ct.error()).with_context("chat template");
     }
     Tokenizer t;
-    t.impl_ = build(d);
+    t.impl_ = build(std::move(shared));
     return t;
   });
 }

@@ -38,7 +38,10 @@ struct TokenizerImpl;
 
 class Tokenizer {
  public:
-  static Result<Tokenizer> from_data(const TokenizerData& d);
+  static Result<Tokenizer> from_data(const TokenizerData& d);  // keeps a copy of d
+  // Keeps `d` itself (no copy), e.g. an alias of a model's TokenizerData that owns the model:
+  // std::shared_ptr<const TokenizerData>(model, &model->tokenizer). d must not change afterwards.
+  static Result<Tokenizer> from_shared(std::shared_ptr<const TokenizerData> d);
 
   // parse_special=true splits added/special tokens out of text as HF does; add_bos per
   // data.add_bos unless overridden (add_bos also controls add_eos: both are "add special").
