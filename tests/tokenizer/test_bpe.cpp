@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 
 #include "tokenizer/byte_level.hpp"
@@ -150,4 +151,25 @@ TEST_CASE("NFC normalization only when the data asks for it") {
   auto t2 = Tokenizer::from_data(d).value();
   CHECK(t2.encode("e\xCC\x81") == std::vector<std::int32_t>{0xC3, 0xA9});  // U+00E9
   CHECK(t2.decode(t2.encode("Cafe\xCC\x81")) == "Caf\xC3\xA9");
+}
+
+TEST_CASE("Tokenizer::from_shared keeps the caller's data (no copy) and encodes as from_data") {
+  auto shared = std::make_shared<const TokenizerData>(tiny_bpe({"h e", "l l", "he ll", "hell o"}));
+  auto t = Tokenizer::from_shared(shared).value();
+  CHECK(&t.data() == shared.get());  // the engine relies on this: one vocabulary in memory
+  CHECK(shared.use_count() == 2);    // the tokenizer holds it
+  auto copy = Tokenizer::from_data(*shared).value();
+  CHECK(&copy.data() != shared.get());
+  CHECK(t.encode("hello hell") == copy.encode("hello hell"));
+  CHECK(t.decode(t.encode("hello hell")) == "hello hell");
+  // An alias into a larger owner (as the engine passes the model's member) keeps the owner alive.
+  struct Owner { int other = 0; TokenizerData tok; };
+  auto owner = std::make_shared<Owner>();
+  owner->tok = tiny_bpe({"a a"});
+  std::weak_ptr<Owner> weak = owner;
+  auto ta = Tokenizer::from_shared(std::shared_ptr<const TokenizerData>(owner, &owner->tok)).value();
+  owner.reset();
+  CHECK_FALSE(weak.expired());
+  CHECK(ta.encode("aa").size() == 1);
+  CHECK_FALSE(Tokenizer::from_shared(nullptr).ok());
 }
