@@ -65,13 +65,13 @@ void unpack_legacy(GgmlType t, const u8* x, u8* u, float& d, float& m) noexcept 
   }
 }
 
-void scalar_rows(GgmlType type, const u8* w, std::size_t stride, std::int64_t rows, const QuantizedActs& a,
+void scalar_rows(GgmlType type, const Int8Rows& w, std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
                  std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy) noexcept {
   const int c = int8_offset(type);
   const bool mn = int8_has_min(type);
   Int8Pair pw;
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const u8* row = w + static_cast<std::size_t>(r) * stride;
+  for (std::int64_t r = 0; r < r1 - r0; ++r) {
+    const u8* row = w.row(r0 + r);
     for (std::int64_t t = 0; t < T; ++t) {
       const std::int8_t* q = a.q_row(t0 + t);
       const float* d = a.d_row(t0 + t);
@@ -184,14 +184,14 @@ bool int8_avx512_available() noexcept {
   return v;
 }
 
-void int8_rows(GgmlType type, const std::byte* w, std::size_t stride, std::int64_t rows, const QuantizedActs& a,
+void int8_rows(GgmlType type, const Int8Rows& w, std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
                std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy, Int8Isa isa) noexcept {
-  const auto* wb = reinterpret_cast<const u8*>(w);
+  if (r1 <= r0) return;
   if (isa != Int8Isa::scalar && int8_avx512_available()) {
-    int8_rows_avx512(type, wb, stride, rows, a, t0, T, y, ldy);
+    int8_rows_avx512(type, w, r0, r1, a, t0, T, y, ldy);
     return;
   }
-  scalar_rows(type, wb, stride, rows, a, t0, T, y, ldy);
+  scalar_rows(type, w, r0, r1, a, t0, T, y, ldy);
 }
 
 }  // namespace apr::engine

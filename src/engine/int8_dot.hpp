@@ -37,9 +37,19 @@ bool int8_avx512_available() noexcept;
 
 enum class Int8Isa { best, scalar, avx512 };
 
-// y[t * ldy + r] = row r . activation row t0 + t, for r < rows (stored `stride` bytes apart from
-// w) and t < T. Requires int8_supported(type, a.n); isa avx512 requires int8_avx512_available().
-void int8_rows(GgmlType type, const std::byte* w, std::size_t stride, std::int64_t rows, const QuantizedActs& a,
+// Where row r of a weight matrix is stored: base + stride * (map ? map[r] : r).
+struct Int8Rows {
+  const std::uint8_t* base;
+  std::size_t stride;
+  const std::int32_t* map = nullptr;  // a row-order map (canonical row -> stored row), or null
+  const std::uint8_t* row(std::int64_t r) const {
+    return base + stride * static_cast<std::size_t>(map ? map[r] : r);
+  }
+};
+
+// y[t * ldy + (r - r0)] = row r . activation row t0 + t, for r in [r0, r1) and t < T. Requires
+// int8_supported(type, a.n); isa avx512 requires int8_avx512_available().
+void int8_rows(GgmlType type, const Int8Rows& w, std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
                std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy, Int8Isa isa = Int8Isa::best) noexcept;
 
 // One pair of a row unpacked (the scalar kernel and the tests use it; the AVX-512 kernels unpack

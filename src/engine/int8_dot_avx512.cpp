@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
+#include <vector>
 
 #include "tensor/quant_common.hpp"
 
@@ -146,6 +148,19 @@ inline float tree16(__m512 a) noexcept {
   return _mm_cvtss_f32(s1);
 }
 
+// 64-byte aligned storage for the prefill buffer.
+template <class T>
+struct AlignedAlloc {
+  using value_type = T;
+  AlignedAlloc() = default;
+  template <class O>
+  AlignedAlloc(const AlignedAlloc<O>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{64}); }
+  template <class O>
+  bool operator==(const AlignedAlloc<O>&) const noexcept { return true; }
+};
+
 inline __m128 load2f(const float* p) noexcept {
   return _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
 }
@@ -156,7 +171,7 @@ inline void prefetch_range(const u8* p, std::size_t n) noexcept {
 
 // R rows x TT tokens: every (row, token) value computed by the operations of int8_dot.hpp.
 template <class U, int R, int TT>
-void tile(GgmlType type, const u8* w, std::size_t stride, const QuantizedActs& a, std::int64_t t0, float* y,
+void tile(GgmlType type, const u8* const* rows, const QuantizedActs& a, std::int64_t t0, float* y,
           std::int64_t ldy) noexcept {
   const __m512i idx_d = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
   const __m512i idx_g = _mm512_setr_epi32(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0);
@@ -189,7 +204,7 @@ void tile(GgmlType type, const u8* w, std::size_t stride, const QuantizedActs& a
   for (std::int64_t p = 0; p < full; ++p) {
     __m512i u[R];
     __m512 dw[R], mw[R];
-    for (int r = 0; r < R; ++r) U::pair(w + static_cast<std::size_t>(r) * stride, p, u[r], dw[r], mw[r]);
+    for (int r = 0; r < R; ++r) U::pair(rows[r], p, u[r], dw[r], mw[r]);
     step(p, u, dw, mw);
   }
   if (full < a.pairs) {  // a last half pair (an odd number of 32-blocks): unpacked by the scalar code
@@ -197,7 +212,7 @@ void tile(GgmlType type, const u8* w, std::size_t stride, const QuantizedActs& a
     __m512 dw[R], mw[R];
     for (int r = 0; r < R; ++r) {
       Int8Pair pw;
-      int8_unpack_pair(type, w + static_cast<std::size_t>(r) * stride, a.n, full, pw);
+      int8_unpack_pair(type, rows[r], a.n, full, pw);
       u[r] = _mm512_loadu_si512(pw.u);
       dw[r] = _mm512_loadu_ps(pw.dw);
       mw[r] = _mm512_loadu_ps(pw.mw);
@@ -209,50 +224,136 @@ void tile(GgmlType type, const u8* w, std::size_t stride, const QuantizedActs& a
 }
 
 constexpr int kRows = 4;
-constexpr int kTokens = 4;
+constexpr int kTokens = 5;
+
+// Prefill: the pairs of R rows unpacked once into a buffer (per pair, per row: u, dw, mw), then
+// read by every token tile; the operations per (row, token) value are tile()'s.
+struct alignas(64) Unpacked {
+  std::uint8_t u[64];
+  float dw[16];
+  float mw[16];
+};
+
+template <class U, int R, int TT>
+void tile_buf(const Unpacked* buf, const QuantizedActs& a, std::int64_t t0, float* y, std::int64_t ldy) noexcept {
+  const __m512i idx_d = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+  const __m512i idx_g = _mm512_setr_epi32(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0);
+  const __m512i idx_s = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0);
+  __m512 acc[R][TT];
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < TT; ++t) acc[r][t] = _mm512_setzero_ps();
+  for (std::int64_t p = 0; p < a.pairs; ++p) {
+    const Unpacked* b = buf + p * R;
+    for (int t = 0; t < TT; ++t) {
+      const __m512i x = _mm512_loadu_si512(a.q_row(t0 + t) + 64 * p);
+      const __m512 dx = _mm512_permutexvar_ps(idx_d, _mm512_castps128_ps512(load2f(a.d_row(t0 + t) + 2 * p)));
+      __m512i corr = _mm512_setzero_si512();
+      if constexpr (U::kShift >= 0) {
+        const __m512i g = _mm512_maskz_permutexvar_epi32(
+            0x1111, idx_g,
+            _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.gs_row(t0 + t) + 4 * p))));
+        corr = _mm512_slli_epi32(g, U::kShift);
+      }
+      __m512 sx = _mm512_setzero_ps();
+      if constexpr (U::kMin)
+        sx = _mm512_maskz_permutexvar_ps(0x0101, idx_s, _mm512_castps128_ps512(load2f(a.s_row(t0 + t) + 2 * p)));
+      for (int r = 0; r < R; ++r) {
+        const __m512i S = _mm512_dpbusd_epi32(corr, _mm512_load_si512(b[r].u), x);
+        acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(S), _mm512_mul_ps(_mm512_load_ps(b[r].dw), dx), acc[r][t]);
+        if constexpr (U::kMin) acc[r][t] = _mm512_fmadd_ps(_mm512_load_ps(b[r].mw), sx, acc[r][t]);
+      }
+    }
+  }
+  for (int t = 0; t < TT; ++t)
+    for (int r = 0; r < R; ++r) y[t * ldy + r] = tree16(acc[r][t]);
+}
 
 template <class U, int R>
-void tokens(GgmlType type, const u8* w, std::size_t stride, const QuantizedActs& a, std::int64_t t0, std::int64_t T,
-            float* y, std::int64_t ldy) noexcept {
+void unpack_rows(GgmlType type, const u8* const* rows, const QuantizedActs& a, Unpacked* buf) noexcept {
+  const std::int64_t full = a.n / 64;
+  for (std::int64_t p = 0; p < a.pairs; ++p)
+    for (int r = 0; r < R; ++r) {
+      Unpacked& o = buf[p * R + r];
+      const u8* row = rows[r];
+      if (p < full) {
+        __m512i u;
+        __m512 dw, mw = _mm512_setzero_ps();
+        U::pair(row, p, u, dw, mw);
+        _mm512_store_si512(o.u, u);
+        _mm512_store_ps(o.dw, dw);
+        _mm512_store_ps(o.mw, mw);
+      } else {
+        Int8Pair pw;
+        int8_unpack_pair(type, row, a.n, p, pw);
+        std::memcpy(o.u, pw.u, sizeof o.u);
+        std::memcpy(o.dw, pw.dw, sizeof o.dw);
+        std::memcpy(o.mw, pw.mw, sizeof o.mw);
+      }
+    }
+}
+
+template <class U, int R>
+void tokens_buf(GgmlType type, const u8* const* rows, const QuantizedActs& a, std::int64_t t0, std::int64_t T,
+                float* y, std::int64_t ldy) noexcept {
+  static thread_local std::vector<Unpacked, AlignedAlloc<Unpacked>> buf;
+  if (buf.size() < static_cast<std::size_t>(a.pairs * R)) buf.resize(static_cast<std::size_t>(a.pairs * R));
+  unpack_rows<U, R>(type, rows, a, buf.data());
   std::int64_t t = 0;
-  for (; t + kTokens <= T; t += kTokens) tile<U, R, kTokens>(type, w, stride, a, t0 + t, y + t * ldy, ldy);
+  for (; t + kTokens <= T; t += kTokens) tile_buf<U, R, kTokens>(buf.data(), a, t0 + t, y + t * ldy, ldy);
   switch (T - t) {
-    case 1: tile<U, R, 1>(type, w, stride, a, t0 + t, y + t * ldy, ldy); break;
-    case 2: tile<U, R, 2>(type, w, stride, a, t0 + t, y + t * ldy, ldy); break;
-    case 3: tile<U, R, 3>(type, w, stride, a, t0 + t, y + t * ldy, ldy); break;
+    case 1: tile_buf<U, R, 1>(buf.data(), a, t0 + t, y + t * ldy, ldy); break;
+    case 2: tile_buf<U, R, 2>(buf.data(), a, t0 + t, y + t * ldy, ldy); break;
+    case 3: tile_buf<U, R, 3>(buf.data(), a, t0 + t, y + t * ldy, ldy); break;
+    case 4: tile_buf<U, R, 4>(buf.data(), a, t0 + t, y + t * ldy, ldy); break;
     default: break;
   }
 }
 
+template <class U, int R>
+void tokens(GgmlType type, const u8* const* rows, const QuantizedActs& a, std::int64_t t0, std::int64_t T, float* y,
+            std::int64_t ldy) noexcept {
+  if (T > 1) {
+    tokens_buf<U, R>(type, rows, a, t0, T, y, ldy);
+    return;
+  }
+  tile<U, R, 1>(type, rows, a, t0, y, ldy);
+}
+
 template <class U>
-void run(GgmlType type, const u8* w, std::size_t stride, std::int64_t rows, const QuantizedActs& a, std::int64_t t0,
+void run(GgmlType type, const Int8Rows& w, std::int64_t r0, std::int64_t r1, const QuantizedActs& a, std::int64_t t0,
          std::int64_t T, float* y, std::int64_t ldy) noexcept {
   // Decode streams every weight byte once per token: the rows 8 ahead are prefetched (the
   // hardware prefetcher stops at 4 KiB pages). Prefill re-reads a tile of rows from cache.
-  const std::size_t row_bytes = stride;
   constexpr std::int64_t kAhead = 8;
+  const std::int64_t rows = r1 - r0;
   std::int64_t r = 0;
-  if (T == 1 && rows >= kRows) prefetch_range(w, static_cast<std::size_t>(std::min<std::int64_t>(rows, kAhead)) * row_bytes);
+  const u8* rp[kRows];
+  if (T == 1)
+    for (std::int64_t i = 0; i < std::min(rows, kAhead); ++i) prefetch_range(w.row(r0 + i), w.stride);
   for (; r + kRows <= rows; r += kRows) {
     if (T == 1 && r + kAhead + kRows <= rows)
-      prefetch_range(w + static_cast<std::size_t>(r + kAhead) * stride, kRows * row_bytes);
-    tokens<U, kRows>(type, w + static_cast<std::size_t>(r) * stride, stride, a, t0, T, y + r, ldy);
+      for (int i = 0; i < kRows; ++i) prefetch_range(w.row(r0 + r + kAhead + i), w.stride);
+    for (int i = 0; i < kRows; ++i) rp[i] = w.row(r0 + r + i);
+    tokens<U, kRows>(type, rp, a, t0, T, y + r, ldy);
   }
-  for (; r < rows; ++r) tokens<U, 1>(type, w + static_cast<std::size_t>(r) * stride, stride, a, t0, T, y + r, ldy);
+  for (; r < rows; ++r) {
+    rp[0] = w.row(r0 + r);
+    tokens<U, 1>(type, rp, a, t0, T, y + r, ldy);
+  }
 }
 
 }  // namespace
 
-void int8_rows_avx512(GgmlType type, const u8* w, std::size_t stride, std::int64_t rows, const QuantizedActs& a,
+void int8_rows_avx512(GgmlType type, const Int8Rows& w, std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
                       std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy) noexcept {
   switch (type) {
-    case GgmlType::Q8_0: run<UQ8>(type, w, stride, rows, a, t0, T, y, ldy); break;
-    case GgmlType::Q4_0: run<UQ4<false>>(type, w, stride, rows, a, t0, T, y, ldy); break;
-    case GgmlType::Q4_1: run<UQ4<true>>(type, w, stride, rows, a, t0, T, y, ldy); break;
-    case GgmlType::Q5_0: run<UQ5<false>>(type, w, stride, rows, a, t0, T, y, ldy); break;
-    case GgmlType::Q5_1: run<UQ5<true>>(type, w, stride, rows, a, t0, T, y, ldy); break;
-    case GgmlType::Q4_K: run<UQ4K>(type, w, stride, rows, a, t0, T, y, ldy); break;
-    case GgmlType::Q6_K: run<UQ6K>(type, w, stride, rows, a, t0, T, y, ldy); break;
+    case GgmlType::Q8_0: run<UQ8>(type, w, r0, r1, a, t0, T, y, ldy); break;
+    case GgmlType::Q4_0: run<UQ4<false>>(type, w, r0, r1, a, t0, T, y, ldy); break;
+    case GgmlType::Q4_1: run<UQ4<true>>(type, w, r0, r1, a, t0, T, y, ldy); break;
+    case GgmlType::Q5_0: run<UQ5<false>>(type, w, r0, r1, a, t0, T, y, ldy); break;
+    case GgmlType::Q5_1: run<UQ5<true>>(type, w, r0, r1, a, t0, T, y, ldy); break;
+    case GgmlType::Q4_K: run<UQ4K>(type, w, r0, r1, a, t0, T, y, ldy); break;
+    case GgmlType::Q6_K: run<UQ6K>(type, w, r0, r1, a, t0, T, y, ldy); break;
     default: break;
   }
 }
@@ -277,7 +378,7 @@ bool int8_avx512_cpu() noexcept {
 
 namespace apr::engine {
 bool int8_avx512_cpu() noexcept { return false; }
-void int8_rows_avx512(GgmlType, const std::uint8_t*, std::size_t, std::int64_t, const QuantizedActs&, std::int64_t,
+void int8_rows_avx512(GgmlType, const Int8Rows&, std::int64_t, std::int64_t, const QuantizedActs&, std::int64_t,
                       std::int64_t, float*, std::int64_t) noexcept {}
 }  // namespace apr::engine
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "engine/act_quant.hpp"
+#include "engine/int8_dot.hpp"
 #include "tensor/dtype.hpp"
 
 namespace apr::engine {
@@ -13,7 +14,7 @@ namespace apr::engine {
 // Whether the CPU has AVX-512F/BW/VL and AVX-512 VNNI (F16C is checked by the caller).
 bool int8_avx512_cpu() noexcept;
 
-void int8_rows_avx512(GgmlType type, const std::uint8_t* w, std::size_t stride, std::int64_t rows,
-                      const QuantizedActs& a, std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy) noexcept;
+void int8_rows_avx512(GgmlType type, const Int8Rows& w, std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
+                      std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy) noexcept;
 
 }  // namespace apr::engine

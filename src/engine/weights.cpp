@@ -154,15 +154,10 @@ bool Matrix::fused_dot_rows(std::int64_t r0, std::int64_t r1, const float* x, fl
 bool Matrix::int8_ok() const { return t_ && int8_supported(t_->type(), cols_); }
 
 void Matrix::int8_rows(std::int64_t r0, std::int64_t r1, const QuantizedActs& a, float* Y, std::int64_t ldy) const {
-  if (r1 <= r0) return;
-  if (t_->is_identity_order()) {
-    const auto stride = static_cast<std::size_t>(t_->source.row_stride());
-    apr::engine::int8_rows(t_->type(), t_->source.data.data() + static_cast<std::size_t>(r0) * stride, stride, r1 - r0,
-                           a, 0, a.tokens, Y, ldy);
-    return;
-  }
-  for (std::int64_t r = r0; r < r1; ++r)  // a row-order map: one stored row at a time
-    apr::engine::int8_rows(t_->type(), t_->row(r).data(), 0, 1, a, 0, a.tokens, Y + (r - r0), ldy);
+  const Int8Rows w{reinterpret_cast<const std::uint8_t*>(t_->source.data.data()),
+                   static_cast<std::size_t>(t_->source.row_stride()),
+                   t_->is_identity_order() ? nullptr : t_->row_order.data()};
+  apr::engine::int8_rows(t_->type(), w, r0, r1, a, 0, a.tokens, Y, ldy);
 }
 
 ModelWeights bind_weights(const model::CanonicalModel& m) {

@@ -81,7 +81,8 @@ void check_type(GgmlType type, std::int64_t n) {
   REQUIRE(int8_supported(type, n));
 
   std::vector<float> ys(static_cast<std::size_t>(T * rows)), yv(ys.size()), y1(ys.size());
-  int8_rows(type, wq.data(), stride, rows, a, 0, T, ys.data(), rows, Int8Isa::scalar);
+  const Int8Rows W{reinterpret_cast<const std::uint8_t*>(wq.data()), stride};
+  int8_rows(type, W, 0, rows, a, 0, T, ys.data(), rows, Int8Isa::scalar);
   std::vector<float> deq(static_cast<std::size_t>(n));
   for (std::int64_t r = 0; r < rows; ++r) {
     apr::dequantize_row(type, wq.data() + static_cast<std::size_t>(r) * stride, deq.data(), n);
@@ -99,12 +100,25 @@ void check_type(GgmlType type, std::int64_t n) {
     }
   }
   // Tokens one at a time (decode) give the batch's bits; so does the AVX-512 VNNI kernel.
-  for (std::int64_t t = 0; t < T; ++t) int8_rows(type, wq.data(), stride, rows, a, t, 1, y1.data() + t * rows, rows, Int8Isa::scalar);
+  for (std::int64_t t = 0; t < T; ++t) int8_rows(type, W, 0, rows, a, t, 1, y1.data() + t * rows, rows, Int8Isa::scalar);
   CHECK(std::memcmp(ys.data(), y1.data(), ys.size() * sizeof(float)) == 0);
+  // A row-order map (rows reversed) and a row range starting past 0 pick the mapped rows.
+  std::vector<std::int32_t> rev(static_cast<std::size_t>(rows));
+  for (std::int64_t r = 0; r < rows; ++r) rev[static_cast<std::size_t>(r)] = static_cast<std::int32_t>(rows - 1 - r);
+  const Int8Rows Wrev{W.base, stride, rev.data()};
+  for (auto isa : {Int8Isa::scalar, Int8Isa::best}) {
+    std::vector<float> ym(static_cast<std::size_t>(T * (rows - 1)));
+    int8_rows(type, Wrev, 1, rows, a, 0, T, ym.data(), rows - 1, isa);
+    int bad = 0;
+    for (std::int64_t t = 0; t < T; ++t)
+      for (std::int64_t r = 1; r < rows; ++r)
+        bad += ym[static_cast<std::size_t>(t * (rows - 1) + r - 1)] != ys[static_cast<std::size_t>(t * rows + rows - 1 - r)];
+    CHECK(bad == 0);
+  }
   if (int8_avx512_available()) {
-    int8_rows(type, wq.data(), stride, rows, a, 0, T, yv.data(), rows, Int8Isa::avx512);
+    int8_rows(type, W, 0, rows, a, 0, T, yv.data(), rows, Int8Isa::avx512);
     CHECK(std::memcmp(ys.data(), yv.data(), ys.size() * sizeof(float)) == 0);
-    for (std::int64_t t = 0; t < T; ++t) int8_rows(type, wq.data(), stride, rows, a, t, 1, y1.data() + t * rows, rows, Int8Isa::avx512);
+    for (std::int64_t t = 0; t < T; ++t) int8_rows(type, W, 0, rows, a, t, 1, y1.data() + t * rows, rows, Int8Isa::avx512);
     CHECK(std::memcmp(ys.data(), y1.data(), ys.size() * sizeof(float)) == 0);
   }
 }
