@@ -44,6 +44,21 @@ inline __m512 halves(float a, float b) noexcept {
   return _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(a), _mm512_set1_ps(b));
 }
 
+// The two halves at b0 and b1 (and the halves 2 bytes after them, for the types with a min)
+// converted at once: f = [h(b0), h(b0 + 2), h(b1), h(b1 + 2)].
+inline __m128 f16x2x2(const u8* b0, const u8* b1) noexcept {
+  std::int32_t v0, v1;
+  std::memcpy(&v0, b0, 4);
+  std::memcpy(&v1, b1, 4);
+  return _mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128(v0), v1, 1));
+}
+// lanes 0-7 = f[i], lanes 8-15 = f[i + 2]
+inline __m512 spread(__m128 f, int i) noexcept {
+  const __m512i idx = i == 0 ? _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2)
+                             : _mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3);
+  return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(f));
+}
+
 // Unpackers: pair p of a row -> u (64 unsigned bytes), dw and mw (16 lanes), the same values as
 // int8_unpack_pair(). kShift = log2 of the offset c (-1: none).
 struct UQ8 {
@@ -55,7 +70,7 @@ struct UQ8 {
     const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0 + 2));
     const __m256i q1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b1 + 2));
     u = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1), _mm512_set1_epi8(-128));
-    dw = halves(f16(b0), f16(b1));
+    dw = spread(f16x2x2(b0, b1), 0);
   }
 };
 
@@ -63,8 +78,8 @@ struct UQ8 {
 inline __m512i nibbles2(const u8* qa, const u8* qb) noexcept {
   const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qa));
   const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qb));
-  __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(a, a)), _mm256_set_m128i(b, b), 1);
-  v = _mm512_mask_blend_epi64(0xCC, v, _mm512_srli_epi16(v, 4));
+  __m512i v = _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(a), 0xFF00, b);  // [a, a, b, b]
+  v = _mm512_mask_srli_epi16(v, static_cast<__mmask32>(0xFF00FF00u), v, 4);  // 16-bit words 8-15, 24-31
   return _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
 }
 
@@ -76,8 +91,9 @@ struct UQ4 {
     const u8* b0 = row + 2 * p * kBytes;
     const u8* b1 = b0 + kBytes;
     u = nibbles2(b0 + (M ? 4 : 2), b1 + (M ? 4 : 2));
-    dw = halves(f16(b0), f16(b1));
-    if (M) mw = halves(f16(b0 + 2), f16(b1 + 2));
+    const __m128 f = f16x2x2(b0, b1);
+    dw = spread(f, 0);
+    if (M) mw = spread(f, 1);
   }
 };
 
@@ -92,8 +108,9 @@ struct UQ5 {
     const std::uint64_t qh = load_u32(b0 + hoff) | (static_cast<std::uint64_t>(load_u32(b1 + hoff)) << 32);
     const __m512i n = nibbles2(b0 + qoff, b1 + qoff);
     u = _mm512_mask_add_epi8(n, static_cast<__mmask64>(qh), n, _mm512_set1_epi8(16));
-    dw = halves(f16(b0), f16(b1));
-    if (M) mw = halves(f16(b0 + 2), f16(b1 + 2));
+    const __m128 f = f16x2x2(b0, b1);
+    dw = spread(f, 0);
+    if (M) mw = spread(f, 1);
   }
 };
 
@@ -181,6 +198,7 @@ void tile(GgmlType type, const u8* const* rows, const QuantizedActs& a, std::int
     for (int t = 0; t < TT; ++t) acc[r][t] = _mm512_setzero_ps();
   const std::int64_t full = a.n / 64;
   auto step = [&](std::int64_t p, const __m512i* u, const __m512* dw, const __m512* mw) {
+#pragma GCC unroll 8
     for (int t = 0; t < TT; ++t) {
       const __m512i x = _mm512_loadu_si512(a.q_row(t0 + t) + 64 * p);
       const __m512 dx = _mm512_permutexvar_ps(idx_d, _mm512_castps128_ps512(load2f(a.d_row(t0 + t) + 2 * p)));
@@ -194,6 +212,7 @@ void tile(GgmlType type, const u8* const* rows, const QuantizedActs& a, std::int
       __m512 sx = _mm512_setzero_ps();
       if constexpr (U::kMin)
         sx = _mm512_maskz_permutexvar_ps(0x0101, idx_s, _mm512_castps128_ps512(load2f(a.s_row(t0 + t) + 2 * p)));
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const __m512i S = _mm512_dpbusd_epi32(corr, u[r], x);
         acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(S), _mm512_mul_ps(dw[r], dx), acc[r][t]);
@@ -244,6 +263,7 @@ void tile_buf(const Unpacked* buf, const QuantizedActs& a, std::int64_t t0, floa
     for (int t = 0; t < TT; ++t) acc[r][t] = _mm512_setzero_ps();
   for (std::int64_t p = 0; p < a.pairs; ++p) {
     const Unpacked* b = buf + p * R;
+#pragma GCC unroll 8
     for (int t = 0; t < TT; ++t) {
       const __m512i x = _mm512_loadu_si512(a.q_row(t0 + t) + 64 * p);
       const __m512 dx = _mm512_permutexvar_ps(idx_d, _mm512_castps128_ps512(load2f(a.d_row(t0 + t) + 2 * p)));
@@ -257,6 +277,7 @@ void tile_buf(const Unpacked* buf, const QuantizedActs& a, std::int64_t t0, floa
       __m512 sx = _mm512_setzero_ps();
       if constexpr (U::kMin)
         sx = _mm512_maskz_permutexvar_ps(0x0101, idx_s, _mm512_castps128_ps512(load2f(a.s_row(t0 + t) + 2 * p)));
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const __m512i S = _mm512_dpbusd_epi32(corr, _mm512_load_si512(b[r].u), x);
         acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(S), _mm512_mul_ps(_mm512_load_ps(b[r].dw), dx), acc[r][t]);
