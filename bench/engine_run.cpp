@@ -1,7 +1,9 @@
 // Benchmark driver for bench/engine.py: loads a model, prefills a prompt of N seeded random token
 // ids and decodes M tokens greedily (end-of-generation ignored), prints one JSON line with
-// prefill/decode tokens per second, time to first token, peak RSS and the KV cache size.
-//   bench_engine_run MODEL PROMPT_TOKENS DECODE_TOKENS THREADS
+// prefill/decode tokens per second, time to first token, peak RSS, the KV cache size and the
+// compute mode that produced them ("reference", the default, or "fast": int8 activations,
+// non-reference, engine.hpp).
+//   bench_engine_run MODEL PROMPT_TOKENS DECODE_TOKENS THREADS [reference|fast]
 #include <cstdio>
 #include <random>
 #include <string>
@@ -11,13 +13,15 @@
 #include "engine/open.hpp"
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: bench_engine_run MODEL PROMPT_TOKENS DECODE_TOKENS THREADS\n");
+  const std::string compute = argc == 6 ? argv[5] : "reference";
+  if ((argc != 5 && argc != 6) || (compute != "reference" && compute != "fast")) {
+    std::fprintf(stderr, "usage: bench_engine_run MODEL PROMPT_TOKENS DECODE_TOKENS THREADS [reference|fast]\n");
     return 2;
   }
   const int n_prompt = std::stoi(argv[2]), n_decode = std::stoi(argv[3]), threads = std::stoi(argv[4]);
   apr::engine::EngineOptions o;
   o.threads = threads;
+  o.mode = compute == "fast" ? apr::engine::Mode::fast : apr::engine::Mode::reference;
   o.max_context = n_prompt + n_decode + 1;
   auto e = apr::engine::open_engine(argv[1], o);
   if (!e) {
@@ -37,7 +41,7 @@ int main(int argc, char** argv) {
                     static_cast<double>(n_prompt + n_decode) * 4.0;
   nlohmann::json j{{"prefill_tps", r.prefill_tps}, {"decode_tps", r.decode_tps}, {"ttft_ms", r.ttft_ms},
                    {"peak_rss_bytes", r.peak_rss_bytes}, {"kv_cache_bytes", kv}, {"generated", r.tokens.size()},
-                   {"threads", threads}};
+                   {"threads", threads}, {"compute", compute}};
   std::printf("%s\n", j.dump().c_str());
   return 0;
 }

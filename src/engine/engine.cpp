@@ -17,6 +17,7 @@ namespace apr::engine {
 Engine::~Engine() = default;
 
 const char* backend_name(Backend b) noexcept { return b == Backend::gpu ? "gpu" : "cpu"; }
+const char* mode_name(Mode m) noexcept { return m == Mode::fast ? "fast" : "reference"; }
 
 namespace {
 
@@ -50,8 +51,8 @@ Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const model::Cano
                                                const EngineOptions& o) {
   return capture([&]() -> std::unique_ptr<Engine> {
     if (!m) throw internal_error("engine: create() given a null model");
-    if (o.mode != Mode::reference)
-      throw unsupported_error("engine: mode 'fast' is not implemented; expected 'reference'");
+    if (o.mode == Mode::fast && o.backend != Backend::cpu)
+      throw unsupported_error("engine: compute mode 'fast' runs on the cpu backend only; expected 'reference' with backend gpu");
     if (o.threads < 1 || o.threads > 1024)
       throw validation_error("engine: threads must be in [1, 1024], found " + std::to_string(o.threads));
     std::unique_ptr<Engine> e(new Engine());
@@ -62,7 +63,7 @@ Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const model::Cano
     if (o.backend == Backend::gpu)
       e->fwd_ = make_gpu_forward(m->config, w, o.max_context);
     else
-      e->fwd_ = std::make_unique<Forward>(m->config, std::move(w), *e->pool_, o.max_context);
+      e->fwd_ = std::make_unique<Forward>(m->config, std::move(w), *e->pool_, o.max_context, o.mode == Mode::fast);
     const auto& td = m->tokenizer;
     auto add_stop = [&](std::int64_t id) {
       if (id >= 0 && id < m->config.vocab &&

@@ -11,7 +11,15 @@
 //   decoding with the KV cache give bitwise identical logits. Every dot product accumulates in
 //   a fixed number of lanes combined in a fixed tree, an order that depends only on the row
 //   length; threads split output rows (or attention heads) only.
-// - Mode::fast is not implemented: create() rejects it with an `unsupported` Error.
+// - Mode::fast (cpu backend only; create() rejects it on gpu with an `unsupported` Error) is NOT
+//   a reference: each matmul's input rows are quantized to int8 (blocks of 32, scale amax/127)
+//   and the matrices of dtype Q4_0/Q4_1/Q5_0/Q5_1/Q8_0/Q4_K/Q6_K run integer dot kernels
+//   (AVX-512 VNNI, or a portable kernel with the same bits; int8_dot.hpp); other dtypes,
+//   attention, norms and sampling stay on the reference path. Its logits differ from the
+//   reference mode's by the activation rounding (measured: docs/engine.md "Fast mode"). It is
+//   deterministic for a given build and CPU: 1 and N threads, batched prefill and incremental
+//   decoding give bitwise identical logits. Gates never use it (src/qa always passes
+//   Mode::reference; tests/qa checks that), and every number it produces is labelled "fast".
 // - An Engine is not thread safe: one call at a time (serve wraps it in a mutex).
 // - logits_all/generate throw apr::Error (validation) for token ids outside the vocabulary or
 //   sequences longer than max_context.
@@ -31,7 +39,9 @@
 
 namespace apr::engine {
 
-enum class Mode { reference /* deterministic */, fast /* not implemented */ };
+enum class Mode { reference /* deterministic, the gates' mode */, fast /* int8 activations, non-reference */ };
+// "reference" | "fast" (the CLI's --compute values and the JSON "compute" field).
+const char* mode_name(Mode m) noexcept;
 
 // Where the forward pass runs: the CPU, or a CUDA device (cuda/gpu_forward.hpp; an io Error —
 // exit 3 — when apr-qa was built without CUDA or the machine has no device).

@@ -14,8 +14,8 @@
 
 namespace apr::engine {
 
-Forward::Forward(const model::ModelConfig& c, ModelWeights w, ThreadPool& pool, std::int64_t max_context)
-    : c_(c), w_(std::move(w)), pool_(pool), max_ctx_(max_context) {
+Forward::Forward(const model::ModelConfig& c, ModelWeights w, ThreadPool& pool, std::int64_t max_context, bool fast)
+    : fast_(fast), c_(c), w_(std::move(w)), pool_(pool), max_ctx_(max_context) {
   if (max_ctx_ <= 0)
     throw validation_error("engine: max_context must be > 0, found " + std::to_string(max_ctx_));
   const std::int64_t half = c_.head_dim / 2;
@@ -56,6 +56,13 @@ void Forward::matmul_rows(const MatJob& j, std::int64_t T, std::int64_t r0, std:
   float* Y = j.Y;
   const std::int64_t rows = W.rows(), cols = W.cols();
   const float* b = (j.bias && !j.bias->empty()) ? j.bias->data() : nullptr;
+  if (j.qa) {  // fast mode: the int8 kernel, all T tokens per tile of rows
+    W.int8_rows(r0, r1, *j.qa, Y + r0, rows);
+    if (b)
+      for (std::int64_t t = 0; t < T; ++t)
+        for (std::int64_t o = r0; o < r1; ++o) Y[t * rows + o] += b[o];
+    return;
+  }
   // One token: fused dequantize+dot over the whole row range where the dtype has a kernel
   // (same bits as dequantize-then-dot below).
   if (T == 1 && W.fused_dot_rows(r0, r1, X, Y + r0)) {
@@ -104,14 +111,39 @@ void Forward::matmul_rows(const MatJob& j, std::int64_t T, std::int64_t r0, std:
   }
 }
 
-void Forward::matmul(std::initializer_list<MatJob> jobs, std::int64_t T) {
+void Forward::matmul(std::initializer_list<MatJob> in, std::int64_t T) {
+  // Fast mode: each distinct input of the jobs whose matrix has an int8 kernel is quantized once,
+  // here, before the parallel loop.
+  constexpr std::size_t kMaxJobs = 4;
+  if (in.size() > kMaxJobs) throw internal_error("engine: matmul() takes at most 4 jobs");
+  MatJob jobs[kMaxJobs];
+  std::size_t nj = 0, nq = 0, slot[kMaxJobs];
+  const float* quantized[kMaxJobs];
+  for (const auto& j : in) {
+    jobs[nj] = j;
+    slot[nj] = kMaxJobs;
+    if (fast_ && j.W->int8_ok()) {
+      std::size_t k = 0;
+      while (k < nq && quantized[k] != j.X) ++k;
+      if (k == nq) {
+        if (qacts_.size() <= nq) qacts_.resize(nq + 1);
+        quantize_acts(j.X, j.W->cols(), T, j.W->cols(), qacts_[nq]);
+        quantized[nq++] = j.X;
+      }
+      slot[nj] = k;
+    }
+    ++nj;
+  }
+  for (std::size_t i = 0; i < nj; ++i)
+    if (slot[i] < kMaxJobs) jobs[i].qa = &qacts_[slot[i]];
   // One parallel loop over the concatenated output rows of all jobs (one synchronisation for,
   // e.g., q, k and v); each row is computed exactly as in a loop of its own.
   std::int64_t total = 0;
-  for (const auto& j : jobs) total += j.W->rows();
+  for (std::size_t i = 0; i < nj; ++i) total += jobs[i].W->rows();
   pool_.parallel_for(total, [&](std::int64_t r0, std::int64_t r1) {
     std::int64_t base = 0;
-    for (const auto& j : jobs) {
+    for (std::size_t i = 0; i < nj; ++i) {
+      const MatJob& j = jobs[i];
       const std::int64_t rows = j.W->rows();
       const std::int64_t b0 = std::max(r0, base), b1 = std::min(r1, base + rows);
       if (b0 < b1) matmul_rows(j, T, b0 - base, b1 - base);

@@ -13,6 +13,13 @@
 // (token, head) attention units only, so every value is computed by the same sequence of
 // operations whatever T, the thread count or the chunking: batched prefill and one-token
 // decoding produce bitwise identical logits.
+//
+// Compute mode fast (non-reference, never used by gates): each matmul quantizes its input rows to
+// int8 once (act_quant.hpp; jobs that share an input share it) and runs the integer kernels
+// (int8_dot.hpp) for the matrices whose dtype has one; every other matrix, the attention, norms
+// and the rest stay on the reference path. Its logits depend on the row lengths only, not on T,
+// the chunking or the thread count (threads still split output rows only), so the fast mode is
+// deterministic for a given build and CPU.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +27,7 @@
 #include <span>
 #include <vector>
 
+#include "engine/act_quant.hpp"
 #include "engine/forward_pass.hpp"
 #include "engine/thread_pool.hpp"
 #include "engine/weights.hpp"
@@ -28,7 +36,9 @@ namespace apr::engine {
 
 class Forward final : public ForwardPass {
  public:
-  Forward(const model::ModelConfig& c, ModelWeights w, ThreadPool& pool, std::int64_t max_context);
+  // fast: the int8 compute mode (see above); false: the reference mode.
+  Forward(const model::ModelConfig& c, ModelWeights w, ThreadPool& pool, std::int64_t max_context,
+          bool fast = false);
   ~Forward() override;
   Forward(const Forward&) = delete;
   Forward& operator=(const Forward&) = delete;
@@ -49,6 +59,7 @@ class Forward final : public ForwardPass {
     const float* X;
     float* Y;
     const std::vector<float>* bias;  // null or empty: none
+    const QuantizedActs* qa = nullptr;  // fast mode: X quantized to int8 (W has an int8 kernel)
   };
   void matmul_rows(const MatJob& j, std::int64_t T, std::int64_t r0, std::int64_t r1);
   // All jobs in one parallel loop over their output rows.
@@ -64,6 +75,8 @@ class Forward final : public ForwardPass {
   static constexpr std::int64_t kPrefillChunk = 120;
   static constexpr std::int64_t kQueryBlock = 10;    // queries per attention unit
 
+  bool fast_ = false;
+  std::vector<QuantizedActs> qacts_;  // fast mode: the quantized inputs of one matmul call
   model::ModelConfig c_;
   ModelWeights w_;
   ThreadPool& pool_;

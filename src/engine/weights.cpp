@@ -7,6 +7,7 @@
 #include "model/arch_traits.hpp"
 
 #include "engine/dequant_fast.hpp"
+#include "engine/int8_dot.hpp"
 #include "tensor/dequantize.hpp"
 
 namespace apr::engine {
@@ -148,6 +149,15 @@ bool Matrix::fused_dot_rows(std::int64_t r0, std::int64_t r1, const float* x, fl
   const auto stride = static_cast<std::size_t>(t_->source.row_stride());
   return dot_fast_rows(t_->type(), t_->source.data.data() + static_cast<std::size_t>(r0) * stride, stride, r1 - r0,
                        x, cols_, out);
+}
+
+bool Matrix::int8_ok() const { return t_ && int8_supported(t_->type(), cols_); }
+
+void Matrix::int8_rows(std::int64_t r0, std::int64_t r1, const QuantizedActs& a, float* Y, std::int64_t ldy) const {
+  const Int8Rows w{reinterpret_cast<const std::uint8_t*>(t_->source.data.data()),
+                   static_cast<std::size_t>(t_->source.row_stride()),
+                   t_->is_identity_order() ? nullptr : t_->row_order.data()};
+  apr::engine::int8_rows(t_->type(), w, r0, r1, a, 0, a.tokens, Y, ldy);
 }
 
 ModelWeights bind_weights(const model::CanonicalModel& m) {

@@ -13,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine/act_quant.hpp"
 #include "model/canonical_model.hpp"
 
 namespace apr::engine {
@@ -33,6 +34,11 @@ class Matrix {
   // out[r - r0] = row(r) . x for r in [r0, r1) via the fused kernel (same bits as fused_dot);
   // false when the dtype has none or the rows are not stored in canonical order.
   bool fused_dot_rows(std::int64_t r0, std::int64_t r1, const float* x, float* out) const;
+  // Fast mode (non-reference): whether the dtype and row length have an int8 kernel
+  // (int8_dot.hpp), and Y[t * ldy + (r - r0)] = row(r) . activation row t for r in [r0, r1),
+  // t < a.tokens, by that kernel.
+  bool int8_ok() const;
+  void int8_rows(std::int64_t r0, std::int64_t r1, const QuantizedActs& a, float* Y, std::int64_t ldy) const;
 
  private:
   const model::CanonicalTensor* t_ = nullptr;

@@ -265,11 +265,4 @@ TEST_CASE("validation: missing tensors, wrong shapes, unexpected biases and bad 
     std::vector<std::int32_t> ok(8, 1);
     CHECK((*e)->logits_all(ok).size() == 8 * static_cast<std::size_t>(s.vocab));
   }
-  {
-    EngineOptions o;
-    o.mode = Mode::fast;
-    auto r = Engine::create(make_tiny(s), o);
-    REQUIRE_FALSE(r.ok());
-    CHECK(r.error().category() == ErrorCategory::unsupported);
-  }
 }
