@@ -7,6 +7,7 @@
 
 #include "command.hpp"
 #include "convert/convert.hpp"
+#include "core/phase_times.hpp"
 #include "tensor/dtype.hpp"
 
 namespace {
@@ -98,6 +99,10 @@ const bool registered = apr::cli::register_command({
                       static_cast<unsigned long long>(r->estimated_bytes), static_cast<unsigned long long>(r->written_bytes));
           for (const auto& l : r->lossy_tensors) std::printf("lossy: %s\n", l.c_str());
           for (const auto& n : r->notes) std::printf("note: %s\n", n.c_str());
+          // Where the time went (wall seconds by phase; "load.tokenizer" is part of "load").
+          std::string line = "phases (wall s):";
+          for (const auto& [name, s] : apr::phase_snapshot()) line += " " + name + " " + std::to_string(s).substr(0, 5);
+          std::printf("%s\n", line.c_str());
         } else {
           print_dtype_summary(r->lossy_tensors, r->notes);
         }

@@ -1,12 +1,15 @@
 // apr-qa convert: convert_model / export_model (see convert.hpp).
 #include "convert/convert.hpp"
 
+#include <optional>
+
 #include "convert/diff.hpp"
 #include "convert/export_internal.hpp"
 #include "convert/fault_hooks.hpp"
 #include "convert/load.hpp"
 #include "convert/output_size.hpp"
 #include "core/disk_space.hpp"
+#include "core/phase_times.hpp"
 #include "core/output_dir.hpp"
 #include "model/model_check.hpp"
 
@@ -58,6 +61,7 @@ void check_sidecars(const fs::path& dst, ModelFormat f, const ConvertOptions& o)
 Result<ConvertReport> export_model_report(const model::CanonicalModel& source, ModelFormat f, const fs::path& dst,
                                           const ConvertOptions& o) {
   return capture([&]() {
+    std::optional<PhaseScope> phase(std::in_place, "plan");
     check_target_path(dst, f);
     check_sidecars(dst, f, o);
     model::check_model(source);  // export writes exactly the manifest: refuse anything else up front
@@ -74,6 +78,7 @@ Result<ConvertReport> export_model_report(const model::CanonicalModel& source, M
     const fs::path folder = file_target ? (dst.has_parent_path() ? dst.parent_path() : fs::path(".")) : dst;
     check_output_dir(folder, "the target folder", false);  // a file, below a file (exit 2), not writable (3)
     require_free_bytes(folder, rep.estimated_bytes, std::string("the conversion to ") + to_string(f));
+    phase.reset();
     switch (f) {
       case ModelFormat::gguf: rep.output = detail::export_gguf(m, plan, dst); break;
       case ModelFormat::apr: rep.output = detail::export_apr(m, plan, dst); break;
@@ -104,7 +109,9 @@ Result<ConvertReport> convert_model(const std::string& src, const fs::path& dst,
   return capture([&]() {
     LoadOptions lo;
     lo.tokenizer = o.tokenizer;
+    std::optional<PhaseScope> phase(std::in_place, "load");
     auto m = load_model(src, lo).value();
+    phase.reset();
     const ModelFormat f = target_format(dst, o);
     auto rep = export_model_report(m, f, dst, o).value();
     if (o.verify) {

@@ -13,6 +13,7 @@
 #include "convert/apr_meta.hpp"
 #include "convert/export_internal.hpp"
 #include "convert/gguf_kv_record.hpp"
+#include "core/phase_times.hpp"
 #include "formats/apr.hpp"
 #include "formats/chunk_producer.hpp"
 
@@ -56,6 +57,7 @@ std::optional<formats::ChunkedFill> with_source(const model::CanonicalModel& m, 
 
 std::filesystem::path export_apr(const model::CanonicalModel& m, const Plan& p, const std::filesystem::path& dst) {
   aprfmt::Writer w;
+  std::optional<PhaseScope> phase(std::in_place, "metadata");
   auto meta = apr_metadata(m);
   if (p.file_type) meta["source_metadata"]["general.file_type"] = std::to_string(*p.file_type);
   if (!p.records.empty()) {
@@ -77,6 +79,7 @@ std::filesystem::path export_apr(const model::CanonicalModel& m, const Plan& p, 
     else
       w.add_tensor(t.name, t.type, t.shape, t.direct);
   }
+  phase.reset();
   w.write(dst);
   return dst;
 }

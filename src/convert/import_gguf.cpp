@@ -6,6 +6,7 @@
 #include "convert/gguf_kv_record.hpp"
 #include "convert/gguf_meta.hpp"
 #include "convert/import_internal.hpp"
+#include "core/phase_times.hpp"
 #include "formats/gguf.hpp"
 #include "model/arch_traits.hpp"
 #include "model/model_check.hpp"
@@ -78,6 +79,7 @@ model::CanonicalModel import_gguf(const std::filesystem::path& file, const LoadO
     }
   }
   if (r.find("tokenizer.ggml.model")) {
+    PhaseScope phase("load.tokenizer");
     m.tokenizer = tok::tokenizer_from_gguf(r).value();
     strip_vocab_padding(m.tokenizer);
   } else {

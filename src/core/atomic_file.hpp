@@ -2,16 +2,23 @@
 //
 //   AtomicFile out(dst);          // creates "<dst-dir>/.<name>.tmp-<pid>-<n>"
 //   out.write(bytes) ...           // buffered writes, throws io Error on failure
-//   out.commit();                  // fsync + rename onto dst
+//   out.commit();                  // fdatasync + rename onto dst + fsync of the directory
 // If commit() is never reached the destructor removes the temporary file.
+//
+// Large outputs (models of GBs): writes of kDirectBytes or more go to the file directly,
+// and every kWriteBehind bytes that reached the file are handed to the kernel's writeback at once
+// (sync_file_range SYNC_FILE_RANGE_WRITE: start writing, do not wait), so the disk writes while
+// the writer produces the next bytes instead of all at commit. commit()'s fdatasync then waits for
+// what is still in flight and reports any write error (sync_file_range is asked never to wait,
+// so it does not consume the file's error state). Durability is commit()'s, as before.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace apr {
 
@@ -39,11 +46,22 @@ class AtomicFile {
   void commit();
   const std::filesystem::path& temp_path() const noexcept { return tmp_; }
 
+  static constexpr std::size_t kBufferBytes = 1u << 20;         // small writes are gathered up to this
+  static constexpr std::size_t kDirectBytes = 256u << 10;       // writes this large skip the buffer
+  static constexpr std::uint64_t kWriteBehind = 32ull << 20;    // writeback started every this many bytes
+
  private:
+  void flush_buffer();                                  // buf_ -> file at pos_ - buf_.size()
+  void put(std::span<const std::byte> data, std::uint64_t at);  // pwrite all of it, or throw
+  void write_behind();                                  // start writeback of [wb_, file end)
+
   std::filesystem::path dst_, tmp_;
-  std::FILE* f_ = nullptr;
-  std::uint64_t pos_ = 0;
+  int fd_ = -1;
+  std::vector<std::byte> buf_;  // bytes not yet in the file; they end at pos_
+  std::uint64_t pos_ = 0;       // logical end: file bytes + buffered bytes
+  std::uint64_t wb_ = 0;        // writeback was started for [0, wb_)
   bool committed_ = false;
+  double copy_s_ = 0;           // wall time inside copy_from (phase "copy", added when the object ends)
 };
 
 // Whole-file convenience.

@@ -1,12 +1,17 @@
 // APR v2 writer: deterministic bytes (metadata with sorted keys, index sorted by name, zero
 // padding, no timestamps), header and footer CRC32, tensor data streamed with a running CRC.
-// Tensors registered with a passthrough source (formats::ChunkedFill::source) are copied file to
-// file by the kernel, their CRC taken from the mapped source bytes (the same bytes).
+// Tensors registered with a passthrough source (formats::ChunkedFill::source) are read from the
+// source file into a reused buffer, checksummed there and written from it (CrcSink::copy).
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <set>
 
 #include "core/atomic_file.hpp"
 #include "core/mapped_file.hpp"
+#include "core/phase_times.hpp"
 #include "formats/apr.hpp"
 #include "formats/apr_layout.hpp"
 #include "formats/byte_cursor.hpp"
@@ -31,38 +36,57 @@ class CrcSink {
     }
   }
   // Appends src[offset, offset + n) and folds the same bytes into the CRC, a step at a time:
-  // the kernel copies the step file to file (copy_file_range: no pass through a user buffer;
-  // where it cannot, write() straight from the mapping), then the CRC reads the mapped source
-  // bytes while the copy left them in the CPU cache (CRC from cache ~25 GB/s, from memory
-  // ~7 GB/s), then the step's pages are dropped from the mapping (RSS stays ~ one step).
-  // Copy and CRC read the source twice: were the source file rewritten during the write, the
-  // footer CRC would not match the copied bytes and the reader's CRC check rejects the file.
-  // Measured against a second CRC thread (bench/convert.sh, docs/convert.md): on the shared
-  // 2-core machine the extra thread cost more CPU than it hid, so this stays on one thread.
+  // read() of the step from the source file into one reused buffer (sized to stay in the
+  // CPU's L2 cache), the CRC of the buffer while it is hot, then write() of that same buffer.
+  // The footer CRC is thus taken from exactly the bytes written. Measured against the kernel's
+  // file-to-file copy (copy_file_range) plus a CRC pass over the mapped source pages
+  // (populated, then dropped, per step): less CPU and wall time, no page-table work, and RSS
+  // holds one step (docs/performance.md, "Passthrough conversion vs cp").
   void copy(const MappedFile& src, std::uint64_t offset, std::uint64_t n) {
-    const auto all = src.slice(offset, n);  // bounds-checked once
+    (void)src.slice(offset, n);  // bounds-checked once: an Error naming the source file
+    if (step_.empty()) step_.resize(static_cast<std::size_t>(kStep));
     for (std::uint64_t at = 0; at < n; at += kStep) {
       const std::uint64_t m = std::min(kStep, n - at);
-      const auto bytes = all.subspan(static_cast<std::size_t>(at), static_cast<std::size_t>(m));
-      const std::uint64_t copied = kernel_copy_ ? out_.copy_from(src.fd(), offset + at, m) : 0;
-      if (copied < m) {
-        kernel_copy_ = false;  // not possible for this pair of files: stop asking
-        out_.write(bytes.subspan(static_cast<std::size_t>(copied)));
-      }
-      src.populate(offset + at, m);
+      const auto bytes = std::span<std::byte>(step_.data(), static_cast<std::size_t>(m));
+      read_exact(src, offset + at, bytes);
+      const double t1 = phase_clock();
       crc_ = crc32_update(crc_, bytes);
-      src.release(offset + at, m);
+      crc_s_ += phase_clock() - t1;
+      out_.write(bytes);
     }
   }
+  ~CrcSink() { phase_add("crc", crc_s_); }
   std::uint32_t crc() const { return crc32_final(crc_); }
   AtomicFile& file() { return out_; }
 
  private:
-  static constexpr std::uint64_t kStep = 256u << 10;  // measured best of 64 KiB..1 MiB (CPU time)
+  static constexpr std::uint64_t kStep = 1u << 20;  // measured best of 256 KiB..8 MiB (L2: 1 MiB per core)
+
+  // src[at, at + dst.size()) from the source's descriptor; a failing or short read is an io
+  // Error naming the source file (it changed or failed under us).
+  static void read_exact(const MappedFile& src, std::uint64_t at, std::span<std::byte> dst) {
+    std::size_t got = 0;
+    while (got < dst.size()) {
+      const ssize_t r = ::pread(src.fd(), dst.data() + got, dst.size() - got, static_cast<off_t>(at + got));
+      if (r > 0) {
+        got += static_cast<std::size_t>(r);
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      const int e = r < 0 ? errno : 0;
+      auto err = io_error(r < 0 ? std::string("read failed: ") + std::strerror(e)
+                                : "source file ended early: expected " + std::to_string(dst.size()) + " bytes at this offset")
+                     .at_path(src.path().string())
+                     .at_offset(at + got);
+      if (e != 0) err.with_errno(e);
+      throw err;
+    }
+  }
 
   AtomicFile out_;
   std::uint32_t crc_ = crc32_init();
-  bool kernel_copy_ = true;
+  std::vector<std::byte> step_;
+  double crc_s_ = 0;
 };
 
 std::span<const std::byte> as_bytes(const std::string& s) {
@@ -90,6 +114,7 @@ void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_
 void Writer::write(const std::filesystem::path& path) const {
   if (!metadata_.is_object()) throw validation_error("APR metadata must be a JSON object").at_path(path.string());
   if (tensors_.size() > 0xFFFFFFFFull) throw validation_error("too many tensors for APR").at_path(path.string());
+  const double t_start = phase_clock();
   const std::string meta = metadata_.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
   if (meta.size() > kMaxMetadata)
     throw validation_error("metadata JSON: expected at most 16 MiB, found " + std::to_string(meta.size()) + " bytes")
@@ -161,6 +186,7 @@ void Writer::write(const std::filesystem::path& path) const {
   out.zeros(h.index_offset - kHeaderSize - meta.size());
   out.write(as_bytes(index));
   out.zeros(h.data_offset - h.index_offset - index.size());
+  phase_add("header", phase_clock() - t_start);
   std::vector<std::byte> buf;
   for (std::size_t k = 0; k < items.size(); ++k) {
     const Pending& t = *items[k];

@@ -19,4 +19,7 @@ n=$(grep -Eo '[0-9]+ tensors Q4_1->F32' "$WORK/st.txt" | grep -Eo '^[0-9]+') || 
 per=$(grep -c '^note: .*: Q4_1->F32 (dequantized exactly' "$WORK/st-v.txt" || true)
 [[ "$per" == "$n" && "$n" -ge 2 ]] || { cat "$WORK/st-v.txt"; fail "-v: $per per-tensor Q4_1->F32 lines, summary says $n"; }
 [[ $(wc -l < "$WORK/st-v.txt") -gt $((n + 1)) ]] || fail "-v: expected a line per changed tensor"
+# -v also says where the time went: one "phases (wall s):" line with the load, write and fsync phases.
+grep -Eq '^phases \(wall s\):.* load [0-9.]+ .* fsync [0-9.]+' "$WORK/st-v.txt" || { cat "$WORK/st-v.txt"; fail "-v: no phases line"; }
+! grep -q '^phases' "$WORK/st.txt" || fail "phases line without -v"
 echo "convert summary: ok ($n tensors Q4_1->F32 in one line; $(wc -l < "$WORK/st-v.txt") lines with -v)"
