@@ -14,6 +14,8 @@
 # 256 MB RSS limit applies to each child (ASan's allocator growth over hundreds of thousands of
 # inputs no longer adds up in one process); any crash, timeout or OOM still stops the run.
 # The executions are then the last "#N:" line's total (-runs is not used in fork mode).
+# APR_QA_FUZZ_NICE=N runs the fuzzer at nice N (default 19: it yields to everything else; 10 shares a
+# core evenly with other nice'd builds and tests).
 # Targets: gguf safetensors apr tokenizer_json chat_template playbook gate_catalogue serve_request
 set -euo pipefail
 TARGET="${1:?usage: bench/fuzz.sh TARGET SECONDS [BUILD_DIR]}"; SECONDS_="${2:?seconds}"
@@ -63,7 +65,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-allocator_release_to_os_interval_ms=100:qua
 LOG="$B/fuzz-$TARGET.log"
 rc=0
 # CPU seconds as well as wall seconds: on a loaded machine a nice'd fuzzer gets a fraction of a core.
-/usr/bin/time -f '%e %U %S' -o "$B/fuzz-$TARGET.cpu" nice -n 19 "$B/tests/fuzz/fuzz_$TARGET" "$CORPUS" -max_total_time="$SECONDS_" "${RUNS[@]}" -timeout=1 \
+/usr/bin/time -f '%e %U %S' -o "$B/fuzz-$TARGET.cpu" nice -n "${APR_QA_FUZZ_NICE:-19}" "$B/tests/fuzz/fuzz_$TARGET" "$CORPUS" -max_total_time="$SECONDS_" "${RUNS[@]}" -timeout=1 \
   -rss_limit_mb=256 -max_len="$MAX_LEN" -print_final_stats=1 -artifact_prefix="$B/fuzz-$TARGET-" \
   > "$LOG" 2>&1 || rc=$?
 execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$LOG" | grep -o '[0-9]*$' || true)
