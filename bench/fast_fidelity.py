@@ -19,14 +19,20 @@ language model's confidence) in Q8_0 and Q4_K_M, built as bench/engine.py builds
   python bench/fast_fidelity.py [--ctx 256] [--chunks 4] [--threads 1] [--skip-qwen] [--no-llama]
 Env: APR_QA_BIN (apr-qa), APR_QA_TOOLS_DIR, APR_QA_MODELS_DIR, APR_QA_WORK_DIR (as bench/engine.py).
 """
-import argparse
-import json
 import os
-import subprocess
 import sys
-import tempfile
 
-import numpy as np
+# bench/tokenize.py would shadow the stdlib's tokenize (imported by numpy, llama_cpp): drop this
+# directory from the import path first.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
