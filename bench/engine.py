@@ -8,8 +8,10 @@ against the model file + KV cache budget, and decode against the memory-bandwidt
 Models: SmolLM2-135M-Instruct Q4_1 (real), and a synthetic Qwen2.5-0.5B-shaped model (fixture
 preset qwen2.5-0.5b) quantized to Q8_0 and Q4_K_M by our converter.
 llama.cpp runs with its defaults (F16 KV cache, flash attention auto) as users run it; ours runs
-the deterministic reference mode (the only mode). The sides run in rotation (ours, llama.cpp,
-then --baseline if given) --repeat times; medians and ratios come from the same rotation.
+the compute mode(s) of --compute: reference (default: deterministic f32, the gates' mode), fast
+(non-reference: int8 activations and integer dot kernels, engine.hpp) or both; every line says
+which mode produced it. The sides run in rotation (ours per mode, llama.cpp, then --baseline if
+given) --repeat times; medians and ratios come from the same rotation.
 Goals (issue "nightly cost"): prefill >= 1.5x, decode >= 1.2x llama.cpp, decode >= 70 % of the
 roofline at 2 threads, peak RSS <= 1.1x (file + f32 KV cache for
 prompt + decode positions).
@@ -25,6 +27,7 @@ See docs/engine.md for the table.
 
   python bench/engine.py [--threads 2] [--prompt 512] [--decode 128] [--repeat 1] [--skip-qwen]
                          [--only-qwen] [--verbose] [--baseline OTHER_bench_engine_run]
+                         [--compute reference|fast|both]
 Env: APR_QA_BIN (apr-qa), APR_QA_BENCH_RUN (bench_engine_run), APR_QA_TOOLS_DIR (oracle tools),
 APR_QA_MODELS_DIR, APR_QA_WORK_DIR.
 """
@@ -89,32 +92,45 @@ def streamed_bytes(path):
 
 
 def bench(label, path, a, ours_bin):
-    ours, theirs, base = [], [], []
+    modes = ["reference", "fast"] if a.compute == "both" else [a.compute]
+    ours = {m: [] for m in modes}
+    theirs, base = [], []
     for _ in range(a.repeat):  # alternate the sides so that load changes hit them alike
-        ours.append(run_json([ours_bin, path, str(a.prompt), str(a.decode), str(a.threads)]))
+        for m in modes:
+            ours[m].append(run_json([ours_bin, path, str(a.prompt), str(a.decode), str(a.threads), m]))
         theirs.append(run_json([sys.executable, "-c", LLAMA_CHILD, path, str(a.prompt), str(a.decode),
                                 str(a.threads)]))
         if a.baseline:
             base.append(run_json([a.baseline, path, str(a.prompt), str(a.decode), str(a.threads)]))
     size = os.path.getsize(path)
-    kv = ours[0]["kv_cache_bytes"]
-    op, tp = median_of(ours, "prefill_tps"), median_of(theirs, "prefill_tps")
-    od, td = median_of(ours, "decode_tps"), median_of(theirs, "decode_tps")
-    orss, trss = median_of(ours, "peak_rss_bytes"), median_of(theirs, "peak_rss_bytes")
+    kv = ours[modes[0]][0]["kv_cache_bytes"]
+    tp, td = median_of(theirs, "prefill_tps"), median_of(theirs, "decode_tps")
+    trss = median_of(theirs, "peak_rss_bytes")
     mib = 1024 * 1024
+    print(f"{label}: file {size / mib:.1f} MiB, KV(f32) {kv / mib:.1f} MiB, threads {a.threads}")
     if a.verbose:
         for k in ("prefill_tps", "decode_tps", "peak_rss_bytes"):
-            print(f"  runs {k}: ours {[round(r[k], 1) for r in ours]} llama.cpp {[round(r[k], 1) for r in theirs]}")
-    print(f"{label}: file {size / mib:.1f} MiB, KV(f32) {kv / mib:.1f} MiB, threads {a.threads}")
-    print(f"  prefill {a.prompt} tok: ours {op:8.1f} tok/s  llama.cpp {tp:8.1f} tok/s  ratio {op / tp:.2f} (goal >= 1.5)")
-    print(f"  decode {a.decode} tok:  ours {od:8.1f} tok/s  llama.cpp {td:8.1f} tok/s  ratio {od / td:.2f} (goal >= 1.2)")
-    if a.bandwidth:
-        streamed = streamed_bytes(path)
-        print(f"  decode roofline: {streamed / 1e6:.1f} MB of weights per token at {a.bandwidth:.1f} GB/s read = "
-              f"{a.bandwidth * 1e9 / streamed:.1f} tok/s; ours {od * streamed / (a.bandwidth * 1e9) * 100:.0f} %, "
-              f"llama.cpp {td * streamed / (a.bandwidth * 1e9) * 100:.0f} % (goal >= 70 % at 2 threads)")
-    print(f"  peak RSS: ours {orss / mib:.1f} MiB = {orss / (size + kv):.2f}x (file + KV) (goal <= 1.1); "
-          f"llama.cpp {trss / mib:.1f} MiB")
+            print(f"  runs {k}: llama.cpp {[round(r[k], 1) for r in theirs]}")
+    streamed = streamed_bytes(path) if a.bandwidth else None
+    for m in modes:
+        runs = ours[m]
+        assert all(r.get("compute") == m for r in runs), "bench_engine_run did not report the mode asked for"
+        op, od = median_of(runs, "prefill_tps"), median_of(runs, "decode_tps")
+        orss = median_of(runs, "peak_rss_bytes")
+        if a.verbose:
+            for k in ("prefill_tps", "decode_tps", "peak_rss_bytes"):
+                print(f"  runs {k}: ours[{m}] {[round(r[k], 1) for r in runs]}")
+        print(f"  [compute {m}] prefill {a.prompt} tok: ours {op:8.1f} tok/s  llama.cpp {tp:8.1f} tok/s  "
+              f"ratio {op / tp:.2f} (goal >= 1.5)")
+        print(f"  [compute {m}] decode {a.decode} tok:  ours {od:8.1f} tok/s  llama.cpp {td:8.1f} tok/s  "
+              f"ratio {od / td:.2f} (goal >= 1.2)")
+        if streamed:
+            print(f"  [compute {m}] decode roofline: {streamed / 1e6:.1f} MB of weights per token at "
+                  f"{a.bandwidth:.1f} GB/s read = {a.bandwidth * 1e9 / streamed:.1f} tok/s; ours "
+                  f"{od * streamed / (a.bandwidth * 1e9) * 100:.0f} %, llama.cpp "
+                  f"{td * streamed / (a.bandwidth * 1e9) * 100:.0f} % (goal >= 70 % at 2 threads)")
+        print(f"  [compute {m}] peak RSS: ours {orss / mib:.1f} MiB = {orss / (size + kv):.2f}x (file + KV) "
+              f"(goal <= 1.1); llama.cpp {trss / mib:.1f} MiB")
     if base:
         bp, bd, brss = (median_of(base, k) for k in ("prefill_tps", "decode_tps", "peak_rss_bytes"))
         print(f"  baseline {os.path.basename(a.baseline)}: prefill {bp:.1f} tok/s ({bp / tp:.2f}x llama.cpp), "
@@ -137,6 +153,9 @@ def main():
     ap.add_argument("--baseline", metavar="BIN",
                     help="another bench_engine_run build (e.g. before a change) run in the same rotation")
     ap.add_argument("--no-bandwidth", action="store_true", help="skip the memory read bandwidth (roofline) measurement")
+    ap.add_argument("--compute", choices=["reference", "fast", "both"], default="reference",
+                    help="our compute mode: reference (default, the gates' mode), fast (int8 activations, "
+                         "non-reference) or both in the same rotation")
     a = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     build = os.path.join(root, "build", "release")

@@ -5,9 +5,12 @@ on the same GGUF, the same window (ctx) and number of windows, the same thread c
 runs in its own process, in rotation, --repeat times; prints medians and the ratio ours/llama.cpp.
 llama.cpp evaluates each window in one batch with logits for every position, as llama-perplexity
 does; its tokens come from its own tokenizer of the same corpus (the count, not the ids, matters
-for throughput). Goal (issue: nightly cost): >= 1.5x llama.cpp.
+for throughput). Goal (issue: nightly cost): >= 1.5x llama.cpp. --compute picks our mode:
+reference (default, the gates' mode), fast (int8 activations, non-reference) or both (in the same
+rotation); every line names the mode (the JSON's "compute" field, checked).
 
   python bench/perplexity.py [--model GGUF] [--ctx 256] [--chunks 4] [--threads 1] [--repeat 3]
+                             [--compute reference|fast|both]
 Env: APR_QA_BIN (default build/release/runner/apr-qa), APR_QA_MODELS_DIR.
 """
 import argparse
@@ -43,21 +46,30 @@ def main():
     ap.add_argument("--chunks", type=int, default=4)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--compute", choices=["reference", "fast", "both"], default="reference")
     a = ap.parse_args()
+    modes = ["reference", "fast"] if a.compute == "both" else [a.compute]
     bin_ = os.environ.get("APR_QA_BIN", os.path.join(ROOT, "build/release/runner/apr-qa"))
     corpus = os.path.join(ROOT, "corpus/apr-qa-docs-v1.txt")
-    ours, theirs = [], []
+    ours, theirs = {m: [] for m in modes}, []
     for i in range(a.repeat):
-        r = subprocess.run([bin_, "perplexity", a.model, "--file", corpus, "--ctx", str(a.ctx), "--chunks", str(a.chunks),
-                            "--threads", str(a.threads), "--json"], check=True, capture_output=True, text=True)
-        ours.append(json.loads(r.stdout)["tokens_per_second"])
+        for m in modes:
+            r = subprocess.run([bin_, "perplexity", a.model, "--file", corpus, "--ctx", str(a.ctx), "--chunks",
+                                str(a.chunks), "--threads", str(a.threads), "--compute", m, "--json"],
+                               check=True, capture_output=True, text=True)
+            j = json.loads(r.stdout)
+            assert j["compute"] == m, "apr-qa perplexity did not report the mode asked for"
+            ours[m].append(j["tokens_per_second"])
         r = subprocess.run([sys.executable, "-c", LLAMA_CHILD, a.model, corpus, str(a.ctx), str(a.chunks), str(a.threads)],
                            check=True, capture_output=True, text=True)
         theirs.append(json.loads(r.stdout.strip().splitlines()[-1])["tokens_per_second"])
-        print(f"rotation {i + 1}: apr-qa {ours[-1]:.1f} tok/s, llama.cpp {theirs[-1]:.1f} tok/s", flush=True)
-    mo, mt = statistics.median(ours), statistics.median(theirs)
-    print(f"{os.path.basename(a.model)} ctx {a.ctx} x {a.chunks} windows, {a.threads} thread(s), median of {a.repeat}: "
-          f"apr-qa {mo:.1f} tok/s, llama.cpp {mt:.1f} tok/s, ratio {mo / mt:.2f}")
+        print(f"rotation {i + 1}: " + ", ".join(f"apr-qa [{m}] {ours[m][-1]:.1f} tok/s" for m in modes) +
+              f", llama.cpp {theirs[-1]:.1f} tok/s", flush=True)
+    mt = statistics.median(theirs)
+    for m in modes:
+        mo = statistics.median(ours[m])
+        print(f"{os.path.basename(a.model)} ctx {a.ctx} x {a.chunks} windows, {a.threads} thread(s), median of "
+              f"{a.repeat}: apr-qa [compute {m}] {mo:.1f} tok/s, llama.cpp {mt:.1f} tok/s, ratio {mo / mt:.2f}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "compute_option.hpp"
 #include "engine/open.hpp"
 #include "engine/prompt.hpp"
 
@@ -25,6 +26,7 @@ struct GenerateArgs {
   std::uint64_t seed = 0;
   int threads = 1;
   std::string backend = "cpu";
+  std::string compute = "reference";
   std::int64_t ctx = 4096;
   bool json = false;
 };
@@ -34,6 +36,7 @@ int run_generate(const GenerateArgs& a) {
   o.threads = a.threads;
   o.backend = a.backend == "gpu" ? engine::Backend::gpu : engine::Backend::cpu;
   o.max_context = a.ctx;
+  o.mode = compute_mode(a.compute);
   auto e = engine::open_engine(a.model, o);
   if (!e) throw e.error();
   auto& eng = *e.value();
@@ -78,15 +81,16 @@ int run_generate(const GenerateArgs& a) {
     j["peak_rss_bytes"] = r.peak_rss_bytes;
     j["threads"] = a.threads;
     j["backend"] = a.backend;
-    j["mode"] = "reference";
+    j["compute"] = a.compute;
+    j["mode"] = a.compute;  // the same, under its older name
     std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << stream->flush() << "\n";
     std::fprintf(stderr,
                  "[%zu prompt tokens, %zu generated, stop: %s; ttft %.1f ms, prefill %.1f tok/s, decode %.1f tok/s, "
-                 "peak rss %.1f MiB]\n",
+                 "peak rss %.1f MiB, compute %s]\n",
                  prompt.size(), r.tokens.size(), r.stop_reason.c_str(), r.ttft_ms, r.prefill_tps, r.decode_tps,
-                 static_cast<double>(r.peak_rss_bytes) / (1024.0 * 1024.0));
+                 static_cast<double>(r.peak_rss_bytes) / (1024.0 * 1024.0), a.compute.c_str());
   }
   return kExitOk;
 }
@@ -99,14 +103,15 @@ const bool registered = register_command({
       sub.footer(
           "Encodes the prompt with the model's tokenizer (or, with --chat, renders the model's chat\n"
           "template for one user turn, plus --system, with the generation prompt appended), runs the\n"
-          "embedded engine in reference mode and stops at the model's end-of-generation tokens or\n"
+          "embedded engine (reference mode unless --compute fast) and stops at the model's end-of-generation tokens or\n"
           "after --max-tokens.\n"
           "Sampling: temperature 0 (default) is greedy (argmax). Otherwise logits/temperature, then the\n"
           "top-k cut, then the top-p (nucleus) cut, then a draw from a xoshiro256** stream seeded by\n"
           "--seed: the same seed gives the same tokens on every machine.\n\n"
           "Output: the text streamed to stdout and a stats line on stderr; with --json one JSON object\n"
           "{text, tokens, prompt_tokens, stop_reason (eos|max_tokens|stop_token|max_context), ttft_ms,\n"
-          "prefill_tps, decode_tps, peak_rss_bytes, threads, mode}.\n\n"
+          "prefill_tps, decode_tps, peak_rss_bytes, threads, backend, compute (reference|fast; also as\n"
+          "mode)}.\n\n"
           "Exit codes: 0 ok; 2 bad input (no tokenizer/chat template, malformed file); 3 missing file.");
       sub.add_option("MODEL", a->model, "Model file (GGUF, SafeTensors, APR), directory or HF repo id")->required();
       sub.add_option("--prompt,-p", a->prompt, "Prompt text (user message with --chat)")->required();
@@ -125,6 +130,7 @@ const bool registered = register_command({
                      "Where the forward pass runs: cpu, or gpu (the CUDA device; exit 3 when there is none or\n"
                      "apr-qa was built without CUDA; logits agree with cpu to ~1e-6 relative; default cpu)")
           ->check(CLI::IsMember({"cpu", "gpu"}));
+      add_compute_option(sub, a->compute);
       sub.add_option("--threads,-t", a->threads, "Worker threads (tokens are identical for any count; default 1)")
           ->check(CLI::Range(1, 1024));
       sub.add_option("--ctx", a->ctx, "Maximum prompt + generated tokens (KV cache capacity; default 4096)")

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "compute_option.hpp"
 #include "engine/logits_io.hpp"
 #include "engine/open.hpp"
 #include "engine/prompt.hpp"
@@ -22,6 +23,7 @@ struct LogitsArgs {
   std::string out;
   int threads = 1;
   std::string backend = "cpu";
+  std::string compute = "reference";
   std::int64_t ctx = 4096;
 };
 
@@ -56,6 +58,7 @@ int run_logits(const LogitsArgs& a) {
   o.threads = a.threads;
   o.backend = a.backend == "gpu" ? engine::Backend::gpu : engine::Backend::cpu;
   o.max_context = a.ctx;
+  o.mode = compute_mode(a.compute);
   auto e = engine::open_engine(a.model, o);
   if (!e) throw e.error();
   auto& eng = *e.value();
@@ -74,7 +77,8 @@ int run_logits(const LogitsArgs& a) {
   nlohmann::json j;
   j["tokens"] = ids;
   j["shape"] = {T, V};
-  j["mode"] = "reference";
+  j["compute"] = a.compute;
+  j["mode"] = a.compute;  // the same, under its older name
   j["threads"] = a.threads;
   j["backend"] = a.backend;
   if (!a.out.empty()) j["out"] = a.out;
@@ -96,7 +100,9 @@ const bool registered = register_command({
           "and returns the logits of every position, shape [T, vocab], float32.\n"
           "Reference mode: the logits depend only on the dequantized weight values and the tokens, so\n"
           "a quantized file and its exact F32 export, or 1 and N threads, give identical bits.\n\n"
-          "Output: one JSON line on stdout {tokens, shape, mode, threads, out, argmax}. With --out,\n"
+          "With --compute fast the logits are the non-reference int8 mode's (see --compute).\n\n"
+          "Output: one JSON line on stdout {tokens, shape, compute, mode (= compute), threads, backend,\n"
+          "out, argmax}. With --out,\n"
           "FILE.npy gets a NumPy array (<f4, shape (T, vocab)); any other name gets raw little-endian\n"
           "float32, row-major, no header.\n\n"
           "Exit codes: 0 ok; 2 bad input (token id outside the vocabulary, malformed file); 3 missing file.");
@@ -111,6 +117,7 @@ const bool registered = register_command({
                      "Where the forward pass runs: cpu, or gpu (the CUDA device; exit 3 when there is none or\n"
                      "apr-qa was built without CUDA; logits agree with cpu to ~1e-6 relative; default cpu)")
           ->check(CLI::IsMember({"cpu", "gpu"}));
+      add_compute_option(sub, a->compute);
       sub.add_option("--threads,-t", a->threads, "Worker threads (results are identical for any count; default 1)")
           ->check(CLI::Range(1, 1024));
       sub.add_option("--ctx", a->ctx, "Maximum sequence length accepted (KV cache capacity; default 4096)")

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "compute_option.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
 #include "engine/open.hpp"
@@ -28,6 +29,7 @@ struct PerplexityArgs {
   std::int64_t ctx = 512;
   std::int64_t chunks = -1;
   int threads = 1;
+  std::string compute = "reference";
   bool json = false;
   std::string save_logits, kl_base;
 };
@@ -38,6 +40,7 @@ int run_perplexity(const PerplexityArgs& a) {
   engine::EngineOptions eo;
   eo.threads = a.threads;
   eo.max_context = a.ctx;
+  eo.mode = compute_mode(a.compute);
   auto e = engine::open_engine(a.model, eo);
   if (!e) throw e.error();
   auto& eng = *e.value();
@@ -90,7 +93,8 @@ int run_perplexity(const PerplexityArgs& a) {
         {"seconds", r.seconds},
         {"tokens_per_second", r.tokens_per_second},
         {"threads", a.threads},
-        {"mode", "reference"},
+        {"compute", a.compute},
+        {"mode", a.compute},  // the same, under its older name
     };
     if (!a.save_logits.empty()) j["saved_logits"] = a.save_logits;
     if (ks)
@@ -112,8 +116,8 @@ int run_perplexity(const PerplexityArgs& a) {
             << fmt::format("mean NLL {:.6f} nats/token, {:.4f} bits/byte over {} bytes; {:.3g} of the uniform "
                            "perplexity (vocabulary {})\n", r.nll_mean, r.bits_per_byte, r.bytes_scored,
                            r.ppl / static_cast<double>(r.vocab), r.vocab)
-            << fmt::format("time: {:.2f} s, {:.1f} tokens/s ({} thread{})\n", r.seconds, r.tokens_per_second, a.threads,
-                           a.threads == 1 ? "" : "s");
+            << fmt::format("time: {:.2f} s, {:.1f} tokens/s ({} thread{}, compute {})\n", r.seconds,
+                           r.tokens_per_second, a.threads, a.threads == 1 ? "" : "s", a.compute);
   if (!a.save_logits.empty()) std::cout << fmt::format("scored logits saved to {}\n", a.save_logits);
   if (ks)
     std::cout << fmt::format("KL divergence vs {} over {} positions: mean {:.6f} +/- {:.6f}, median {:.6f}, 99% {:.6f}, "
@@ -132,7 +136,7 @@ const bool registered = register_command({
       sub.footer(
           "Tokenizes the whole text (special-token text stays text; BOS added when the tokenizer adds\n"
           "one), cuts it into non-overlapping windows of --ctx tokens and runs each window through the\n"
-          "embedded engine (reference mode) on a fresh KV cache. When the tokenizer adds BOS, the first\n"
+          "embedded engine (reference mode unless --compute fast) on a fresh KV cache. When the tokenizer adds BOS, the first\n"
           "token of every window is replaced by BOS. Only the second half of each window is scored:\n"
           "the logits at positions ctx/2 .. ctx-2 predict the next token, ctx-1-ctx/2 tokens per window.\n"
           "PPL = exp(mean NLL) and +/- = PPL * sqrt((mean(NLL^2) - mean(NLL)^2) / (n - 1)), exactly as\n"
@@ -146,7 +150,9 @@ const bool registered = register_command({
           "one JSON object {model, text{source, bytes, sha256, tokens}, ctx, chunks, tokens_scored,\n"
           "bos_replaced, vocab, nll_mean, perplexity, perplexity_error, perplexity_vs_uniform (perplexity /\n"
           "vocabulary size: about 1 for random weights), bytes_scored, bits_per_byte,\n"
-          "chunk_perplexity, seconds, tokens_per_second, threads, mode}.\n\n"
+          "chunk_perplexity, seconds, tokens_per_second, threads, compute (reference|fast; also as mode)}.\n"
+          "The fast mode's distance to the reference mode: --save-logits FILE in reference mode, then\n"
+          "--compute fast --kl-base FILE (bench/fast_fidelity.py does this for the benchmark models).\n\n"
           "KL divergence (as llama-perplexity --kl-divergence, own file format): run the reference model\n"
           "with --save-logits FILE (float32, chunks x (ctx-1-ctx/2) x vocab), then the other model with\n"
           "--kl-base FILE: per scored position KL(base || model) from both softmaxes in double; mean\n"
@@ -161,6 +167,7 @@ const bool registered = register_command({
           ->check(CLI::Range(std::int64_t{4}, std::int64_t{1} << 20));
       sub.add_option("--chunks", a->chunks, "Windows to score (default: every full window of the text)")
           ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+      add_compute_option(sub, a->compute);
       sub.add_option("--threads,-t", a->threads, "Worker threads (results are identical for any count; default 1)")
           ->check(CLI::Range(1, 1024));
       sub.add_flag("--json", a->json, "One JSON object on stdout instead of text");

@@ -35,7 +35,9 @@ struct QuantizedActs {
 
 // Quantizes rows t = 0..T-1 of x (row t at x + t * ldx, n values each; n % 32 == 0) into out
 // (buffers reused when large enough). Non-finite inputs give d = inf/NaN and non-finite results,
-// as in any int8 scheme; the caller's logits then show it.
-void quantize_acts(const float* x, std::int64_t ldx, std::int64_t T, std::int64_t n, QuantizedActs& out);
+// as in any int8 scheme; the caller's logits then show it. AVX-512 where the CPU has it, with the
+// portable loop's bits (portable = true forces the loop, for the tests).
+void quantize_acts(const float* x, std::int64_t ldx, std::int64_t T, std::int64_t n, QuantizedActs& out,
+                   bool portable = false);
 
 }  // namespace apr::engine

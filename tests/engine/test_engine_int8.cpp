@@ -62,6 +62,13 @@ TEST_CASE("int8 activations: |x - d q| <= d / 2, d = amax / 127, group and block
       }
     }
     CHECK(a.d_row(0)[0] == 0.0f);  // the all-zero block
+    // The vectorised quantizer gives the portable loop's bits.
+    QuantizedActs p;
+    quantize_acts(x.data(), n, T, n, p, /*portable=*/true);
+    CHECK(p.q == a.q);
+    CHECK(p.d == a.d);
+    CHECK(p.gs == a.gs);
+    CHECK(p.s == a.s);
   }
 }
 
@@ -143,4 +150,23 @@ TEST_CASE("int8 kernels: supported types and lengths") {
   CHECK_FALSE(int8_supported(GgmlType::F32, 64));
   CHECK_FALSE(int8_supported(GgmlType::F16, 64));
   CHECK_FALSE(int8_supported(GgmlType::Q5_K, 256));
+}
+
+TEST_CASE("int8 activations: halves round to even in both quantizers") {
+  std::vector<float> x(32, 0.0f);
+  x[0] = 127.0f;  // d = 1 exactly
+  x[1] = 2.5f, x[2] = 3.5f, x[3] = -2.5f, x[4] = -0.5f, x[5] = 0.5f, x[6] = 126.5f;
+  for (bool portable : {true, false}) {
+    QuantizedActs a;
+    quantize_acts(x.data(), 32, 1, 32, a, portable);
+    CHECK(a.d_row(0)[0] == 1.0f);
+    const std::int8_t* q = a.q_row(0);
+    CHECK(q[0] == 127);
+    CHECK(q[1] == 2);
+    CHECK(q[2] == 4);
+    CHECK(q[3] == -2);
+    CHECK(q[4] == 0);
+    CHECK(q[5] == 0);
+    CHECK(q[6] == 126);
+  }
 }
