@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("crc32: ours = crc32_update (%s), zlib = crc32_update_zlib; medians of %d runs\n",
-              crc32_clmul_available() ? "PCLMULQDQ folding" : "no PCLMULQDQ: zlib fallback", runs);
+              crc32_vpclmul_available() ? "VPCLMULQDQ folding" : crc32_clmul_available() ? "PCLMULQDQ folding" : "no PCLMULQDQ: zlib fallback", runs);
   std::mt19937_64 rng(42);
   int rc = 0;
   for (std::size_t size : {std::size_t(256) << 10, std::size_t(256) << 20}) {

@@ -25,10 +25,16 @@ inline std::uint32_t crc32_final(std::uint32_t state) noexcept { return state ^ 
 //                        folded 512 bits at a time, reduced to one lane, the lane and the last
 //                        < 16 bytes finished by the table loop. Inputs under 64 bytes, or a CPU
 //                        without PCLMULQDQ (crc32_clmul_available() false), use the table loop.
-// crc32_update dispatches once per process to crc32_update_clmul where available, else zlib.
+//   crc32_update_vpclmul the same folding on four 512-bit registers (VPCLMULQDQ + AVX-512F/VL:
+//                        four lanes per instruction, 256 bytes per step), reduced to one register,
+//                        then to one lane as above. Inputs under 256 bytes, or a CPU without
+//                        them (crc32_vpclmul_available() false), use crc32_update_clmul.
+// crc32_update dispatches once per process to the first available of vpclmul, clmul, zlib.
 std::uint32_t crc32_update_zlib(std::uint32_t crc_state, std::span<const std::byte> data) noexcept;
 std::uint32_t crc32_update_clmul(std::uint32_t crc_state, std::span<const std::byte> data) noexcept;
+std::uint32_t crc32_update_vpclmul(std::uint32_t crc_state, std::span<const std::byte> data) noexcept;
 bool crc32_clmul_available() noexcept;
+bool crc32_vpclmul_available() noexcept;
 
 // Lower-case hex sha256.
 std::string sha256_hex(std::span<const std::byte> data);

@@ -181,6 +181,7 @@ void Writer::write(const std::filesystem::path& path) const {
   store_le(hdr + 40, header_crc(hdr));
 
   CrcSink out(path);
+  out.file().reserve(h.data_offset + offset + 4);  // exact: aligned tensors, then the footer CRC
   out.write({hdr, kHeaderSize});
   out.write(as_bytes(meta));
   out.zeros(h.index_offset - kHeaderSize - meta.size());

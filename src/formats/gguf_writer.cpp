@@ -164,6 +164,7 @@ void Writer::write(const std::filesystem::path& path) const {
   }
 
   AtomicFile out(path);
+  out.reserve(formats::align_up(head.s.size(), alignment) + offset);  // exact: every tensor padded
   out.write(head.s);
   out.write_zeros(formats::align_up(head.s.size(), alignment) - head.s.size());
   std::vector<std::byte> buf;

@@ -91,6 +91,7 @@ void write_one(const std::filesystem::path& path, const std::map<std::string, st
   h.append((8 - h.size() % 8) % 8, ' ');
 
   AtomicFile out(path);
+  out.reserve(8 + h.size() + off);  // exact: length, header, packed tensors
   std::uint64_t n = h.size();
   out.write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(&n), 8));
   out.write(h);

@@ -5,6 +5,7 @@
 
 #include "core/switches.hpp"
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -119,4 +120,35 @@ TEST_CASE("MappedFile keeps its descriptor for its lifetime; an empty file has n
   }
   CHECK(::fcntl(fd, F_GETFD) == -1);  // closed with the mapping
   fs::remove_all(p.parent_path());
+}
+
+TEST_CASE("AtomicFile: reserve, direct and buffered writes past the write-behind window, fewer bytes than reserved") {
+  const fs::path dp = scratch("big.bin");
+  const std::string big = random_text(AtomicFile::kWriteBehind + (3u << 20) + 5, 3);  // > one writeback window
+  const std::string small = random_text(1000, 4);
+  {
+    AtomicFile out(dp);
+    out.reserve(AtomicFile::kWriteBehind * 2);  // more than will be written
+    out.write(std::string_view("hd"));
+    out.write(big);                              // direct: larger than kDirectBytes
+    out.write(small);                            // buffered
+    out.write(std::string_view(big).substr(0, AtomicFile::kDirectBytes));
+    CHECK(out.position() == 2 + big.size() + small.size() + AtomicFile::kDirectBytes);
+    out.commit();
+  }
+  CHECK(slurp(dp) == "hd" + big + small + big.substr(0, AtomicFile::kDirectBytes));
+  // The blocks reserved past the end were freed at commit (KEEP_SIZE would keep them).
+  struct stat st {};
+  REQUIRE(::stat(dp.c_str(), &st) == 0);
+  CHECK(static_cast<std::uint64_t>(st.st_size) == 2 + big.size() + small.size() + AtomicFile::kDirectBytes);
+  CHECK(static_cast<std::uint64_t>(st.st_blocks) * 512 < static_cast<std::uint64_t>(st.st_size) + (1u << 20));
+  // A reservation of exactly what is written leaves the same bytes.
+  {
+    AtomicFile out(dp);
+    out.reserve(big.size());
+    out.write(big);
+    out.commit();
+  }
+  CHECK(slurp(dp) == big);
+  fs::remove_all(dp.parent_path());
 }
