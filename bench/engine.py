@@ -52,17 +52,18 @@ def last_logits():  # logits of the last evaluated token (logits_all is off, as 
     return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(nv,))
 rng = random.Random(1234)
 prompt = [rng.randrange(min(llm.n_vocab(), 30000)) for _ in range(n_prompt)]
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 llm.eval(prompt)
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 tok = int(np.argmax(last_logits()))
-t2 = time.perf_counter()
+t2, c2 = time.perf_counter(), time.process_time()
 for _ in range(n_decode - 1):
     llm.eval([tok])
     tok = int(np.argmax(last_logits()))
-t3 = time.perf_counter()
+t3, c3 = time.perf_counter(), time.process_time()
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"prefill_tps": n_prompt / (t1 - t0), "decode_tps": (n_decode - 1) / (t3 - t2),
+                  "prefill_tps_cpu": n_prompt / (c1 - c0), "decode_tps_cpu": (n_decode - 1) / (c3 - c2),
                   "ttft_ms": (t2 - t0) * 1e3, "peak_rss_bytes": rss}))
 '''
 
@@ -109,8 +110,8 @@ def bench(label, path, a, ours_bin):
     mib = 1024 * 1024
     print(f"{label}: file {size / mib:.1f} MiB, KV(f32) {kv / mib:.1f} MiB, threads {a.threads}")
     if a.verbose:
-        for k in ("prefill_tps", "decode_tps", "peak_rss_bytes"):
-            print(f"  runs {k}: llama.cpp {[round(r[k], 1) for r in theirs]}")
+        for k in ("prefill_tps", "decode_tps", "prefill_tps_cpu", "decode_tps_cpu", "peak_rss_bytes"):
+            print(f"  runs {k}: llama.cpp {[round(r.get(k, 0), 1) for r in theirs]}")
     streamed = streamed_bytes(path) if a.bandwidth else None
     for m in modes:
         runs = ours[m]
@@ -118,8 +119,8 @@ def bench(label, path, a, ours_bin):
         op, od = median_of(runs, "prefill_tps"), median_of(runs, "decode_tps")
         orss = median_of(runs, "peak_rss_bytes")
         if a.verbose:
-            for k in ("prefill_tps", "decode_tps", "peak_rss_bytes"):
-                print(f"  runs {k}: ours[{m}] {[round(r[k], 1) for r in runs]}")
+            for k in ("prefill_tps", "decode_tps", "prefill_tps_cpu", "decode_tps_cpu", "peak_rss_bytes"):
+                print(f"  runs {k}: ours[{m}] {[round(r.get(k, 0), 1) for r in runs]}")
         print(f"  [compute {m}] prefill {a.prompt} tok: ours {op:8.1f} tok/s  llama.cpp {tp:8.1f} tok/s  "
               f"ratio {op / tp:.2f} (goal >= 1.5)")
         print(f"  [compute {m}] decode {a.decode} tok:  ours {od:8.1f} tok/s  llama.cpp {td:8.1f} tok/s  "
@@ -129,6 +130,12 @@ def bench(label, path, a, ours_bin):
                   f"{a.bandwidth:.1f} GB/s read = {a.bandwidth * 1e9 / streamed:.1f} tok/s; ours "
                   f"{od * streamed / (a.bandwidth * 1e9) * 100:.0f} %, llama.cpp "
                   f"{td * streamed / (a.bandwidth * 1e9) * 100:.0f} % (goal >= 70 % at 2 threads)")
+        if all("prefill_tps_cpu" in r for r in runs + theirs):
+            opc, odc = median_of(runs, "prefill_tps_cpu"), median_of(runs, "decode_tps_cpu")
+            tpc, tdc = median_of(theirs, "prefill_tps_cpu"), median_of(theirs, "decode_tps_cpu")
+            print(f"  [compute {m}] per CPU second (process CPU time, steadier on a loaded machine): prefill ours "
+                  f"{opc:.1f} / llama.cpp {tpc:.1f} = {opc / tpc:.2f}, decode ours {odc:.1f} / llama.cpp {tdc:.1f} "
+                  f"= {odc / tdc:.2f}")
         print(f"  [compute {m}] peak RSS: ours {orss / mib:.1f} MiB = {orss / (size + kv):.2f}x (file + KV) "
               f"(goal <= 1.1); llama.cpp {trss / mib:.1f} MiB")
     if base:

@@ -2,9 +2,12 @@
 // ids and decodes M tokens greedily (end-of-generation ignored), prints one JSON line with
 // prefill/decode tokens per second, time to first token, peak RSS, the KV cache size and the
 // compute mode that produced them ("reference", the default, or "fast": int8 activations,
-// non-reference, engine.hpp).
+// non-reference, engine.hpp). Also the same rates per CPU second of the process (prefill_tps_cpu,
+// decode_tps_cpu: CLOCK_PROCESS_CPUTIME_ID, all threads): on a shared, loaded machine they do not
+// count the time the process waited for a core.
 //   bench_engine_run MODEL PROMPT_TOKENS DECODE_TOKENS THREADS [reference|fast]
 #include <cstdio>
+#include <ctime>
 #include <random>
 #include <string>
 
@@ -35,13 +38,28 @@ int main(int argc, char** argv) {
   apr::engine::SamplingOptions s;
   s.max_tokens = n_decode;
   s.ignore_eos = true;
-  auto r = eng.generate(prompt, s);
+  auto cpu_now = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  };
+  double c_first = 0;
+  int seen = 0;
+  const double c0 = cpu_now();
+  auto r = eng.generate(prompt, s, [&](std::int32_t) {
+    if (seen++ == 0) c_first = cpu_now();  // the prompt is prefilled and the first token sampled
+    return true;
+  });
+  const double c_end = cpu_now();
+  const double pre_cpu = n_prompt / (c_first - c0);
+  const double dec_cpu = seen > 1 ? (seen - 1) / (c_end - c_first) : 0.0;
   const auto& c = eng.model().config;
   const double kv = 2.0 * static_cast<double>(c.layers) * static_cast<double>(c.kv_heads * c.head_dim) *
                     static_cast<double>(n_prompt + n_decode) * 4.0;
   nlohmann::json j{{"prefill_tps", r.prefill_tps}, {"decode_tps", r.decode_tps}, {"ttft_ms", r.ttft_ms},
                    {"peak_rss_bytes", r.peak_rss_bytes}, {"kv_cache_bytes", kv}, {"generated", r.tokens.size()},
-                   {"threads", threads}, {"compute", compute}};
+                   {"threads", threads}, {"compute", compute},
+                   {"prefill_tps_cpu", pre_cpu}, {"decode_tps_cpu", dec_cpu}};
   std::printf("%s\n", j.dump().c_str());
   return 0;
 }
