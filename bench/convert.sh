@@ -4,12 +4,10 @@
 # Model: the full-size Qwen2.5-0.5B-shaped fixture, BF16, untied (about 1.26 GB of tensors),
 # converted once to GGUF (setup, not timed). Runs alternate cp / convert, medians of RUNS.
 # Goals (issue 18): convert wall time <= 1.2x cp; peak RSS <= 256 MB.
-# Last measured (2026-11-26, the 2-core build machine; copy_file_range passthrough + PCLMULQDQ
-# CRC-32; see docs/convert.md):
-#   quiet (05:50 UTC, nothing else running, flat tokenizer tables): cp 0.845 s / 0.855 s,
-#   convert 1.202 s / 1.203 s -> ratio 1.42 / 1.41 (7 runs each; goal met; 1.48 / 1.44 before the
-#   tokenizer change); loaded (load ~3.7): 1.56-2.12x;
-#   peak RSS 92.2 MB (goal met). The previous build, same sessions: 2.44-3.49x.
+# Last measured (2026-12-04, the shared 2-core build machine; write-behind, fallocate,
+# VPCLMULQDQ CRC, copy_file_range + pread CRC; see docs/performance.md): 1.04x cp at load 3
+# (0.99x in another series), 1.12-1.58x at load 5-7 (the ratio follows CPU time there: cp's
+# sync is I/O wait); peak RSS 83 MB (goal met). Main before this work: 1.67x in the same series.
 #
 #   bench/convert.sh [BUILD_DIR] [RUNS]
 #     BUILD_DIR  a configured build tree with runner/apr-qa (default: build/release)

@@ -77,7 +77,7 @@ const bool registered = apr::cli::register_command({
                      "The output bytes do not depend on it")
           ->check(CLI::Range(0, 1024));
       sub.add_flag("--verify", *verify, "After writing, diff the output against the source (a lossless conversion must show max|diff| = 0)");
-      sub.add_flag("-v,--verbose", *verbose, "One line per tensor whose dtype changed (default: one summary line) and the estimated vs written size");
+      sub.add_flag("-v,--verbose", *verbose, "One line per tensor whose dtype changed (default: one summary line), the estimated vs written size, and where the time went (phases)");
       sub.add_flag("--force", *force,
                    "Overwrite existing sidecar files (config.json, generation_config.json, tokenizer.json, "
                    "tokenizer_config.json) beside a SafeTensors target; without it convert refuses (exit 2)");

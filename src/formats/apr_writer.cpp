@@ -1,12 +1,15 @@
 // APR v2 writer: deterministic bytes (metadata with sorted keys, index sorted by name, zero
 // padding, no timestamps), header and footer CRC32, tensor data streamed with a running CRC.
-// Tensors registered with a passthrough source (formats::ChunkedFill::source) are read from the
-// source file into a reused buffer, checksummed there and written from it (CrcSink::copy).
+// Tensors registered with a passthrough source (formats::ChunkedFill::source) are copied file to
+// file by the kernel and checksummed from a read() of the same source bytes (CrcSink::copy).
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <set>
 
 #include "core/atomic_file.hpp"
@@ -36,23 +39,31 @@ class CrcSink {
     }
   }
   // Appends src[offset, offset + n) and folds the same bytes into the CRC, a step at a time:
-  // read() of the step from the source file into one reused buffer (sized to stay in the
-  // CPU's L2 cache), the CRC of the buffer while it is hot, then write() of that same buffer.
-  // The footer CRC is thus taken from exactly the bytes written. Measured against the kernel's
-  // file-to-file copy (copy_file_range) plus a CRC pass over the mapped source pages
-  // (populated, then dropped, per step): less CPU and wall time, no page-table work, and RSS
-  // holds one step (docs/performance.md, "Passthrough conversion vs cp").
+  // the kernel copies the step file to file (copy_file_range: page cache to page cache, no pass
+  // through user space), and read() puts the step's source bytes into one reused, page-aligned
+  // buffer (sized for the L2 cache) for the CRC. Where the kernel cannot copy (EXDEV, ENOSYS, ...,
+  // or APR_QA_NO_COPY_FILE_RANGE=1) the buffer itself is written. Measured against write() of
+  // the buffer for every step: the same CPU on average, but the user-to-page-cache copy of
+  // write() ran 3x slower in some runs here (docs/performance.md); and against the earlier CRC
+  // over the mapped source pages (populated, then dropped, per step): more CPU. The copy and the
+  // CRC read the source twice: were the source rewritten meanwhile, the footer CRC would not match
+  // the copied bytes and the reader's CRC check would reject the file.
   void copy(const MappedFile& src, std::uint64_t offset, std::uint64_t n) {
     (void)src.slice(offset, n);  // bounds-checked once: an Error naming the source file
-    if (step_.empty()) step_.resize(static_cast<std::size_t>(kStep));
+    if (step_ == nullptr) step_.reset(static_cast<std::byte*>(::aligned_alloc(4096, kStep)));
+    if (step_ == nullptr) throw std::bad_alloc();
     for (std::uint64_t at = 0; at < n; at += kStep) {
       const std::uint64_t m = std::min(kStep, n - at);
-      const auto bytes = std::span<std::byte>(step_.data(), static_cast<std::size_t>(m));
+      const std::uint64_t copied = kernel_copy_ ? out_.copy_from(src.fd(), offset + at, m) : 0;
+      const auto bytes = std::span<std::byte>(step_.get(), static_cast<std::size_t>(m));
       read_exact(src, offset + at, bytes);
       const double t1 = phase_clock();
       crc_ = crc32_update(crc_, bytes);
       crc_s_ += phase_clock() - t1;
-      out_.write(bytes);
+      if (copied < m) {
+        kernel_copy_ = false;  // not possible for this pair of files: stop asking
+        out_.write(bytes.subspan(static_cast<std::size_t>(copied)));
+      }
     }
   }
   ~CrcSink() { phase_add("crc", crc_s_); }
@@ -60,7 +71,7 @@ class CrcSink {
   AtomicFile& file() { return out_; }
 
  private:
-  static constexpr std::uint64_t kStep = 1u << 20;  // measured best of 256 KiB..8 MiB (L2: 1 MiB per core)
+  static constexpr std::uint64_t kStep = 1u << 20;  // stays in the L2 (1 MiB per core); >= 2 MiB steps measured slower
 
   // src[at, at + dst.size()) from the source's descriptor; a failing or short read is an io
   // Error naming the source file (it changed or failed under us).
@@ -85,7 +96,11 @@ class CrcSink {
 
   AtomicFile out_;
   std::uint32_t crc_ = crc32_init();
-  std::vector<std::byte> step_;
+  struct Free {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  std::unique_ptr<std::byte, Free> step_;
+  bool kernel_copy_ = true;
   double crc_s_ = 0;
 };
 
