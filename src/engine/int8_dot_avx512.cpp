@@ -187,12 +187,46 @@ inline void prefetch_range(const u8* p, std::size_t n) noexcept {
 }
 
 // R rows x TT tokens: every (row, token) value computed by the operations of int8_dot.hpp.
-template <class U, int R, int TT>
-void tile(GgmlType type, const u8* const* rows, const QuantizedActs& a, std::int64_t t0, float* y,
-          std::int64_t ldy) noexcept {
+// One token's operands for the 64 values of pair p: its int8 values, their scales per lane, the
+// integer offset correction (c x group sum, the dot product's start) and the block sums x their
+// scales for types with a min. Shared by tile() and tile_buf(), so both compute the same bits.
+struct ActPair {
+  __m512i x, corr;
+  __m512 dx, sx;
+};
+
+template <class U>
+inline ActPair act_pair(const QuantizedActs& a, std::int64_t t, std::int64_t p) noexcept {
   const __m512i idx_d = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
   const __m512i idx_g = _mm512_setr_epi32(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0);
   const __m512i idx_s = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0);
+  ActPair o;
+  o.x = _mm512_loadu_si512(a.q_row(t) + 64 * p);
+  o.dx = _mm512_permutexvar_ps(idx_d, _mm512_castps128_ps512(load2f(a.d_row(t) + 2 * p)));
+  o.corr = _mm512_setzero_si512();
+  if constexpr (U::kShift >= 0) {
+    const __m512i g = _mm512_maskz_permutexvar_epi32(
+        0x1111, idx_g, _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.gs_row(t) + 4 * p))));
+    o.corr = _mm512_slli_epi32(g, U::kShift);
+  }
+  o.sx = _mm512_setzero_ps();
+  if constexpr (U::kMin)
+    o.sx = _mm512_maskz_permutexvar_ps(0x0101, idx_s, _mm512_castps128_ps512(load2f(a.s_row(t) + 2 * p)));
+  return o;
+}
+
+// acc += (integer dot of one row's unsigned weights with the token) x scales (+ min x block sums).
+template <class U>
+inline __m512 accumulate(__m512 acc, const ActPair& x, __m512i u, __m512 dw, __m512 mw) noexcept {
+  const __m512i S = _mm512_dpbusd_epi32(x.corr, u, x.x);
+  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(S), _mm512_mul_ps(dw, x.dx), acc);
+  if constexpr (U::kMin) acc = _mm512_fmadd_ps(mw, x.sx, acc);
+  return acc;
+}
+
+template <class U, int R, int TT>
+void tile(GgmlType type, const u8* const* rows, const QuantizedActs& a, std::int64_t t0, float* y,
+          std::int64_t ldy) noexcept {
   __m512 acc[R][TT];
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < TT; ++t) acc[r][t] = _mm512_setzero_ps();
@@ -200,24 +234,9 @@ void tile(GgmlType type, const u8* const* rows, const QuantizedActs& a, std::int
   auto step = [&](std::int64_t p, const __m512i* u, const __m512* dw, const __m512* mw) {
 #pragma GCC unroll 8
     for (int t = 0; t < TT; ++t) {
-      const __m512i x = _mm512_loadu_si512(a.q_row(t0 + t) + 64 * p);
-      const __m512 dx = _mm512_permutexvar_ps(idx_d, _mm512_castps128_ps512(load2f(a.d_row(t0 + t) + 2 * p)));
-      __m512i corr = _mm512_setzero_si512();
-      if constexpr (U::kShift >= 0) {
-        const __m512i g = _mm512_maskz_permutexvar_epi32(
-            0x1111, idx_g,
-            _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.gs_row(t0 + t) + 4 * p))));
-        corr = _mm512_slli_epi32(g, U::kShift);
-      }
-      __m512 sx = _mm512_setzero_ps();
-      if constexpr (U::kMin)
-        sx = _mm512_maskz_permutexvar_ps(0x0101, idx_s, _mm512_castps128_ps512(load2f(a.s_row(t0 + t) + 2 * p)));
+      const ActPair x = act_pair<U>(a, t0 + t, p);
 #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) {
-        const __m512i S = _mm512_dpbusd_epi32(corr, u[r], x);
-        acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(S), _mm512_mul_ps(dw[r], dx), acc[r][t]);
-        if constexpr (U::kMin) acc[r][t] = _mm512_fmadd_ps(mw[r], sx, acc[r][t]);
-      }
+      for (int r = 0; r < R; ++r) acc[r][t] = accumulate<U>(acc[r][t], x, u[r], dw[r], mw[r]);
     }
   };
   for (std::int64_t p = 0; p < full; ++p) {
@@ -255,9 +274,6 @@ struct alignas(64) Unpacked {
 
 template <class U, int R, int TT>
 void tile_buf(const Unpacked* buf, const QuantizedActs& a, std::int64_t t0, float* y, std::int64_t ldy) noexcept {
-  const __m512i idx_d = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-  const __m512i idx_g = _mm512_setr_epi32(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0);
-  const __m512i idx_s = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0);
   __m512 acc[R][TT];
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < TT; ++t) acc[r][t] = _mm512_setzero_ps();
@@ -265,24 +281,11 @@ void tile_buf(const Unpacked* buf, const QuantizedActs& a, std::int64_t t0, floa
     const Unpacked* b = buf + p * R;
 #pragma GCC unroll 8
     for (int t = 0; t < TT; ++t) {
-      const __m512i x = _mm512_loadu_si512(a.q_row(t0 + t) + 64 * p);
-      const __m512 dx = _mm512_permutexvar_ps(idx_d, _mm512_castps128_ps512(load2f(a.d_row(t0 + t) + 2 * p)));
-      __m512i corr = _mm512_setzero_si512();
-      if constexpr (U::kShift >= 0) {
-        const __m512i g = _mm512_maskz_permutexvar_epi32(
-            0x1111, idx_g,
-            _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.gs_row(t0 + t) + 4 * p))));
-        corr = _mm512_slli_epi32(g, U::kShift);
-      }
-      __m512 sx = _mm512_setzero_ps();
-      if constexpr (U::kMin)
-        sx = _mm512_maskz_permutexvar_ps(0x0101, idx_s, _mm512_castps128_ps512(load2f(a.s_row(t0 + t) + 2 * p)));
+      const ActPair x = act_pair<U>(a, t0 + t, p);
 #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) {
-        const __m512i S = _mm512_dpbusd_epi32(corr, _mm512_load_si512(b[r].u), x);
-        acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(S), _mm512_mul_ps(_mm512_load_ps(b[r].dw), dx), acc[r][t]);
-        if constexpr (U::kMin) acc[r][t] = _mm512_fmadd_ps(_mm512_load_ps(b[r].mw), sx, acc[r][t]);
-      }
+      for (int r = 0; r < R; ++r)
+        acc[r][t] = accumulate<U>(acc[r][t], x, _mm512_load_si512(b[r].u), _mm512_load_ps(b[r].dw),
+                                  _mm512_load_ps(b[r].mw));
     }
   }
   for (int t = 0; t < TT; ++t)
