@@ -26,6 +26,8 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
+#include "engine/tree32_avx512.hpp"
+
 namespace apr::engine {
 
 namespace {
@@ -155,15 +157,7 @@ struct UQ6K {
   }
 };
 
-// dot()-style reduction of the 16 lanes: i + 8, + 4, + 2, + 1 (int8_dot.hpp).
-inline float tree16(__m512 a) noexcept {
-  const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(a),
-                                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1)));
-  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
-  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  const __m128 s1 = _mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1));
-  return _mm_cvtss_f32(s1);
-}
+using avx512::tree16;  // dot()-style reduction of the 16 lanes: i + 8, + 4, + 2, + 1 (int8_dot.hpp)
 
 // 64-byte aligned storage for the prefill buffer.
 template <class T>
