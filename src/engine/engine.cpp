@@ -62,8 +62,10 @@ Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const model::Cano
     e->pool_ = std::make_unique<ThreadPool>(o.threads);
     if (o.backend == Backend::gpu)
       e->fwd_ = make_gpu_forward(m->config, w, o.max_context);
-    else
+    else {
+      if (o.mode == Mode::fast) pack_int8_weights(w, m.get());
       e->fwd_ = std::make_unique<Forward>(m->config, std::move(w), *e->pool_, o.max_context, o.mode == Mode::fast);
+    }
     const auto& td = m->tokenizer;
     auto add_stop = [&](std::int64_t id) {
       if (id >= 0 && id < m->config.vocab &&

@@ -21,6 +21,7 @@ Forward::Forward(const model::ModelConfig& c, ModelWeights w, ThreadPool& pool, 
     : fast_(fast), c_(c), w_(std::move(w)), pool_(pool), max_ctx_(max_context) {
   if (max_ctx_ <= 0)
     throw validation_error("engine: max_context must be > 0, found " + std::to_string(max_ctx_));
+  if (fast_) pack_int8_weights(w_, nullptr);  // Engine::create() has packed them (and released the sources)
   const std::int64_t half = c_.head_dim / 2;
   inv_freq_.resize(static_cast<std::size_t>(half));
   for (std::int64_t i = 0; i < half; ++i)

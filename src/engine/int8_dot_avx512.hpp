@@ -17,4 +17,9 @@ bool int8_avx512_cpu() noexcept;
 void int8_rows_avx512(GgmlType type, const Int8Rows& w, std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
                       std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy) noexcept;
 
+struct Int8Packed;
+// The packed matrices' kernel (int8_pack.hpp).
+void int8_packed_rows_avx512(const Int8Packed& p, std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
+                             std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy) noexcept;
+
 }  // namespace apr::engine

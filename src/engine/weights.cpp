@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 
+#include "core/mapped_file.hpp"
 #include "model/arch_traits.hpp"
 
 #include "engine/dequant_fast.hpp"
@@ -157,7 +158,41 @@ void Matrix::int8_rows(std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
   const Int8Rows w{reinterpret_cast<const std::uint8_t*>(t_->source.data.data()),
                    static_cast<std::size_t>(t_->source.row_stride()),
                    t_->is_identity_order() ? nullptr : t_->row_order.data()};
+  if (packed_) {
+    int8_packed_rows(*packed_, r0, r1, a, 0, a.tokens, Y, ldy);
+    return;
+  }
   apr::engine::int8_rows(t_->type(), w, r0, r1, a, 0, a.tokens, Y, ldy);
+}
+
+bool Matrix::int8_packable() const { return t_ && apr::engine::int8_packable(t_->type(), cols_); }
+
+void Matrix::pack_int8() {
+  if (packed_ || !int8_packable()) return;
+  const Int8Rows w{reinterpret_cast<const std::uint8_t*>(t_->source.data.data()),
+                   static_cast<std::size_t>(t_->source.row_stride()),
+                   t_->is_identity_order() ? nullptr : t_->row_order.data()};
+  packed_ = std::make_shared<const Int8Packed>(int8_pack(t_->type(), w, rows_, cols_));
+}
+
+void pack_int8_weights(ModelWeights& w, const model::CanonicalModel* m) {
+  auto release = [&](const model::CanonicalTensor* t) {
+    if (!m) return;
+    for (const auto& f : m->keep_alive) {
+      if (!f) continue;
+      const std::byte* p = t->source.data.data();
+      if (p < f->data() || p >= f->data() + f->size()) continue;
+      f->release(static_cast<std::uint64_t>(p - f->data()), t->source.data.size());
+    }
+  };
+  auto one = [&](Matrix& x) {
+    if (!x.int8_packable() || x.int8_packed()) return;
+    x.pack_int8();
+    release(x.tensor());
+  };
+  for (auto& L : w.layers)
+    for (Matrix* x : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) one(*x);
+  one(w.lm_head);
 }
 
 ModelWeights bind_weights(const model::CanonicalModel& m) {

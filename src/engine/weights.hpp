@@ -10,10 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "engine/act_quant.hpp"
+#include "engine/int8_pack.hpp"
 #include "model/canonical_model.hpp"
 
 namespace apr::engine {
@@ -38,12 +40,19 @@ class Matrix {
   // (int8_dot.hpp), and Y[t * ldy + (r - r0)] = row(r) . activation row t for r in [r0, r1),
   // t < a.tokens, by that kernel.
   bool int8_ok() const;
+  // Computed by the packed kernel (int8_pack.hpp) once pack_int8() has run, which the fast mode
+  // does for every matrix whose dtype and row length are int8_packable().
   void int8_rows(std::int64_t r0, std::int64_t r1, const QuantizedActs& a, float* Y, std::int64_t ldy) const;
+  bool int8_packable() const;
+  void pack_int8();
+  bool int8_packed() const { return packed_ != nullptr; }
+  const model::CanonicalTensor* tensor() const { return t_; }
 
  private:
   const model::CanonicalTensor* t_ = nullptr;
   std::int64_t rows_ = 0, cols_ = 0;
   bool direct_f32_ = false;  // aligned F32 in identity order: point into the bytes
+  std::shared_ptr<const Int8Packed> packed_;  // fast mode: the repacked rows
 };
 
 struct LayerWeights {
@@ -63,5 +72,11 @@ struct ModelWeights {
 void dequantize_into(GgmlType t, const std::byte* src, float* dst, std::int64_t n);
 
 ModelWeights bind_weights(const model::CanonicalModel& m);
+
+// Fast mode: packs every int8_packable() matrix of w (tensor by tensor) and drops the packed
+// tensors' source pages from RSS (madvise on the model's private read-only file mappings; a
+// later read, e.g. the embedding lookup of a tied lm_head, faults a page in again from the file).
+// m null: pack only (matrices already packed are kept).
+void pack_int8_weights(ModelWeights& w, const model::CanonicalModel* m);
 
 }  // namespace apr::engine

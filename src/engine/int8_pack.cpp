@@ -1,0 +1,205 @@
+#include "engine/int8_pack.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "engine/int8_dot_avx512.hpp"
+#include "tensor/quant_common.hpp"
+
+namespace apr::engine {
+
+namespace {
+
+using u8 = std::uint8_t;
+using namespace apr::quant;
+
+constexpr int kLanes = 16;
+
+// Packed bytes per 16 rows and values per packed unit (int8_pack.hpp).
+std::size_t unit_bytes(GgmlType t) noexcept {
+  switch (t) {
+    case GgmlType::Q8_0: return 544;
+    case GgmlType::Q4_K: return 2304;
+    case GgmlType::Q6_K: return 3360;
+    default: return 0;
+  }
+}
+std::int64_t unit_values(GgmlType t) noexcept { return t == GgmlType::Q8_0 ? 32 : 256; }
+
+void pack_q8(const u8* const* src, std::int64_t b, u8* o) noexcept {
+  for (int l = 0; l < kLanes; ++l) {
+    if (!src[l]) continue;
+    const u8* x = src[l] + b * kQ8_0Bytes;
+    for (int g = 0; g < 8; ++g)
+      for (int i = 0; i < 4; ++i) o[64 * g + 4 * l + i] = static_cast<u8>(x[2 + 4 * g + i] ^ 0x80);
+    o[512 + 2 * l] = x[0];
+    o[513 + 2 * l] = x[1];
+  }
+}
+
+void pack_q4k(const u8* const* src, std::int64_t sb, u8* o) noexcept {
+  for (int l = 0; l < kLanes; ++l) {
+    if (!src[l]) continue;
+    const u8* x = src[l] + sb * kQ4_KBytes;
+    o[2 * l] = x[kQ4_KD];
+    o[2 * l + 1] = x[kQ4_KD + 1];
+    o[32 + 2 * l] = x[kQ4_KDmin];
+    o[33 + 2 * l] = static_cast<u8>(x[kQ4_KDmin + 1] ^ 0x80);  // -dmin: the f16 sign bit
+    for (int k = 0; k < 12; ++k) o[64 + 16 * k + l] = x[kQ4_KScales + k];
+    for (int j = 0; j < 8; ++j) {
+      const u8* qs = x + kQ4_KQs + 32 * (j / 2);
+      u8 u[32];
+      for (int e = 0; e < 32; ++e) u[e] = (j % 2) ? static_cast<u8>(qs[e] >> 4) : static_cast<u8>(qs[e] & 0x0F);
+      u8* q = o + 256 + 256 * j;
+      for (int k = 0; k < 4; ++k)
+        for (int i = 0; i < 4; ++i) q[64 * k + 4 * l + i] = static_cast<u8>(u[4 * k + i] | (u[4 * (k + 4) + i] << 4));
+    }
+  }
+}
+
+void pack_q6k(const u8* const* src, std::int64_t n, std::int64_t sb, u8* o) noexcept {
+  Int8Pair pw;
+  for (int l = 0; l < kLanes; ++l) {
+    if (!src[l]) continue;
+    const u8* x = src[l] + sb * kQ6_KBytes;
+    o[2 * l] = x[kQ6_KD];
+    o[2 * l + 1] = x[kQ6_KD + 1];
+    for (int k = 0; k < 16; ++k) o[32 + 16 * k + l] = x[kQ6_KScales + k];
+    for (int j = 0; j < 8; ++j) {
+      if (j % 2 == 0) int8_unpack_pair(GgmlType::Q6_K, src[l], n, 4 * sb + j / 2, pw);
+      const u8* u = pw.u + 32 * (j % 2);
+      u8* ql = o + 288 + 384 * j;
+      u8* qh = ql + 256;
+      for (int k = 0; k < 4; ++k)
+        for (int i = 0; i < 4; ++i) {
+          const int a = u[4 * k + i], b = u[4 * (k + 4) + i];
+          ql[64 * k + 4 * l + i] = static_cast<u8>((a & 0x0F) | ((b & 0x0F) << 4));
+          qh[4 * l + i] = static_cast<u8>(qh[4 * l + i] | ((a >> 4) << (2 * k)));
+          qh[64 + 4 * l + i] = static_cast<u8>(qh[64 + 4 * l + i] | ((b >> 4) << (2 * k)));
+        }
+    }
+  }
+}
+
+// The portable kernel: int8_pack.hpp's operations for row lane l of group grp and one token.
+float scalar_one(const Int8Packed& p, const u8* grp, int l, const QuantizedActs& a, std::int64_t t) noexcept {
+  const std::int8_t* q = a.q_row(t);
+  const float* dx = a.d_row(t);
+  const std::int32_t* gs = a.gs_row(t);
+  const float* s = a.s_row(t);
+  const std::int64_t units = p.cols / unit_values(p.type);
+  float acc = 0.0f;
+  switch (p.type) {
+    case GgmlType::Q8_0:
+      for (std::int64_t b = 0; b < units; ++b) {
+        const u8* o = grp + b * 544;
+        std::int32_t S = 128 * (gs[2 * b] + gs[2 * b + 1]);
+        for (int g = 0; g < 8; ++g)
+          for (int i = 0; i < 4; ++i) S += o[64 * g + 4 * l + i] * q[32 * b + 4 * g + i];
+        const float dw = load_f16(o + 512 + 2 * l);
+        acc = std::fma(static_cast<float>(S), dw * dx[b], acc);
+      }
+      break;
+    case GgmlType::Q4_K:
+      for (std::int64_t sb = 0; sb < units; ++sb) {
+        const u8* o = grp + sb * 2304;
+        const float d = load_f16(o + 2 * l), nd = load_f16(o + 32 + 2 * l);
+        u8 scb[12];
+        for (int k = 0; k < 12; ++k) scb[k] = o[64 + 16 * k + l];
+        for (int j = 0; j < 8; ++j) {
+          u8 sc, m;
+          get_scale_min_k4(j, scb, sc, m);
+          const float dw = d * static_cast<float>(sc), mw = nd * static_cast<float>(m);
+          const std::int64_t b = 8 * sb + j;
+          const u8* qs = o + 256 + 256 * j;
+          std::int32_t S = 0;
+          for (int g = 0; g < 8; ++g)
+            for (int i = 0; i < 4; ++i) {
+              const u8 v = qs[64 * (g % 4) + 4 * l + i];
+              S += (g < 4 ? (v & 0x0F) : (v >> 4)) * q[32 * b + 4 * g + i];
+            }
+          acc = std::fma(static_cast<float>(S), dw * dx[b], acc);
+          acc = std::fma(mw, s[b], acc);
+        }
+      }
+      break;
+    case GgmlType::Q6_K:
+      for (std::int64_t sb = 0; sb < units; ++sb) {
+        const u8* o = grp + sb * 3360;
+        const float d = load_f16(o + 2 * l);
+        for (int j = 0; j < 8; ++j) {
+          const std::int64_t b = 8 * sb + j;
+          const u8* ql = o + 288 + 384 * j;
+          const u8* qh = ql + 256;
+          for (int h = 0; h < 2; ++h) {
+            std::int32_t S = 32 * gs[2 * b + h];
+            for (int k = 0; k < 4; ++k)
+              for (int i = 0; i < 4; ++i) {
+                const u8 v = ql[64 * k + 4 * l + i];
+                const int lo = h ? (v >> 4) : (v & 0x0F);
+                const int hi = (qh[64 * h + 4 * l + i] >> (2 * k)) & 3;
+                S += (lo | (hi << 4)) * q[32 * b + 16 * h + 4 * k + i];
+              }
+            const auto sc = static_cast<std::int8_t>(o[32 + 16 * (2 * j + h) + l]);
+            const float dw = d * static_cast<float>(sc);
+            acc = std::fma(static_cast<float>(S), dw * dx[b], acc);
+          }
+        }
+      }
+      break;
+    default: break;
+  }
+  return acc;
+}
+
+}  // namespace
+
+bool int8_packable(GgmlType t, std::int64_t n) noexcept {
+  return unit_bytes(t) != 0 && n > 0 && n % unit_values(t) == 0;
+}
+
+Int8Packed int8_pack(GgmlType t, const Int8Rows& w, std::int64_t rows, std::int64_t cols) {
+  Int8Packed p;
+  p.type = t;
+  p.rows = rows;
+  p.cols = cols;
+  const std::int64_t units = cols / unit_values(t), groups = (rows + kLanes - 1) / kLanes;
+  p.group_bytes = static_cast<std::size_t>(units) * unit_bytes(t);
+  p.bytes = p.group_bytes * static_cast<std::size_t>(groups);
+  const std::size_t alloc = (p.bytes + 63) / 64 * 64;
+  auto* mem = static_cast<u8*>(std::aligned_alloc(64, alloc == 0 ? 64 : alloc));
+  if (!mem) throw std::bad_alloc();
+  p.data = {mem, [](u8* m) { std::free(m); }};
+  std::memset(mem, 0, alloc);
+  for (std::int64_t g = 0; g < groups; ++g) {
+    const u8* src[kLanes];
+    for (int l = 0; l < kLanes; ++l) src[l] = g * kLanes + l < rows ? w.row(g * kLanes + l) : nullptr;
+    u8* o = mem + static_cast<std::size_t>(g) * p.group_bytes;
+    for (std::int64_t u = 0; u < units; ++u) {
+      u8* ou = o + static_cast<std::size_t>(u) * unit_bytes(t);
+      if (t == GgmlType::Q8_0)
+        pack_q8(src, u, ou);
+      else if (t == GgmlType::Q4_K)
+        pack_q4k(src, u, ou);
+      else
+        pack_q6k(src, cols, u, ou);
+    }
+  }
+  return p;
+}
+
+void int8_packed_rows(const Int8Packed& p, std::int64_t r0, std::int64_t r1, const QuantizedActs& a, std::int64_t t0,
+                      std::int64_t T, float* y, std::int64_t ldy, Int8Isa isa) noexcept {
+  if (r1 <= r0 || T <= 0) return;
+  if (isa != Int8Isa::scalar && int8_avx512_available()) {
+    int8_packed_rows_avx512(p, r0, r1, a, t0, T, y, ldy);
+    return;
+  }
+  for (std::int64_t r = r0; r < r1; ++r)
+    for (std::int64_t t = 0; t < T; ++t)
+      y[t * ldy + (r - r0)] = scalar_one(p, p.group(r / kLanes), static_cast<int>(r % kLanes), a, t0 + t);
+}
+
+}  // namespace apr::engine

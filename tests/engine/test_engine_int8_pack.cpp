@@ -1,0 +1,126 @@
+// Unit tests of the packed row-lane int8 kernels (int8_pack.hpp): Q8_0, Q4_K and Q6_K against a
+// double-precision sum over the same quantized operands; the AVX-512 VNNI kernel gives the scalar
+// kernel's bits; a value does not depend on the token count (decode vs prefill tiles), on the
+// row range (thread splits), and row-order maps are baked into the packing; packed bytes equal
+// the source's.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/act_quant.hpp"
+#include "engine/int8_pack.hpp"
+#include "tensor/dequantize.hpp"
+#include "tensor/quantize.hpp"
+
+using namespace apr::engine;
+using apr::GgmlType;
+
+namespace {
+
+std::vector<float> randv(std::size_t n, unsigned seed, float sc) {
+  std::mt19937 r(seed);
+  std::normal_distribution<float> d(0, sc);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(r);
+  return v;
+}
+
+bool same(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+void check_packed(GgmlType type, std::int64_t n) {
+  CAPTURE(apr::dtype_name(type));
+  CAPTURE(n);
+  const std::int64_t rows = 37, T = 11;  // two full 16-row groups and a padded one; a token tile of 8 and 3
+  auto wf = randv(static_cast<std::size_t>(rows * n), 21 + static_cast<unsigned>(n), 0.05f);
+  for (std::int64_t i = 0; i < n; ++i) wf[static_cast<std::size_t>(i)] += 0.02f;  // row 0: an offset (mins)
+  const auto wq = apr::quantize(type, wf, n);
+  const std::size_t stride = wq.size() / static_cast<std::size_t>(rows);
+  auto x = randv(static_cast<std::size_t>(T * n), 23 + static_cast<unsigned>(n), 2.0f);
+  QuantizedActs a;
+  quantize_acts(x.data(), n, T, n, a);
+  REQUIRE(int8_packable(type, n));
+  const Int8Rows W{reinterpret_cast<const std::uint8_t*>(wq.data()), stride};
+  const Int8Packed p = int8_pack(type, W, rows, n);
+  CHECK(p.bytes == 3 * 16 * stride);  // the source's bytes per row (padding rows included)
+
+  std::vector<float> ys(static_cast<std::size_t>(T * rows));
+  int8_packed_rows(p, 0, rows, a, 0, T, ys.data(), rows, Int8Isa::scalar);
+  std::vector<float> deq(static_cast<std::size_t>(n));
+  int far = 0;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    apr::dequantize_row(type, wq.data() + static_cast<std::size_t>(r) * stride, deq.data(), n);
+    for (std::int64_t t = 0; t < T; ++t) {
+      double exact = 0, mag = 0;
+      for (std::int64_t i = 0; i < n; ++i) {
+        const double xv = static_cast<double>(a.d_row(t)[i / 32]) * a.q_row(t)[i];
+        exact += deq[static_cast<std::size_t>(i)] * xv;
+        mag += std::fabs(deq[static_cast<std::size_t>(i)] * xv);
+      }
+      const double got = ys[static_cast<std::size_t>(t * rows + r)];
+      far += !(std::fabs(got - exact) <= 2e-6 * mag + 1e-12);
+    }
+  }
+  CHECK(far == 0);
+  for (auto isa : {Int8Isa::scalar, Int8Isa::best}) {
+    CAPTURE(static_cast<int>(isa));
+    std::vector<float> yb(ys.size()), y1(ys.size()), yr(ys.size());
+    int8_packed_rows(p, 0, rows, a, 0, T, yb.data(), rows, isa);
+    CHECK(same(ys, yb));  // the AVX-512 VNNI kernel (where the CPU has it) gives the scalar bits
+    // Tokens one at a time (decode) and row ranges cut anywhere (thread splits) give the same bits.
+    for (std::int64_t t = 0; t < T; ++t) int8_packed_rows(p, 0, rows, a, t, 1, y1.data() + t * rows, rows, isa);
+    CHECK(same(ys, y1));
+    for (std::int64_t c : {0LL, 5LL, 16LL, 30LL, 37LL}) {
+      const std::int64_t lo = c, hi = c == 37 ? 37 : c + 7;
+      std::vector<float> part(static_cast<std::size_t>(T * (hi - lo)) + 1);
+      int8_packed_rows(p, lo, hi, a, 0, T, part.data(), hi - lo, isa);
+      for (std::int64_t t = 0; t < T; ++t)
+        for (std::int64_t r = lo; r < hi; ++r)
+          yr[static_cast<std::size_t>(t * rows + r)] = part[static_cast<std::size_t>(t * (hi - lo) + r - lo)];
+    }
+    int bad = 0;
+    for (std::int64_t t = 0; t < T; ++t)
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const bool covered = r < 12 || (r >= 16 && r < 23) || (r >= 30 && r < 37);
+        if (covered) bad += yr[static_cast<std::size_t>(t * rows + r)] != ys[static_cast<std::size_t>(t * rows + r)];
+      }
+    CHECK(bad == 0);
+  }
+  // A row-order map (rows reversed) is baked into the packing.
+  std::vector<std::int32_t> rev(static_cast<std::size_t>(rows));
+  for (std::int64_t r = 0; r < rows; ++r) rev[static_cast<std::size_t>(r)] = static_cast<std::int32_t>(rows - 1 - r);
+  const Int8Packed pr = int8_pack(type, Int8Rows{W.base, stride, rev.data()}, rows, n);
+  std::vector<float> ym(ys.size());
+  int8_packed_rows(pr, 0, rows, a, 0, T, ym.data(), rows);
+  int bad = 0;
+  for (std::int64_t t = 0; t < T; ++t)
+    for (std::int64_t r = 0; r < rows; ++r)
+      bad += ym[static_cast<std::size_t>(t * rows + r)] != ys[static_cast<std::size_t>(t * rows + rows - 1 - r)];
+  CHECK(bad == 0);
+}
+
+}  // namespace
+
+TEST_CASE("packed int8 kernels: Q8_0, Q4_K, Q6_K against a double sum; same bits across ISA, tokens, row ranges, maps") {
+  for (std::int64_t n : {32, 96, 896}) check_packed(GgmlType::Q8_0, n);
+  for (GgmlType t : {GgmlType::Q4_K, GgmlType::Q6_K})
+    for (std::int64_t n : {256, 768, 4864}) check_packed(t, n);
+  const std::string isa = int8_avx512_available() ? "yes" : "no (CPU lacks it)";
+  MESSAGE("AVX-512 VNNI packed kernel checked: " << isa);
+}
+
+TEST_CASE("packed int8 kernels: packable types and lengths") {
+  CHECK(int8_packable(GgmlType::Q8_0, 32));
+  CHECK_FALSE(int8_packable(GgmlType::Q8_0, 48));
+  CHECK(int8_packable(GgmlType::Q4_K, 256));
+  CHECK_FALSE(int8_packable(GgmlType::Q4_K, 896));
+  CHECK(int8_packable(GgmlType::Q6_K, 4864));
+  CHECK_FALSE(int8_packable(GgmlType::Q4_0, 64));  // still int8_dot.hpp's kernel
+  CHECK_FALSE(int8_packable(GgmlType::Q4_1, 64));
+  CHECK_FALSE(int8_packable(GgmlType::F16, 64));
+}
