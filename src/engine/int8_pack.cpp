@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 
+#include "core/cpu_features.hpp"
 #include "engine/int8_dot_avx512.hpp"
 #include "tensor/quant_common.hpp"
 
@@ -195,6 +196,11 @@ void int8_packed_rows(const Int8Packed& p, std::int64_t r0, std::int64_t r1, con
   if (r1 <= r0 || T <= 0) return;
   if (isa != Int8Isa::scalar && int8_avx512_available()) {
     int8_packed_rows_avx512(p, r0, r1, a, t0, T, y, ldy);
+    return;
+  }
+  static const bool avx2 = int8_packed_avx2_cpu() && apr::cpu_has_avx_f16c();
+  if (isa != Int8Isa::scalar && avx2) {
+    int8_packed_rows_avx2(p, r0, r1, a, t0, T, y, ldy);
     return;
   }
   for (std::int64_t r = r0; r < r1; ++r)
