@@ -1,7 +1,8 @@
 // apr-qa engine, fast mode (non-reference): integer dot products of stored weight rows with int8
 // activations (act_quant.hpp), for Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K and Q6_K weights. The
-// engine computes Q8_0, Q4_K and Q6_K matrices with the packed row-lane kernels instead
-// (int8_pack.hpp, other semantics); these kernels serve its Q4_0, Q4_1, Q5_0 and Q5_1 matrices.
+// engine's fast mode computes its matrices with the packed row-lane kernels instead
+// (int8_pack.hpp, other semantics); Matrix::int8_rows() falls back to these only for a matrix
+// that was not packed (none in the engine since every int8_supported() type is packable).
 //
 // Every weight row is read as pairs of 64 values (two 32-blocks, or a quarter of a K-quant
 // super-block), each value w = dw * (u - c) + mw with u an unsigned byte, c the type's offset

@@ -1,5 +1,6 @@
 #include "engine/int8_pack.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -22,12 +23,47 @@ constexpr int kLanes = 16;
 std::size_t unit_bytes(GgmlType t) noexcept {
   switch (t) {
     case GgmlType::Q8_0: return 544;
+    case GgmlType::Q4_0: return 288;
+    case GgmlType::Q4_1: return 320;
+    case GgmlType::Q5_0: return 352;
+    case GgmlType::Q5_1: return 384;
     case GgmlType::Q4_K: return 2304;
     case GgmlType::Q6_K: return 3360;
     default: return 0;
   }
 }
-std::int64_t unit_values(GgmlType t) noexcept { return t == GgmlType::Q8_0 ? 32 : 256; }
+std::int64_t unit_values(GgmlType t) noexcept { return t == GgmlType::Q4_K || t == GgmlType::Q6_K ? 256 : 32; }
+
+bool is_q5(GgmlType t) noexcept { return t == GgmlType::Q5_0 || t == GgmlType::Q5_1; }
+
+// Q4_0/Q4_1/Q5_0/Q5_1 per 32 values: 4 x 64 nibble bytes (groups k and k + 4), for Q5 a 64-byte
+// vector whose byte 4r + i holds bit 4 of value i of group k at bit k, then d f16 x 16 and for
+// Q4_1/Q5_1 m f16 x 16.
+void pack_legacy(GgmlType t, const u8* const* src, std::int64_t n, std::int64_t b, u8* o) noexcept {
+  const bool q5 = is_q5(t), mn = t == GgmlType::Q4_1 || t == GgmlType::Q5_1;
+  const std::size_t bb = t == GgmlType::Q4_0 ? kQ4_0Bytes : t == GgmlType::Q4_1 ? kQ4_1Bytes
+                         : t == GgmlType::Q5_0 ? kQ5_0Bytes : kQ5_1Bytes;
+  u8* sc = o + 256 + (q5 ? 64 : 0);
+  Int8Pair pw;
+  for (int l = 0; l < kLanes; ++l) {
+    if (!src[l]) continue;
+    int8_unpack_pair(t, src[l], n, b / 2, pw);
+    const u8* u = pw.u + 32 * (b % 2);
+    for (int k = 0; k < 4; ++k)
+      for (int i = 0; i < 4; ++i) {
+        const int a = u[4 * k + i], c = u[4 * (k + 4) + i];
+        o[64 * k + 4 * l + i] = static_cast<u8>((a & 0x0F) | ((c & 0x0F) << 4));
+        if (q5) o[256 + 4 * l + i] = static_cast<u8>(o[256 + 4 * l + i] | ((a >> 4) << k) | ((c >> 4) << (k + 4)));
+      }
+    const u8* x = src[l] + static_cast<std::size_t>(b) * bb;
+    sc[2 * l] = x[0];
+    sc[2 * l + 1] = x[1];
+    if (mn) {
+      sc[32 + 2 * l] = x[2];
+      sc[33 + 2 * l] = x[3];
+    }
+  }
+}
 
 void pack_q8(const u8* const* src, std::int64_t b, u8* o) noexcept {
   for (int l = 0; l < kLanes; ++l) {
@@ -150,6 +186,28 @@ float scalar_one(const Int8Packed& p, const u8* grp, int l, const QuantizedActs&
         }
       }
       break;
+    case GgmlType::Q4_0:
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_0:
+    case GgmlType::Q5_1: {
+      const bool q5 = is_q5(p.type), mn = int8_has_min(p.type);
+      const int c = int8_offset(p.type);
+      for (std::int64_t b = 0; b < units; ++b) {
+        const u8* o = grp + b * static_cast<std::int64_t>(unit_bytes(p.type));
+        const u8* sc = o + 256 + (q5 ? 64 : 0);
+        std::int32_t S = c * (gs[2 * b] + gs[2 * b + 1]);
+        for (int g = 0; g < 8; ++g)
+          for (int i = 0; i < 4; ++i) {
+            const u8 v = o[64 * (g % 4) + 4 * l + i];
+            int u = g < 4 ? (v & 0x0F) : (v >> 4);
+            if (q5) u |= ((o[256 + 4 * l + i] >> g) & 1) << 4;
+            S += u * q[32 * b + 4 * g + i];
+          }
+        acc = std::fma(static_cast<float>(S), load_f16(sc + 2 * l) * dx[b], acc);
+        if (mn) acc = std::fma(load_f16(sc + 32 + 2 * l), s[b], acc);
+      }
+      break;
+    }
     default: break;
   }
   return acc;
@@ -161,7 +219,8 @@ bool int8_packable(GgmlType t, std::int64_t n) noexcept {
   return unit_bytes(t) != 0 && n > 0 && n % unit_values(t) == 0;
 }
 
-Int8Packed int8_pack(GgmlType t, const Int8Rows& w, std::int64_t rows, std::int64_t cols) {
+Int8Packed int8_pack(GgmlType t, const Int8Rows& w, std::int64_t rows, std::int64_t cols,
+                     const std::function<void(std::size_t, std::size_t)>& done) {
   Int8Packed p;
   p.type = t;
   p.rows = rows;
@@ -173,8 +232,11 @@ Int8Packed int8_pack(GgmlType t, const Int8Rows& w, std::int64_t rows, std::int6
   auto* mem = static_cast<u8*>(std::aligned_alloc(64, alloc == 0 ? 64 : alloc));
   if (!mem) throw std::bad_alloc();
   p.data = {mem, [](u8* m) { std::free(m); }};
-  std::memset(mem, 0, alloc);
+  std::memset(mem + p.bytes, 0, alloc - p.bytes);
+  constexpr std::int64_t kReleaseEvery = 64;  // groups (1024 rows)
+  std::size_t released = 0;
   for (std::int64_t g = 0; g < groups; ++g) {
+    std::memset(mem + static_cast<std::size_t>(g) * p.group_bytes, 0, p.group_bytes);  // pages touched as filled
     const u8* src[kLanes];
     for (int l = 0; l < kLanes; ++l) src[l] = g * kLanes + l < rows ? w.row(g * kLanes + l) : nullptr;
     u8* o = mem + static_cast<std::size_t>(g) * p.group_bytes;
@@ -184,8 +246,15 @@ Int8Packed int8_pack(GgmlType t, const Int8Rows& w, std::int64_t rows, std::int6
         pack_q8(src, u, ou);
       else if (t == GgmlType::Q4_K)
         pack_q4k(src, u, ou);
-      else
+      else if (t == GgmlType::Q6_K)
         pack_q6k(src, cols, u, ou);
+      else
+        pack_legacy(t, src, cols, u, ou);
+    }
+    if (done && !w.map && ((g + 1) % kReleaseEvery == 0 || g + 1 == groups)) {
+      const std::size_t end = w.stride * static_cast<std::size_t>(std::min(rows, (g + 1) * kLanes));
+      done(released, end);
+      released = end;
     }
   }
   return p;

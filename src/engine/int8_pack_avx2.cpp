@@ -116,6 +116,48 @@ void q4_k(const u8* grp, int h, std::int64_t units, const Tok* tk, __m256* acc) 
   }
 }
 
+// Q4_0/Q4_1/Q5_0/Q5_1 (int8_pack.cpp's pack_legacy layout); int16 pair sums of two groups:
+// 2 x 2 x 31 x 127 < 2^15.
+template <GgmlType Ty, int TT, bool PF>
+void legacy(const u8* grp, int h, std::int64_t units, const Tok* tk, __m256* acc) noexcept {
+  constexpr bool q5 = Ty == GgmlType::Q5_0 || Ty == GgmlType::Q5_1;
+  constexpr bool mn = Ty == GgmlType::Q4_1 || Ty == GgmlType::Q5_1;
+  constexpr int c = Ty == GgmlType::Q4_0 ? 8 : Ty == GgmlType::Q5_0 ? 16 : 0;
+  constexpr std::int64_t ub = 256 + (q5 ? 64 : 0) + 32 + (mn ? 32 : 0);
+  const __m256i m4 = _mm256_set1_epi8(0x0F), b4 = _mm256_set1_epi8(0x10), ones = _mm256_set1_epi16(1);
+  for (std::int64_t b = 0; b < units; ++b) {
+    const u8* o = grp + b * ub;
+    if constexpr (PF) if (h == 0) prefetch(o + kAhead, ub);
+    __m256i S[TT];
+    for (int t = 0; t < TT; ++t)
+      S[t] = c ? _mm256_set1_epi32(c * (tk[t].gs[2 * b] + tk[t].gs[2 * b + 1])) : _mm256_setzero_si256();
+    __m256i HB = _mm256_setzero_si256();
+    if constexpr (q5) HB = ld(o + 256 + 32 * h);
+    for (int k = 0; k < 4; ++k) {
+      const __m256i v = ld(o + 64 * k + 32 * h);
+      __m256i lo = _mm256_and_si256(v, m4);
+      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+      if constexpr (q5) {
+        lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(HB, 4 - k), b4));
+        hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_srli_epi16(HB, k), b4));
+      }
+      for (int t = 0; t < TT; ++t) {
+        const __m256i p16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, bx(tk[t].q + 32 * b + 4 * k)),
+                                             _mm256_maddubs_epi16(hi, bx(tk[t].q + 32 * b + 16 + 4 * k)));
+        S[t] = _mm256_add_epi32(S[t], _mm256_madd_epi16(p16, ones));
+      }
+    }
+    const u8* sc = o + 256 + (q5 ? 64 : 0);
+    const __m256 dw = f16x8(sc + 16 * h);
+    for (int t = 0; t < TT; ++t)
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(S[t]), _mm256_mul_ps(dw, _mm256_set1_ps(tk[t].d[b])), acc[t]);
+    if constexpr (mn) {
+      const __m256 mw = f16x8(sc + 32 + 16 * h);
+      for (int t = 0; t < TT; ++t) acc[t] = _mm256_fmadd_ps(mw, _mm256_set1_ps(tk[t].s[b]), acc[t]);
+    }
+  }
+}
+
 template <int K>
 inline __m256i q6_high(__m256i H) noexcept {  // bits 2K, 2K + 1 of each byte -> bits 4, 5
   const __m256i m = _mm256_set1_epi8(0x30);
@@ -176,6 +218,10 @@ void tile(const Int8Packed& p, std::int64_t g, std::int64_t units, const Tok* tk
       case GgmlType::Q8_0: q8_0<TT, PF>(p.group(g), h, units, tk, acc); break;
       case GgmlType::Q4_K: q4_k<TT, PF>(p.group(g), h, units, tk, acc); break;
       case GgmlType::Q6_K: q6_k<TT, PF>(p.group(g), h, units, tk, acc); break;
+      case GgmlType::Q4_0: legacy<GgmlType::Q4_0, TT, PF>(p.group(g), h, units, tk, acc); break;
+      case GgmlType::Q4_1: legacy<GgmlType::Q4_1, TT, PF>(p.group(g), h, units, tk, acc); break;
+      case GgmlType::Q5_0: legacy<GgmlType::Q5_0, TT, PF>(p.group(g), h, units, tk, acc); break;
+      case GgmlType::Q5_1: legacy<GgmlType::Q5_1, TT, PF>(p.group(g), h, units, tk, acc); break;
       default: break;
     }
     for (int t = 0; t < TT; ++t) {
@@ -202,7 +248,7 @@ bool int8_packed_avx2_cpu() noexcept {
 
 void int8_packed_rows_avx2(const Int8Packed& p, std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
                            std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy) noexcept {
-  const std::int64_t units = p.cols / (p.type == GgmlType::Q8_0 ? 32 : 256);
+  const std::int64_t units = p.cols / (p.type == GgmlType::Q4_K || p.type == GgmlType::Q6_K ? 256 : 32);
   std::vector<Tok> tk(static_cast<std::size_t>(T));
   for (std::int64_t t = 0; t < T; ++t)
     tk[static_cast<std::size_t>(t)] = {a.q_row(t0 + t), a.d_row(t0 + t), a.s_row(t0 + t), a.gs_row(t0 + t)};

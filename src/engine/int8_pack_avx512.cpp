@@ -120,6 +120,46 @@ void q4_k(const u8* grp, std::int64_t units, const Tok* tk, __m512* acc) noexcep
   }
 }
 
+// Q4_0/Q4_1/Q5_0/Q5_1 (int8_pack.cpp's pack_legacy layout).
+template <GgmlType Ty, int TT, bool PF>
+void legacy(const u8* grp, std::int64_t units, const Tok* tk, __m512* acc) noexcept {
+  constexpr bool q5 = Ty == GgmlType::Q5_0 || Ty == GgmlType::Q5_1;
+  constexpr bool mn = Ty == GgmlType::Q4_1 || Ty == GgmlType::Q5_1;
+  constexpr bool has_corr = !mn;
+  constexpr std::int64_t ub = 256 + (q5 ? 64 : 0) + 32 + (mn ? 32 : 0);
+  const __m512i m4 = _mm512_set1_epi8(0x0F), b4 = _mm512_set1_epi8(0x10);
+  for (std::int64_t b = 0; b < units; ++b) {
+    const u8* o = grp + b * ub;
+    if constexpr (PF) prefetch(o + kAhead, ub);
+    __m512i S[TT];
+    for (int t = 0; t < TT; ++t) S[t] = has_corr ? _mm512_set1_epi32(tk[t].corr[b]) : _mm512_setzero_si512();
+    __m512i HB = _mm512_setzero_si512();
+    if constexpr (q5) HB = _mm512_loadu_si512(o + 256);
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      const __m512i v = _mm512_loadu_si512(o + 64 * k);
+      __m512i lo = _mm512_and_si512(v, m4);
+      __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+      if constexpr (q5) {  // bit k (lo) and k + 4 (hi) of HB to bit 4
+        lo = _mm512_or_si512(lo, _mm512_and_si512(_mm512_slli_epi16(HB, 4 - k), b4));
+        hi = _mm512_or_si512(hi, _mm512_and_si512(_mm512_srli_epi16(HB, k), b4));
+      }
+      for (int t = 0; t < TT; ++t) {
+        S[t] = _mm512_dpbusd_epi32(S[t], lo, bx(tk[t].q + 32 * b + 4 * k));
+        S[t] = _mm512_dpbusd_epi32(S[t], hi, bx(tk[t].q + 32 * b + 16 + 4 * k));
+      }
+    }
+    const u8* sc = o + 256 + (q5 ? 64 : 0);
+    const __m512 dw = f16x16(sc);
+    for (int t = 0; t < TT; ++t)
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(S[t]), _mm512_mul_ps(dw, _mm512_set1_ps(tk[t].d[b])), acc[t]);
+    if constexpr (mn) {
+      const __m512 mw = f16x16(sc + 32);
+      for (int t = 0; t < TT; ++t) acc[t] = _mm512_fmadd_ps(mw, _mm512_set1_ps(tk[t].s[b]), acc[t]);
+    }
+  }
+}
+
 template <int K>
 inline __m512i q6_high(__m512i H) noexcept {  // bits 2K, 2K + 1 of each byte -> bits 4, 5
   const __m512i m = _mm512_set1_epi8(0x30);
@@ -178,6 +218,10 @@ void kernel(GgmlType type, const u8* grp, std::int64_t units, const Tok* tk, __m
     case GgmlType::Q8_0: q8_0<TT, PF>(grp, units, tk, acc); break;
     case GgmlType::Q4_K: q4_k<TT, PF>(grp, units, tk, acc); break;
     case GgmlType::Q6_K: q6_k<TT, PF>(grp, units, tk, acc); break;
+    case GgmlType::Q4_0: legacy<GgmlType::Q4_0, TT, PF>(grp, units, tk, acc); break;
+    case GgmlType::Q4_1: legacy<GgmlType::Q4_1, TT, PF>(grp, units, tk, acc); break;
+    case GgmlType::Q5_0: legacy<GgmlType::Q5_0, TT, PF>(grp, units, tk, acc); break;
+    case GgmlType::Q5_1: legacy<GgmlType::Q5_1, TT, PF>(grp, units, tk, acc); break;
     default: break;
   }
 }
@@ -208,20 +252,22 @@ void tile(const Int8Packed& p, std::int64_t g, std::int64_t units, const Tok* tk
 void int8_packed_rows_avx512(const Int8Packed& p, std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
                              std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy) noexcept {
   const GgmlType type = p.type;
-  const std::int64_t units = p.cols / (type == GgmlType::Q8_0 ? 32 : 256);
+  const bool k = type == GgmlType::Q4_K || type == GgmlType::Q6_K;
+  const std::int64_t units = p.cols / (k ? 256 : 32);
   const std::int64_t nb = p.cols / 32;
-  // Offset corrections per token and scale group (Q8_0: per 32-block, Q6_K: per 16 values).
-  const std::int64_t ng = type == GgmlType::Q8_0 ? nb : (type == GgmlType::Q6_K ? 2 * nb : 0);
+  // Offset corrections c x group sum per token and scale group (per 32-block; Q6_K: per 16 values).
+  const int c = int8_offset(type);
+  const std::int64_t ng = type == GgmlType::Q6_K ? 2 * nb : (c && !k ? nb : 0);
   static thread_local std::vector<std::int32_t> corr;
   if (T == 1 && corr.capacity() > 4096) std::vector<std::int32_t>().swap(corr);  // after a prefill
   corr.resize(static_cast<std::size_t>(T * ng));
   for (std::int64_t t = 0; t < T; ++t) {
     const std::int32_t* gs = a.gs_row(t0 + t);
-    std::int32_t* c = corr.data() + t * ng;
-    if (type == GgmlType::Q8_0)
-      for (std::int64_t b = 0; b < nb; ++b) c[b] = 128 * (gs[2 * b] + gs[2 * b + 1]);
-    else if (type == GgmlType::Q6_K)
-      for (std::int64_t g = 0; g < ng; ++g) c[g] = 32 * gs[g];
+    std::int32_t* cr = corr.data() + t * ng;
+    if (type == GgmlType::Q6_K)
+      for (std::int64_t g = 0; g < ng; ++g) cr[g] = 32 * gs[g];
+    else if (ng)
+      for (std::int64_t b = 0; b < nb; ++b) cr[b] = c * (gs[2 * b] + gs[2 * b + 1]);
   }
   std::vector<Tok> tk(static_cast<std::size_t>(T));
   for (std::int64_t t = 0; t < T; ++t)

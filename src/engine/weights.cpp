@@ -167,28 +167,31 @@ void Matrix::int8_rows(std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
 
 bool Matrix::int8_packable() const { return t_ && apr::engine::int8_packable(t_->type(), cols_); }
 
-void Matrix::pack_int8() {
+void Matrix::pack_int8(const std::function<void(std::size_t, std::size_t)>& done) {
   if (packed_ || !int8_packable()) return;
   const Int8Rows w{reinterpret_cast<const std::uint8_t*>(t_->source.data.data()),
                    static_cast<std::size_t>(t_->source.row_stride()),
                    t_->is_identity_order() ? nullptr : t_->row_order.data()};
-  packed_ = std::make_shared<const Int8Packed>(int8_pack(t_->type(), w, rows_, cols_));
+  packed_ = std::make_shared<const Int8Packed>(int8_pack(t_->type(), w, rows_, cols_, done));
 }
 
 void pack_int8_weights(ModelWeights& w, const model::CanonicalModel* m) {
-  auto release = [&](const model::CanonicalTensor* t) {
+  // The source bytes [b, e) of tensor t (offsets into its data) dropped from RSS, where t lies in
+  // one of the model's mapped files.
+  auto release = [&](const model::CanonicalTensor* t, std::size_t b, std::size_t e) {
     if (!m) return;
     for (const auto& f : m->keep_alive) {
       if (!f) continue;
       const std::byte* p = t->source.data.data();
       if (p < f->data() || p >= f->data() + f->size()) continue;
-      f->release(static_cast<std::uint64_t>(p - f->data()), t->source.data.size());
+      f->release(static_cast<std::uint64_t>(p - f->data()) + b, e - b);
     }
   };
   auto one = [&](Matrix& x) {
     if (!x.int8_packable() || x.int8_packed()) return;
-    x.pack_int8();
-    release(x.tensor());
+    const model::CanonicalTensor* t = x.tensor();
+    x.pack_int8([&](std::size_t b, std::size_t e) { release(t, b, e); });
+    release(t, 0, t->source.data.size());
   };
   for (auto& L : w.layers)
     for (Matrix* x : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) one(*x);

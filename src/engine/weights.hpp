@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -44,7 +45,7 @@ class Matrix {
   // does for every matrix whose dtype and row length are int8_packable().
   void int8_rows(std::int64_t r0, std::int64_t r1, const QuantizedActs& a, float* Y, std::int64_t ldy) const;
   bool int8_packable() const;
-  void pack_int8();
+  void pack_int8(const std::function<void(std::size_t, std::size_t)>& done = {});  // int8_pack()'s done
   bool int8_packed() const { return packed_ != nullptr; }
   const model::CanonicalTensor* tensor() const { return t_; }
 

@@ -1,4 +1,4 @@
-// Unit tests of the packed row-lane int8 kernels (int8_pack.hpp): Q8_0, Q4_K and Q6_K against a
+// Unit tests of the packed row-lane int8 kernels (int8_pack.hpp): every packed type against a
 // double-precision sum over the same quantized operands; the AVX-512 VNNI kernel gives the scalar
 // kernel's bits; a value does not depend on the token count (decode vs prefill tiles), on the
 // row range (thread splits), and row-order maps are baked into the packing; packed bytes equal
@@ -106,8 +106,9 @@ void check_packed(GgmlType type, std::int64_t n) {
 
 }  // namespace
 
-TEST_CASE("packed int8 kernels: Q8_0, Q4_K, Q6_K against a double sum; same bits across ISA, tokens, row ranges, maps") {
-  for (std::int64_t n : {32, 96, 896}) check_packed(GgmlType::Q8_0, n);
+TEST_CASE("packed int8 kernels: every type against a double sum; same bits across ISA, tokens, row ranges, maps") {
+  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1})
+    for (std::int64_t n : {32, 96, 896}) check_packed(t, n);
   for (GgmlType t : {GgmlType::Q4_K, GgmlType::Q6_K})
     for (std::int64_t n : {256, 768, 4864}) check_packed(t, n);
   const std::string isa = int8_avx512_available() ? "yes" : "no (CPU lacks it)";
@@ -120,7 +121,8 @@ TEST_CASE("packed int8 kernels: packable types and lengths") {
   CHECK(int8_packable(GgmlType::Q4_K, 256));
   CHECK_FALSE(int8_packable(GgmlType::Q4_K, 896));
   CHECK(int8_packable(GgmlType::Q6_K, 4864));
-  CHECK_FALSE(int8_packable(GgmlType::Q4_0, 64));  // still int8_dot.hpp's kernel
-  CHECK_FALSE(int8_packable(GgmlType::Q4_1, 64));
+  CHECK(int8_packable(GgmlType::Q4_1, 64));
+  CHECK_FALSE(int8_packable(GgmlType::Q5_1, 80));
+  CHECK_FALSE(int8_packable(GgmlType::Q5_K, 256));
   CHECK_FALSE(int8_packable(GgmlType::F16, 64));
 }
