@@ -1,6 +1,8 @@
 #include "engine/weights.hpp"
 
 #include <cstring>
+
+#include <unistd.h>
 #include <set>
 #include <string>
 
@@ -132,7 +134,30 @@ Matrix::Matrix(const model::CanonicalTensor* t) : t_(t) {
                 reinterpret_cast<std::uintptr_t>(t->source.data.data()) % alignof(float) == 0;
 }
 
+void Matrix::read_rows_from(std::shared_ptr<const MappedFile> f, std::uint64_t offset) {
+  file_ = std::move(f);
+  file_offset_ = offset;
+}
+
 const float* Matrix::row(std::int64_t r, float* scratch) const {
+  if (file_) {
+    const auto stride = static_cast<std::size_t>(t_->source.row_stride());
+    const std::int64_t stored = t_->row_order.empty() ? r : t_->row_order[static_cast<std::size_t>(r)];
+    const std::uint64_t off = file_offset_ + static_cast<std::uint64_t>(stored) * stride;
+    thread_local std::vector<std::byte> buf;
+    buf.resize(stride);
+    std::size_t got = 0;
+    while (got < stride) {
+      const ssize_t n = ::pread(file_->fd(), buf.data() + got, stride - got, static_cast<off_t>(off + got));
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    if (got == stride) {
+      dequantize_into(t_->type(), buf.data(), scratch, cols_);
+      return scratch;
+    }
+    // a failed read: the mapping still holds the bytes (faulted in again)
+  }
   if (direct_f32_)
     return reinterpret_cast<const float*>(t_->source.data.data()) + r * cols_;
   auto bytes = t_->row(r);
@@ -196,6 +221,15 @@ void pack_int8_weights(ModelWeights& w, const model::CanonicalModel* m) {
   for (auto& L : w.layers)
     for (Matrix* x : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) one(*x);
   one(w.lm_head);
+  // A tied embedding's table was released with the packed lm_head: its lookups read rows with
+  // pread (the page cache, not this process's RSS; through the mapping each fault would map the
+  // neighbouring cached pages too, ~14 MB over a 512-token prompt measured).
+  if (m && w.lm_head.int8_packed() && w.embed.tensor() == w.lm_head.tensor())
+    for (const auto& f : m->keep_alive) {
+      const std::byte* p = w.embed.tensor()->source.data.data();
+      if (f && f->fd() >= 0 && p >= f->data() && p < f->data() + f->size())
+        w.embed.read_rows_from(f, static_cast<std::uint64_t>(p - f->data()));
+    }
 }
 
 ModelWeights bind_weights(const model::CanonicalModel& m) {

@@ -48,12 +48,17 @@ class Matrix {
   void pack_int8(const std::function<void(std::size_t, std::size_t)>& done = {});  // int8_pack()'s done
   bool int8_packed() const { return packed_ != nullptr; }
   const model::CanonicalTensor* tensor() const { return t_; }
+  // row() reads the stored rows with pread from f at offset (the tensor's first byte) instead of
+  // through the mapping (a tied embedding whose pages were released; same bytes, same values).
+  void read_rows_from(std::shared_ptr<const MappedFile> f, std::uint64_t offset);
 
  private:
   const model::CanonicalTensor* t_ = nullptr;
   std::int64_t rows_ = 0, cols_ = 0;
   bool direct_f32_ = false;  // aligned F32 in identity order: point into the bytes
   std::shared_ptr<const Int8Packed> packed_;  // fast mode: the repacked rows
+  std::shared_ptr<const MappedFile> file_;    // fast mode, tied embedding: rows read with pread
+  std::uint64_t file_offset_ = 0;
 };
 
 struct LayerWeights {
