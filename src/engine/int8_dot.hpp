@@ -38,7 +38,9 @@ bool int8_supported(GgmlType t, std::int64_t n) noexcept;
 // APR_ENGINE_NO_AVX512 unset).
 bool int8_avx512_available() noexcept;
 
-enum class Int8Isa { best, scalar, avx512 };
+// avx2: the packed kernels' AVX2 path (int8_pack.hpp) even on an AVX-512 CPU (tests); the
+// row kernels here treat it as best.
+enum class Int8Isa { best, scalar, avx512, avx2 };
 
 // Where row r of a weight matrix is stored: base + stride * (map ? map[r] : r).
 struct Int8Rows {

@@ -67,7 +67,7 @@ void check_packed(GgmlType type, std::int64_t n) {
     }
   }
   CHECK(far == 0);
-  for (auto isa : {Int8Isa::scalar, Int8Isa::best}) {
+  for (auto isa : {Int8Isa::scalar, Int8Isa::avx2, Int8Isa::best}) {  // best: AVX-512 VNNI where present
     CAPTURE(static_cast<int>(isa));
     std::vector<float> yb(ys.size()), y1(ys.size()), yr(ys.size());
     int8_packed_rows(p, 0, rows, a, 0, T, yb.data(), rows, isa);
