@@ -125,7 +125,9 @@ APR_VPCLMUL_TARGET inline __m512i ld(const std::byte* q) { return _mm512_loadu_s
 
 }  // namespace
 
-APR_VPCLMUL_TARGET std::uint32_t crc32_update_vpclmul(std::uint32_t state, std::span<const std::byte> data) noexcept {
+namespace {
+
+APR_VPCLMUL_TARGET std::uint32_t crc32_vpclmul_body(std::uint32_t state, std::span<const std::byte> data) noexcept {
   const std::byte* p = data.data();
   std::size_t n = data.size();
   if (n < kVpclmulMin) return crc32_update_clmul(state, data);
@@ -170,6 +172,15 @@ APR_VPCLMUL_TARGET std::uint32_t crc32_update_vpclmul(std::uint32_t state, std::
   _mm_store_si128(reinterpret_cast<__m128i*>(lane), y);
   const std::uint32_t s = crc32_update_zlib(0, std::span<const std::byte>(lane, 16));
   return crc32_update_zlib(s, std::span<const std::byte>(p, n));
+}
+
+}  // namespace
+
+// Callable on any CPU: without VPCLMULQDQ + AVX-512 it is the PCLMULQDQ folding (the body is
+// compiled for AVX-512 and must not run there).
+std::uint32_t crc32_update_vpclmul(std::uint32_t state, std::span<const std::byte> data) noexcept {
+  if (!crc32_vpclmul_available()) return crc32_update_clmul(state, data);
+  return crc32_vpclmul_body(state, data);
 }
 
 #else

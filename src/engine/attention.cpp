@@ -1,6 +1,6 @@
 #include "engine/attention.hpp"
 
-#include "engine/gemm_avx512.hpp"
+#include "engine/gemm.hpp"
 #include "engine/kernels.hpp"
 
 namespace apr::engine {
@@ -12,11 +12,11 @@ void attend_block(const float* q, std::int64_t ldq, std::int64_t tt, const float
   const auto un = static_cast<std::size_t>(nk);
   if (s.scores.size() < static_cast<std::size_t>(tt) * un) s.scores.resize(static_cast<std::size_t>(tt) * un);
   float* S = s.scores.data();
-  if (d % 16 == 0 && gemm_avx512_available()) {
+  if (const GemmRows gemm = gemm_rows_for(d)) {
     if (s.keys.size() < un) s.keys.resize(un);
     for (std::int64_t j = 0; j < nk; ++j) s.keys[static_cast<std::size_t>(j)] = k + j * stride;
     // S[t][j] = dot(k_j, q_t) for every j < nk (the entries past query t's position are not used).
-    gemm_rows_avx512(s.keys.data(), nk, q, ldq, tt, d, S, nk);
+    gemm(s.keys.data(), nk, q, ldq, tt, d, S, nk);
     for (std::int64_t t = 0; t < tt; ++t)
       for (std::int64_t j = 0; j <= pos0 + t; ++j) S[t * nk + j] *= scale;
   } else {

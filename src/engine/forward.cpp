@@ -12,7 +12,7 @@
 #endif
 
 #include "engine/attention.hpp"
-#include "engine/gemm_avx512.hpp"
+#include "engine/gemm.hpp"
 #include "engine/kernels.hpp"
 
 namespace apr::engine {
@@ -73,16 +73,16 @@ void Forward::matmul_rows(const MatJob& j, std::int64_t T, std::int64_t r0, std:
       for (std::int64_t o = r0; o < r1; ++o) Y[o] = Y[o] + b[o];
     return;
   }
-  // Several tokens on AVX-512: rows dequantized a tile at a time, then the register-blocked
-  // product over all tokens (gemm_avx512.hpp; same bits as dot() per value).
-  if (T > 1 && cols % 16 == 0 && gemm_avx512_available()) {
+  // Several tokens on AVX-512 or AVX2: rows dequantized a tile at a time, then the
+  // register-blocked product over all tokens (gemm.hpp; same bits as dot() per value).
+  if (const GemmRows gemm = T > 1 ? gemm_rows_for(cols) : nullptr) {
     constexpr std::int64_t kTile = 16;
     std::vector<float> tile(static_cast<std::size_t>(kTile * cols));
     const float* wr[kTile];
     for (std::int64_t o0 = r0; o0 < r1; o0 += kTile) {
       const std::int64_t n = std::min(kTile, r1 - o0);
       for (std::int64_t r = 0; r < n; ++r) wr[r] = W.row(o0 + r, tile.data() + r * cols);
-      gemm_rows_avx512(wr, n, X, cols, T, cols, Y + o0, rows);
+      gemm(wr, n, X, cols, T, cols, Y + o0, rows);
       if (b)
         for (std::int64_t t = 0; t < T; ++t)
           for (std::int64_t r = 0; r < n; ++r) Y[t * rows + o0 + r] += b[o0 + r];

@@ -11,7 +11,7 @@
 #include "core/suggest.hpp"
 #include "qa/check_kinds.hpp"
 #include "qa/gate.hpp"
-#include "qa/mqs.hpp"
+#include "qa/mqs_rules.hpp"
 #include "qa/playbook_values.hpp"
 #include "qa/yaml_document.hpp"
 #include "qa/yaml_reader.hpp"
@@ -193,9 +193,13 @@ static void parse_file(const std::string& name, const std::string& text, std::ve
     d.falsified_if = as_string(c, g.require("falsified_if"), k + ".falsified_if");
     d.severity = as_enum(c, g.require("severity"), k + ".severity", {"P0", "P1", "P2", "P3"});
     auto catn = g.require("category");
-    d.category = as_enum(c, catn, k + ".category", {"QUAL", "PERF", "STAB", "COMP", "EDGE", "REGR"});
-    if (d.category != mqs_category_for(d.id))
-      fail(c, catn, k + ".category", fmt::format("expected {} (the MQS category the id maps to), found {}", mqs_category_for(d.id), d.category));
+    const MqsRules& mqs = anchor_mqs_rules();
+    std::vector<std::string> categories;
+    for (const auto& mc : mqs.categories) categories.push_back(mc.name);
+    d.category = as_enum(c, catn, k + ".category", categories);
+    if (const std::string want = mqs.category_for(d.id); d.category != want)
+      fail(c, catn, k + ".category",
+           fmt::format("expected {} (the MQS category the id maps to, gates/scoring/anchor-mqs.yaml), found {}", want, d.category));
     auto kn = g.require("kind");
     d.kind = as_string(c, kn, k + ".kind");
     const CheckKindInfo* info = find_check_kind(d.kind);

@@ -3,24 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+
+#include "qa/mqs_rules.hpp"
+
 namespace apr::qa {
 
-static bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
-
-std::string mqs_category_for(const std::string& id) {
-  if (starts_with(id, "F-CONV-RT") || starts_with(id, "F-CONV-IDEM") || starts_with(id, "F-CONV-COM"))
-    return "REGR";
-  if (starts_with(id, "F-CONV") || starts_with(id, "F-CONTRACT")) return "COMP";
-  if (starts_with(id, "G0-")) return "STAB";
-  auto d1 = id.find('-');
-  if (d1 != std::string::npos) {
-    auto d2 = id.find('-', d1 + 1);
-    std::string seg = id.substr(d1 + 1, d2 == std::string::npos ? std::string::npos : d2 - d1 - 1);
-    for (const char* c : {"QUAL", "PERF", "STAB", "COMP", "EDGE", "REGR"})
-      if (seg == c) return seg;
-  }
-  return "QUAL";
-}
+std::string mqs_category_for(const std::string& id) { return anchor_mqs_rules().category_for(id); }
 
 double normalize_raw(int raw) {
   double v = 100.0 * std::log(1.0 + 9.0 * raw / 1000.0) / std::log(10.0);
@@ -39,9 +28,10 @@ std::string grade_for(double n) {
 Mqs compute_mqs(const std::string& model_id, const std::vector<Evidence>& entries) {
   Mqs m;
   m.model_id = model_id;
-  int n = 0, g4_fail = 0, crashes = 0, timeouts = 0;
-  Gateway g0{"G0", "Model integrity (config matches tensors)"}, g1{"G1", "Model loads"},
-      g2{"G2", "Basic inference works"}, g3{"G3", "No crashes"}, g4{"G4", "Output is not garbage"};
+  const MqsRules& rules = anchor_mqs_rules();
+  int n = 0, crashes = 0, timeouts = 0;
+  for (const auto& g : rules.gateways) m.gateways.push_back({g.id, g.description});
+  std::vector<int> matched(rules.gateways.size(), 0);
   for (const auto& e : entries) {
     if (e.outcome == Outcome::skipped) {
       ++m.tests_skipped;
@@ -53,38 +43,33 @@ Mqs compute_mqs(const std::string& model_id, const std::vector<Evidence>& entrie
     if (e.outcome == Outcome::crashed) ++crashes;
     if (e.outcome == Outcome::timeout) ++timeouts;
     if (!fail) continue;
-    const auto& id = e.gate_id;
-    if (starts_with(id, "G0-INTEGRITY") && g0.passed) {
-      g0.passed = false;
-      g0.failure_reason = id + ": " + e.reason;
+    for (std::size_t i = 0; i < rules.gateways.size(); ++i) {
+      const MqsGatewayRule& rule = rules.gateways[i];
+      Gateway& g = m.gateways[i];
+      if (!rule.matches(e.gate_id, e.outcome)) continue;
+      ++matched[i];
+      if (!rule.more_than_fraction && g.passed) {
+        g.passed = false;
+        g.failure_reason = e.gate_id + ": " + e.reason;
+      }
     }
-    if (id.find("G1") != std::string::npos && g1.passed) {
-      g1.passed = false;
-      g1.failure_reason = id + ": " + e.reason;
-    }
-    if (id.find("G2") != std::string::npos && g2.passed) {
-      g2.passed = false;
-      g2.failure_reason = id + ": " + e.reason;
-    }
-    if (e.outcome == Outcome::crashed && g3.passed) {
-      g3.passed = false;
-      g3.failure_reason = id + ": " + e.reason;
-    }
-    if (id.find("G4") != std::string::npos) ++g4_fail;
   }
   m.total_tests = n;
-  if (g4_fail > n / 4) {
-    g4.passed = false;
-    g4.failure_reason = std::to_string(g4_fail) + " G4 failures > floor(" + std::to_string(n) + "/4)";
+  for (std::size_t i = 0; i < rules.gateways.size(); ++i) {
+    const MqsGatewayRule& rule = rules.gateways[i];
+    if (!rule.more_than_fraction) continue;
+    const int limit = static_cast<int>(std::floor(*rule.more_than_fraction * n));
+    if (matched[i] > limit) {
+      m.gateways[i].passed = false;
+      m.gateways[i].failure_reason = fmt::format("{} {} failures > floor({} x {})", matched[i], rule.id, n,
+                                                 *rule.more_than_fraction);
+    }
   }
-  m.gateways = {g0, g1, g2, g3, g4};
-  m.gateways_passed = g0.passed && g1.passed && g2.passed && g3.passed && g4.passed;
+  m.gateways_passed = std::all_of(m.gateways.begin(), m.gateways.end(), [](const Gateway& g) { return g.passed; });
 
-  static const std::pair<const char*, int> cats[] = {{"QUAL", 200}, {"PERF", 150}, {"STAB", 200},
-                                                     {"COMP", 150}, {"EDGE", 150}, {"REGR", 150}};
-  for (auto [name, max] : cats) m.categories.push_back({name, max, 0, 0, 0, 0});
+  for (const auto& c : rules.categories) m.categories.push_back({c.name, c.max, 0, 0, 0, 0});
   for (const auto& e : entries) {
-    auto cname = mqs_category_for(e.gate_id);
+    auto cname = rules.category_for(e.gate_id);
     for (auto& c : m.categories) {
       if (c.name != cname) continue;
       if (e.outcome == Outcome::skipped) { ++c.skipped; break; }

@@ -5,12 +5,12 @@
 
 #include <fmt/format.h>
 
+#include "qa/mqs_rules.hpp"
+
 namespace apr::qa {
 
 namespace {
 
-constexpr std::pair<const char*, int> kCategories[] = {{"QUAL", 200}, {"PERF", 150}, {"STAB", 200},
-                                                       {"COMP", 150}, {"EDGE", 150}, {"REGR", 150}};
 
 void add(std::vector<GateCount>& list, const std::string& id) {
   for (auto& g : list)
@@ -46,9 +46,9 @@ std::string describe(const std::vector<GateCount>& list, const char* one, const 
 }
 
 std::string category_of(const Evidence& e) {
-  for (auto [name, max] : kCategories)
-    if (e.category == name) return name;
-  return mqs_category_for(e.gate_id);
+  const MqsRules& rules = anchor_mqs_rules();
+  if (rules.has_category(e.category)) return e.category;
+  return rules.category_for(e.gate_id);
 }
 
 std::string plural(int n, const char* one, const char* many) { return fmt::format("{} {}", n, n == 1 ? one : many); }
@@ -81,7 +81,7 @@ std::string one_line(const std::string& text, std::size_t max) {
 RunVerdict compute_verdict(const std::vector<Evidence>& entries, const std::string& tier, const SeverityLookup& severity_of) {
   RunVerdict v;
   v.tier = tier;
-  for (auto [name, max] : kCategories) v.categories.push_back({name, max});
+  for (const auto& c : anchor_mqs_rules().categories) v.categories.push_back({c.name, c.max});
   for (const auto& e : entries) {
     ++v.planned;
     std::string sev = severity_of ? severity_of(e.gate_id) : "";

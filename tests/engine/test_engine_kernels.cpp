@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "engine/attention.hpp"
-#include "engine/gemm_avx512.hpp"
+#include "engine/gemm.hpp"
 #include "engine/kernels.hpp"
 
 using namespace apr::engine;
@@ -122,16 +122,17 @@ TEST_CASE("engine's fast Q4_0/Q4_1 dequantization is bit-identical to the tensor
   CHECK_FALSE(dequantize_fast(apr::GgmlType::Q8_0, b.data(), out.data(), 32));
 }
 
-TEST_CASE("blocked prefill product (AVX-512) equals dot() per value bit for bit") {
-  if (!gemm_avx512_available()) {
-    MESSAGE("no AVX-512F on this CPU: the blocked product is not used, nothing to compare");
-    return;
-  }
-  // Every micro-kernel shape (1-4 rows x 1-5 tokens, and a remainder of each), n % 32 == 0 and
-  // n % 32 == 16 (the first half takes the trailing 16), large and small magnitudes.
-  for (std::int64_t n : {16, 48, 64, 576, 880, 4864})
-    for (std::int64_t rows : {1, 3, 4, 7, 9})
-      for (std::int64_t T : {1, 2, 5, 6, 13}) {
+namespace {
+
+// Every micro-kernel shape (rows and tokens below, at and above each kernel's tile, with
+// remainders), n % 32 in {0, 8, 16, 24} where the kernel takes it, n past one AVX2 segment (512),
+// large and small magnitudes: each value must be dot()'s bits, and nothing else written.
+void check_blocked_product(GemmRows gemm, std::int64_t granule) {
+  int cases = 0;
+  for (std::int64_t n : {8, 16, 24, 40, 48, 64, 576, 880, 1032, 4864}) {
+    if (n % granule != 0) continue;
+    for (std::int64_t rows : {1, 2, 3, 4, 7, 9})
+      for (std::int64_t T : {1, 2, 3, 5, 6, 13}) {
         const auto un = static_cast<std::size_t>(n);
         std::vector<std::vector<float>> w;
         std::vector<const float*> wp;
@@ -140,7 +141,7 @@ TEST_CASE("blocked prefill product (AVX-512) equals dot() per value bit for bit"
         const auto x = randv(un * static_cast<std::size_t>(T), 300 + static_cast<unsigned>(n + T));
         const std::int64_t ldy = rows + 3;
         std::vector<float> y(static_cast<std::size_t>(T * ldy), -7.0f);
-        gemm_rows_avx512(wp.data(), rows, x.data(), n, T, n, y.data(), ldy);
+        gemm(wp.data(), rows, x.data(), n, T, n, y.data(), ldy);
         int bad = 0;
         for (std::int64_t t = 0; t < T; ++t) {
           for (std::int64_t r = 0; r < rows; ++r)
@@ -148,7 +149,34 @@ TEST_CASE("blocked prefill product (AVX-512) equals dot() per value bit for bit"
           for (std::int64_t r = rows; r < ldy; ++r) bad += y[static_cast<std::size_t>(t * ldy + r)] != -7.0f;  // untouched
         }
         CHECK_MESSAGE(bad == 0, "n=" << n << " rows=" << rows << " T=" << T);
+        ++cases;
       }
+  }
+  CHECK(cases > 100);
+}
+
+}  // namespace
+
+TEST_CASE("blocked prefill product (AVX-512) equals dot() per value bit for bit") {
+  if (!gemm_avx512_available()) {
+    MESSAGE("no AVX-512F on this CPU: the AVX-512 product is not used, nothing to compare");
+    return;
+  }
+  check_blocked_product(&gemm_rows_avx512, 16);
+}
+
+TEST_CASE("blocked prefill product (AVX2) equals dot() per value bit for bit") {
+  if (!gemm_avx2_available()) {
+    MESSAGE("no AVX2 on this CPU: the AVX2 product is not used, nothing to compare");
+    return;
+  }
+  check_blocked_product(&gemm_rows_avx2, 8);
+}
+
+TEST_CASE("gemm_rows_for picks a product only for lengths it takes") {
+  CHECK((gemm_rows_for(12) == nullptr));  // n % 8 != 0: dot() per value
+  if (gemm_avx2_available() || gemm_avx512_available()) CHECK((gemm_rows_for(64) != nullptr));
+  if (!gemm_avx512_available() && gemm_avx2_available()) CHECK((gemm_rows_for(24) == &gemm_rows_avx2));
 }
 
 TEST_CASE("attend_block equals attend_head per query bit for bit (blocks of queries, causal)") {

@@ -129,6 +129,8 @@ def setup():
     os.makedirs(gates)
     os.makedirs(fast)
     for f in sorted(os.listdir(os.path.join(SRC, "gates"))):
+        if not f.endswith(".yaml"):
+            continue  # gates/scoring/ holds the MQS rules, not gates
         if f in ("quantization.yaml", "profile.yaml", "golden.yaml", "trace.yaml", "sanity.yaml", "layout.yaml",
                  "preflight.yaml"):
             continue  # not planned by this playbook: keeps the plan minimal

@@ -11,7 +11,9 @@ in F32. Text: the frozen built-in corpus (corpus/apr-qa-docs-v1.txt).
 
 Checks: identical token ids; tokens scored equal; on F32 files our perplexity within 1e-4 relative
 of llama.cpp's (and the +/- within 1e-3); our Q4_1 perplexity bit-identical to our F32 one (the
-determinism contract) and within 2% of llama.cpp's Q4_1 (which quantizes activations to 8 bits);
+determinism contract) and within 5% of llama.cpp's Q4_1 (which quantizes activations to 8 bits,
+with kernels that differ by ISA: 0.37% on an AVX-512 Zen 4, 2.4% on an AVX2 Zen 3; the window's own
+standard error is 29%, a broken Q4_1 path is off by orders of magnitude);
 the random-weight model near the uniform perplexity (its vocabulary size), SmolLM2 far below it;
 --save-logits/--kl-base statistics (F32 base vs a Q8_0 variant) equal a numpy computation from both
 saved files, and the Q4_1 file's KL against its exact F32 export is exactly 0. Prints "N passed, N failed".
@@ -170,7 +172,7 @@ def main():
     smol_f32 = os.path.join(wd, "smollm2-f32.gguf")
     apr("convert", smol, smol_f32, "--dtype", "f32")
     s_o, _ = compare("smollm2-f32", smol_f32, text, text_file, 1e-4)
-    q_o, _ = compare("smollm2-q4_1", smol, text, text_file, 2e-2)
+    q_o, _ = compare("smollm2-q4_1", smol, text, text_file, 5e-2)
     C.eq(q_o["perplexity"], s_o["perplexity"], "ours: Q4_1 and its exact F32 export give the same perplexity bits")
     kl_section(wd, smol, smol_f32, text_file)
     # Per-token perplexity depends on the vocabulary (tiny: 320 rows, SmolLM2: 49152); relative to
