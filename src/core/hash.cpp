@@ -1,6 +1,8 @@
 // apr-qa core: CRC-32 (zlib table loop and PCLMULQDQ folding, dispatched at runtime) and SHA-256.
 #include "core/hash.hpp"
 
+#include "core/mapped_file.hpp"
+
 #include <openssl/evp.h>
 #include <zlib.h>
 
@@ -235,19 +237,20 @@ std::string sha256_hex(std::span<const std::byte> data) {
   return h.hex_digest();
 }
 
+// The file is mapped, not read(): on a page-cached file read() copies every byte into a buffer
+// (0.45-0.65 CPU-s per GB in the kernel here), a mapping only maps the cached pages (0.03-0.12).
+// Chunks already hashed are unmapped again so the resident set stays small.
 Result<std::string> sha256_file(const std::filesystem::path& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return io_error("cannot open for hashing").at_path(path.string());
+  auto mf = MappedFile::open(path);
+  if (!mf) return mf.error();
+  const MappedFile& f = **mf;
   Sha256 h;
-  std::vector<std::byte> buf(1 << 20);
-  for (;;) {
-    std::size_t n = std::fread(buf.data(), 1, buf.size(), f);
-    if (n > 0) h.update({buf.data(), n});
-    if (n < buf.size()) break;
+  constexpr std::uint64_t kChunk = 8u << 20;
+  for (std::uint64_t off = 0; off < f.size(); off += kChunk) {
+    const std::uint64_t n = std::min(kChunk, f.size() - off);
+    h.update(f.slice(off, n));
+    f.release(off, n);
   }
-  bool err = std::ferror(f) != 0;
-  std::fclose(f);
-  if (err) return io_error("read error while hashing").at_path(path.string());
   return h.hex_digest();
 }
 

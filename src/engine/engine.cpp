@@ -110,8 +110,37 @@ std::vector<float> Engine::logits_all(std::span<const std::int32_t> tokens) {
   return out;
 }
 
+std::vector<float> Engine::logits_from(std::span<const std::int32_t> tokens, std::int64_t first) {
+  const std::int64_t T = static_cast<std::int64_t>(tokens.size());
+  first = std::clamp<std::int64_t>(first, 0, T);
+  const std::size_t V = static_cast<std::size_t>(vocab());
+  if (opts_.backend == Backend::gpu || first == 0) {  // the whole pass; the gpu's kept as it was
+    std::vector<float> all = logits_all(tokens);
+    all.erase(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(first) * V));
+    return all;
+  }
+  std::vector<float> out;
+  fwd_->reset();
+  fwd_->run(tokens.first(static_cast<std::size_t>(first)), false, out);  // K/V only (one row of logits)
+  out.clear();
+  if (first < T) fwd_->run(tokens.subspan(static_cast<std::size_t>(first)), true, out);
+  return out;
+}
+
 GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const SamplingOptions& s,
                                 const std::function<bool(std::int32_t)>& on_token) {
+  return generate_impl(prompt, s, on_token, nullptr);
+}
+
+GenerateResult Engine::generate_with_logits(std::span<const std::int32_t> prompt, const SamplingOptions& s,
+                                            std::vector<float>& all_logits) {
+  return generate_impl(prompt, s, {}, &all_logits);
+}
+
+GenerateResult Engine::generate_impl(std::span<const std::int32_t> prompt, const SamplingOptions& s,
+                                     const std::function<bool(std::int32_t)>& on_token, std::vector<float>* all) {
+  if (all) all->clear();
+  if (opts_.backend == Backend::gpu) all = nullptr;  // left empty: the caller runs logits_all
   using clock = std::chrono::steady_clock;
   auto secs = [](clock::duration d) { return std::chrono::duration<double>(d).count(); };
   GenerateResult r;
@@ -131,8 +160,13 @@ GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const Samp
   std::vector<float> logits;
   const auto t0 = clock::now();
   fwd_->reset();
-  fwd_->run(prompt, false, logits);
+  fwd_->run(prompt, all != nullptr, logits);
   const auto t_prefill = clock::now();
+  const std::size_t V = static_cast<std::size_t>(vocab());
+  if (all) {  // every prompt row kept; the last one is what sampling reads
+    *all = logits;
+    logits.erase(logits.begin(), logits.end() - static_cast<std::ptrdiff_t>(V));
+  }
   std::int32_t next = sample(logits, sp, rng);
   const auto t_first = clock::now();
   r.ttft_ms = secs(t_first - t0) * 1e3;
@@ -161,11 +195,22 @@ GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const Samp
     }
     const std::int32_t in[1] = {next};
     fwd_->run(in, false, logits);
+    if (all) all->insert(all->end(), logits.begin(), logits.end());
     next = sample(logits, sp, rng);
     ++decoded_steps;
   }
   const double dec_s = secs(clock::now() - t_first);
   r.decode_tps = (decoded_steps > 0 && dec_s > 0) ? decoded_steps / dec_s : 0;
+  // The last token's own row (outside the timings): one more step, or none when the cache is full.
+  if (all) {
+    if (fwd_->n_past() + 1 <= fwd_->max_context()) {
+      const std::int32_t in[1] = {r.tokens.back()};
+      fwd_->run(in, false, logits);
+      all->insert(all->end(), logits.begin(), logits.end());
+    } else {
+      all->clear();
+    }
+  }
   std::span<const std::int32_t> text_ids(r.tokens);
   if (stopped) text_ids = text_ids.first(text_ids.size() - 1);
   r.text = decode(text_ids);

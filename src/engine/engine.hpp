@@ -90,12 +90,27 @@ class Engine {
 
   // Teacher-forced logits of every position, [T * vocab] row-major, on a fresh KV cache.
   std::vector<float> logits_all(std::span<const std::int32_t> tokens);
+  // The rows of logits_all(tokens) for positions first .. T-1 only, [(T - first) * vocab], bit
+  // for bit: the positions before `first` run as one prefill that computes no vocabulary rows
+  // (batched and split prefill give the same bits, see the contract). first is clamped to
+  // [0, T]. On the gpu backend: logits_all, then the rows.
+  std::vector<float> logits_from(std::span<const std::int32_t> tokens, std::int64_t first);
 
   // Prefill the prompt, then sample up to s.max_tokens tokens. on_token is called with each
   // generated id (including a final stop token); returning false stops generation
   // (stop_reason "callback").
   GenerateResult generate(std::span<const std::int32_t> prompt, const SamplingOptions& s,
                           const std::function<bool(std::int32_t)>& on_token = {});
+  // generate() that also returns the logits of every position of prompt + generated tokens,
+  // [(prompt + tokens) * vocab] row-major: the prefill keeps every prompt row, each decoding step
+  // its row, and the last token runs one more step (outside the timings) for its own. Bitwise
+  // what logits_all(prompt + tokens) returns (batched prefill and incremental decoding give the
+  // same bits, see the contract) without computing the sequence a second time. all_logits is
+  // left empty when no token is generated (max_tokens <= 0), when the cache has no room for the
+  // last step, and on the gpu backend; the caller then uses logits_all. ttft_ms includes the prompt's vocabulary rows
+  // (the prefill computes them all).
+  GenerateResult generate_with_logits(std::span<const std::int32_t> prompt, const SamplingOptions& s,
+                                      std::vector<float>& all_logits);
 
   // Ids that end generation: the model's eos id plus the tokenizer's end-of-generation set.
   const std::vector<std::int32_t>& stop_ids() const { return stop_ids_; }
@@ -113,6 +128,8 @@ class Engine {
 
  private:
   Engine() = default;
+  GenerateResult generate_impl(std::span<const std::int32_t> prompt, const SamplingOptions& s,
+                               const std::function<bool(std::int32_t)>& on_token, std::vector<float>* all);
   std::shared_ptr<const model::CanonicalModel> model_;
   EngineOptions opts_;
   std::unique_ptr<ThreadPool> pool_;

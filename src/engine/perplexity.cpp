@@ -67,21 +67,25 @@ PerplexityResult perplexity(Engine& e, std::span<const std::int32_t> tokens, con
     const std::int64_t start = c * o.ctx;
     std::copy(tokens.begin() + start, tokens.begin() + start + o.ctx, window.begin());
     if (bos) window[0] = *bos;
-    std::vector<float> logits = e.logits_all(window);
-    if (logits.size() != static_cast<std::size_t>(o.ctx) * V)
-      throw internal_error("perplexity: logits_all returned " + std::to_string(logits.size()) + " values for " +
-                           std::to_string(o.ctx) + " x " + std::to_string(V));
+    // Only the scored rows: positions first .. ctx-2 (the last token predicts nothing scored, so
+    // it is not run; the first half runs without vocabulary rows). The same bits as those rows
+    // of logits_all(window) (Engine::logits_from).
+    std::vector<float> logits =
+        e.logits_from(std::span<const std::int32_t>(window).first(static_cast<std::size_t>(o.ctx - 1)), first);
+    if (logits.size() != static_cast<std::size_t>(per_chunk) * V)
+      throw internal_error("perplexity: logits_from returned " + std::to_string(logits.size()) + " values for " +
+                           std::to_string(per_chunk) + " x " + std::to_string(V));
     for (std::int64_t j = 0; j < per_chunk; ++j) {
       const std::int32_t target = tokens[static_cast<std::size_t>(start + first + j + 1)];
       targets[static_cast<std::size_t>(j)] = target;
-      const double v = token_nll(logits.data() + static_cast<std::size_t>(first + j) * V, r.vocab, target);
+      const double v = token_nll(logits.data() + static_cast<std::size_t>(j) * V, r.vocab, target);
       nll += v;
       nll2 += v * v;
       if (t) r.bytes_scored += t->token_text(target).size();
     }
     count += per_chunk;
     if (o.on_window)
-      o.on_window({c, std::span<const float>(logits.data() + static_cast<std::size_t>(first) * V, static_cast<std::size_t>(per_chunk) * V),
+      o.on_window({c, std::span<const float>(logits.data(), static_cast<std::size_t>(per_chunk) * V),
                    targets, r.vocab});
     r.chunk_ppl.push_back(std::exp(nll / static_cast<double>(count)));
     if (o.on_progress)

@@ -18,7 +18,9 @@
 //   bits_per_byte = Σ nll / ln 2 / Σ bytes of the scored target tokens (tokenizer-independent).
 // - Streaming: each window's logits ([ctx × vocab] floats) are computed, scored and dropped;
 //   memory is bounded by one window plus the text's token ids (4 bytes per token).
-// - Each window runs Engine::logits_all on a fresh KV cache (the engine needs max_context ≥ ctx).
+// - Each window runs on a fresh KV cache (the engine needs max_context ≥ ctx) through
+//   Engine::logits_from: only the scored rows get vocabulary logits and the window's last token
+//   (it predicts nothing that is scored) is not run — the same bits as those rows of logits_all.
 #pragma once
 
 #include <cstdint>

@@ -149,3 +149,68 @@ TEST_CASE("generate: greedy continuation, seeded sampling reproducible, stops an
   badp.top_p = 0;
   CHECK_THROWS_AS((void)e->generate(prompt, badp), apr::Error);
 }
+
+TEST_CASE("generate_with_logits: the same generation, and logits_all of the sequence bit for bit") {
+  for (GgmlType wt : {GgmlType::Q8_0, GgmlType::BF16}) {
+    TinySpec s;
+    s.arch = model::Arch::qwen2;
+    s.seed = 73;
+    s.wtype = wt;
+    auto m = make_tiny(s);
+    auto e = make_engine(m, 2);
+    std::vector<std::int32_t> prompt{5, 17, 42, 99, 3};
+    SamplingOptions greedy;
+    greedy.max_tokens = 9;
+    const auto g = e->generate(prompt, greedy);
+    std::vector<float> all;
+    const auto gl = e->generate_with_logits(prompt, greedy, all);
+    CHECK(gl.tokens == g.tokens);
+    CHECK(gl.text == g.text);
+    CHECK(gl.stop_reason == g.stop_reason);
+    CHECK(gl.decode_tps > 0);
+    std::vector<std::int32_t> seq = prompt;
+    seq.insert(seq.end(), gl.tokens.begin(), gl.tokens.end());
+    REQUIRE(all.size() == seq.size() * static_cast<std::size_t>(s.vocab));
+    CHECK(bitwise_equal(all, e->logits_all(seq)));
+
+    // A stop token ends the sequence: its own row is still there.
+    auto m2 = std::make_shared<model::CanonicalModel>(*m);
+    m2->tokenizer.eos_id = g.tokens[3];
+    auto e2 = make_engine(m2);
+    const auto es = e2->generate_with_logits(prompt, greedy, all);
+    CHECK(es.stop_reason == "eos");
+    seq.assign(prompt.begin(), prompt.end());
+    seq.insert(seq.end(), es.tokens.begin(), es.tokens.end());
+    CHECK(bitwise_equal(all, e2->logits_all(seq)));
+
+    // Nothing generated, or no room in the cache for the last token's step: no rows.
+    SamplingOptions none = greedy;
+    none.max_tokens = 0;
+    CHECK(e->generate_with_logits(prompt, none, all).tokens.empty());
+    CHECK(all.empty());
+    EngineOptions o;
+    o.max_context = static_cast<std::int64_t>(prompt.size()) + 3;
+    auto small = Engine::create(m, o);
+    REQUIRE(small.ok());
+    const auto full = small.value()->generate_with_logits(prompt, greedy, all);
+    CHECK(full.stop_reason == "max_context");
+    CHECK(all.empty());
+  }
+}
+
+TEST_CASE("logits_from: the rows of logits_all from a position on, bit for bit") {
+  TinySpec s;
+  s.arch = model::Arch::qwen2;
+  s.seed = 79;
+  s.wtype = GgmlType::BF16;
+  auto e = make_engine(make_tiny(s), 2);
+  std::vector<std::int32_t> seq{5, 17, 42, 99, 3, 8, 61, 7, 22, 40};
+  const auto all = e->logits_all(seq);
+  const auto V = static_cast<std::size_t>(s.vocab);
+  for (std::int64_t first : {0, 1, 5, 9, 10}) {
+    const auto rows = e->logits_from(seq, first);
+    CHECK(bitwise_equal(rows, std::vector<float>(all.begin() + static_cast<std::ptrdiff_t>(first * V), all.end())));
+  }
+  CHECK(e->logits_from(seq, 99).empty());
+  CHECK(bitwise_equal(e->logits_from(seq, -3), all));
+}

@@ -38,7 +38,9 @@ TeacherForced compute_teacher_forced(engine::Engine& eng, const std::string& pro
   t.prompt_ids = prompt_ids(*e, prompt, chat);
   engine::SamplingOptions so;
   so.max_tokens = max_tokens;
-  auto g = e->generate(t.prompt_ids, so);
+  // With logits: every position's row is kept while generating (bitwise logits_all of the
+  // sequence, engine.hpp), instead of running the whole sequence a second time.
+  auto g = logits ? e->generate_with_logits(t.prompt_ids, so, t.logits) : e->generate(t.prompt_ids, so);
   t.greedy = g.tokens;
   t.text = g.text;
   t.stop_reason = g.stop_reason;
@@ -47,7 +49,7 @@ TeacherForced compute_teacher_forced(engine::Engine& eng, const std::string& pro
   t.generation = {{"ttft_ms", g.ttft_ms}, {"prefill_tps", g.prefill_tps}, {"decode_tps", g.decode_tps},
                   {"peak_rss_bytes", g.peak_rss_bytes}};
   if (logits) {
-    t.logits = e->logits_all(t.sequence());
+    if (t.logits.size() != t.sequence().size() * static_cast<std::size_t>(t.vocab)) t.logits = e->logits_all(t.sequence());
     if (t.logits.size() != t.sequence().size() * static_cast<std::size_t>(t.vocab))
       throw internal_error(fmt::format("logits_all returned {} values for {} positions of vocabulary {}", t.logits.size(),
                                        t.sequence().size(), t.vocab));
