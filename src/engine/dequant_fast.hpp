@@ -24,9 +24,9 @@ bool dequantize_fast(GgmlType t, const std::byte* src, float* dst, std::int64_t 
 enum class FusedIsa { best, avx2, avx512 };
 
 // Fused dequantize-and-dot of one stored row w (n elements) with x: *out is bit-identical to
-// dot(dequantized w, x, n) (kernels.hpp's 32 lanes and tree) at every ISA level. Q4_0/Q4_1/Q8_0
-// on AVX2 or AVX-512 CPUs, Q5_0/Q5_1/Q4_K/Q6_K on AVX-512 or AVX2+F16C CPUs; returns false otherwise (the caller
-// dequantizes and calls dot()).
+// dot(dequantized w, x, n) (kernels.hpp's 32 lanes and tree) at every ISA level. Q4_0/Q4_1/Q8_0/BF16
+// on AVX2 or AVX-512 CPUs, Q5_0/Q5_1/Q4_K/Q6_K/F16 on AVX-512 or AVX2+F16C CPUs (F16/BF16 rows
+// whose length is a multiple of 32); returns false otherwise (the caller dequantizes and calls dot()).
 bool dot_fast(GgmlType t, const std::byte* w, const float* x, std::int64_t n, float* out,
               FusedIsa isa = FusedIsa::best) noexcept;
 

@@ -107,6 +107,29 @@ struct Q8 {
   }
 };
 
+// F16 / BF16: a "block" of 32 stored halves, converted exactly (F16C; BF16 is the high half of
+// the f32 bits, so a shift) as the tensor layer converts them, then multiplied as dot() does.
+struct F16 {
+  static constexpr int kBytes = 64, kElems = 32;
+  static void block(const u8* x, const float* v, __m512& a0, __m512& a1) noexcept {
+    const __m512 w0 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
+    const __m512 w1 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32)));
+    a0 = _mm512_add_ps(a0, _mm512_mul_ps(w0, _mm512_loadu_ps(v)));
+    a1 = _mm512_add_ps(a1, _mm512_mul_ps(w1, _mm512_loadu_ps(v + 16)));
+  }
+};
+inline __m512 bf16x16(const u8* p) noexcept {
+  const __m512i h = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(h, 16));
+}
+struct BF16 {
+  static constexpr int kBytes = 64, kElems = 32;
+  static void block(const u8* x, const float* v, __m512& a0, __m512& a1) noexcept {
+    a0 = _mm512_add_ps(a0, _mm512_mul_ps(bf16x16(x), _mm512_loadu_ps(v)));
+    a1 = _mm512_add_ps(a1, _mm512_mul_ps(bf16x16(x + 32), _mm512_loadu_ps(v + 16)));
+  }
+};
+
 // Q4_K: per 64 elements, sub-block A (low nibbles of 32 bytes) then B (high nibbles); each
 // sub-block's 16 weights d_s * q - m_s (d_s = d * sc, m_s = dmin * m in float) as a table.
 struct Q4K {
@@ -206,6 +229,8 @@ RowsDot avx512_rows_dot(GgmlType t) noexcept {
     case GgmlType::Q8_0: return &rows<Q8>;
     case GgmlType::Q4_K: return &rows<Q4K>;
     case GgmlType::Q6_K: return &rows<Q6K>;
+    case GgmlType::F16: return &rows<F16>;
+    case GgmlType::BF16: return &rows<BF16>;
     default: return nullptr;
   }
 }

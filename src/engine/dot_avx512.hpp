@@ -18,7 +18,7 @@ namespace apr::engine {
 using RowsDot = void (*)(const std::uint8_t* w, std::size_t stride, std::int64_t rows, const float* x,
                          std::int64_t nb, float* out) noexcept;
 
-// The AVX-512 kernel for t (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q6_K), or null for other types.
+// The AVX-512 kernel for t (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q6_K, F16, BF16), or null for other types.
 RowsDot avx512_rows_dot(GgmlType t) noexcept;
 
 }  // namespace apr::engine

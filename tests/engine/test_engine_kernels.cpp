@@ -229,12 +229,13 @@ TEST_CASE("fused Q4_0/Q4_1/Q8_0 dequantize+dot equals dot(dequantized row, x) bi
   }
 }
 
-TEST_CASE("fused dots (Q4_0/Q4_1/Q5_0/Q5_1/Q8_0/Q4_K/Q6_K) at every ISA level the CPU has equal dot(dequantized row, x), also on raw bytes") {
+TEST_CASE("fused dots (Q4_0/Q4_1/Q5_0/Q5_1/Q8_0/Q4_K/Q6_K/F16/BF16) at every ISA level the CPU has equal dot(dequantized row, x), also on raw bytes") {
   using apr::engine::FusedIsa;
   int levels_run = 0;
   for (auto isa : {FusedIsa::avx2, FusedIsa::avx512}) {
     for (auto t : {apr::GgmlType::Q4_0, apr::GgmlType::Q4_1, apr::GgmlType::Q5_0, apr::GgmlType::Q5_1,
-                   apr::GgmlType::Q8_0, apr::GgmlType::Q4_K, apr::GgmlType::Q6_K}) {
+                   apr::GgmlType::Q8_0, apr::GgmlType::Q4_K, apr::GgmlType::Q6_K, apr::GgmlType::F16,
+                   apr::GgmlType::BF16}) {
       const std::int64_t n = 1536;
       auto w = randv(static_cast<std::size_t>(n), 61, 2.5f);
       w[7] = 0.0f;
@@ -247,14 +248,23 @@ TEST_CASE("fused dots (Q4_0/Q4_1/Q5_0/Q5_1/Q8_0/Q4_K/Q6_K) at every ISA level th
       std::vector<std::byte> raw(q.size());
       for (auto& b : raw) b = static_cast<std::byte>(r() & 0xFF);
       const bool k = t == apr::GgmlType::Q4_K || t == apr::GgmlType::Q6_K;
+      const bool plain = t == apr::GgmlType::F16 || t == apr::GgmlType::BF16;
       const std::size_t bb = apr::row_bytes(t, k ? 256 : 32);
       std::vector<std::size_t> halves{0};  // offsets of the fp16 scales in a block
       if (t == apr::GgmlType::Q4_1 || t == apr::GgmlType::Q5_1 || t == apr::GgmlType::Q4_K) halves.push_back(2);
       if (t == apr::GgmlType::Q6_K) halves = {208};
+      if (plain) {  // every value is a half: F16 subnormals and BF16 f32-subnormals included
+        halves.clear();
+        for (std::size_t off = 0; off < bb; off += 2) halves.push_back(off);
+      }
       for (std::size_t blk = 0; blk < raw.size() / bb; ++blk)
         for (auto off : halves) {
           auto* hb = reinterpret_cast<std::uint8_t*>(raw.data() + blk * bb + off);
-          if ((hb[1] & 0x7C) == 0x7C) hb[1] &= 0x3F;  // exponent all ones -> finite
+          if (t == apr::GgmlType::BF16) {
+            if ((hb[1] & 0x7F) == 0x7F && (hb[0] & 0x80)) hb[1] &= 0x3F;  // exponent all ones -> finite
+          } else if ((hb[1] & 0x7C) == 0x7C) {
+            hb[1] &= 0x3F;  // exponent all ones -> finite
+          }
         }
       for (const auto* src : {&q, &raw}) {
         std::vector<float> deq(static_cast<std::size_t>(n));
