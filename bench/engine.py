@@ -27,7 +27,7 @@ See docs/engine.md for the table.
 
   python bench/engine.py [--threads 2] [--prompt 512] [--decode 128] [--repeat 1] [--skip-qwen]
                          [--only-qwen] [--verbose] [--baseline OTHER_bench_engine_run]
-                         [--compute reference|fast|both]
+                         [--compute reference|fast|both] [--llama-python PYTHON]
 Env: APR_QA_BIN (apr-qa), APR_QA_BENCH_RUN (bench_engine_run), APR_QA_TOOLS_DIR (oracle tools),
 APR_QA_MODELS_DIR, APR_QA_WORK_DIR.
 """
@@ -62,9 +62,11 @@ for _ in range(n_decode - 1):
     tok = int(np.argmax(last_logits()))
 t3, c3 = time.perf_counter(), time.process_time()
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+info = llama_cpp.llama_print_system_info().decode()
 print(json.dumps({"prefill_tps": n_prompt / (t1 - t0), "decode_tps": (n_decode - 1) / (t3 - t2),
                   "prefill_tps_cpu": n_prompt / (c1 - c0), "decode_tps_cpu": (n_decode - 1) / (c3 - c2),
-                  "ttft_ms": (t2 - t0) * 1e3, "peak_rss_bytes": rss}))
+                  "ttft_ms": (t2 - t0) * 1e3, "peak_rss_bytes": rss,
+                  "amx_int8": "AMX_INT8 = 1" in info}))
 '''
 
 
@@ -99,12 +101,14 @@ def bench(label, path, a, ours_bin):
     for _ in range(a.repeat):  # alternate the sides so that load changes hit them alike
         for m in modes:
             ours[m].append(run_json([ours_bin, path, str(a.prompt), str(a.decode), str(a.threads), m]))
-        theirs.append(run_json([sys.executable, "-c", LLAMA_CHILD, path, str(a.prompt), str(a.decode),
+        theirs.append(run_json([a.llama_python, "-c", LLAMA_CHILD, path, str(a.prompt), str(a.decode),
                                 str(a.threads)]))
         if a.baseline:
             base.append(run_json([a.baseline, path, str(a.prompt), str(a.decode), str(a.threads)]))
     size = os.path.getsize(path)
     kv = ours[modes[0]][0]["kv_cache_bytes"]
+    print(f"  llama.cpp: {a.llama_python} ({'with' if theirs[0].get('amx_int8') else 'without'} "
+          "its AMX int8 kernels)")
     tp, td = median_of(theirs, "prefill_tps"), median_of(theirs, "decode_tps")
     trss = median_of(theirs, "peak_rss_bytes")
     mib = 1024 * 1024
@@ -159,6 +163,10 @@ def main():
     ap.add_argument("--verbose", action="store_true", help="also print every run's numbers")
     ap.add_argument("--baseline", metavar="BIN",
                     help="another bench_engine_run build (e.g. before a change) run in the same rotation")
+    ap.add_argument("--llama-python", metavar="PYTHON", default=sys.executable,
+                    help="the Python whose llama_cpp runs the llama.cpp side (default: this one, the oracle "
+                         "venv's build without AMX int8 kernels); bench/setup-llama-amx.sh makes one WITH "
+                         "them, for speed comparisons only (their Q4_0/Q4_1 results are wrong in 0.3.16)")
     ap.add_argument("--no-bandwidth", action="store_true", help="skip the memory read bandwidth (roofline) measurement")
     ap.add_argument("--compute", choices=["reference", "fast", "both"], default="reference",
                     help="our compute mode: reference (default, the gates' mode), fast (int8 activations, "

@@ -47,6 +47,9 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--compute", choices=["reference", "fast", "both"], default="reference")
+    ap.add_argument("--llama-python", metavar="PYTHON", default=sys.executable,
+                    help="the Python whose llama_cpp runs the llama.cpp side (default: this one, the oracle "
+                         "venv's build without AMX int8 kernels; bench/setup-llama-amx.sh makes one with them)")
     a = ap.parse_args()
     modes = ["reference", "fast"] if a.compute == "both" else [a.compute]
     bin_ = os.environ.get("APR_QA_BIN", os.path.join(ROOT, "build/release/runner/apr-qa"))
@@ -60,7 +63,7 @@ def main():
             j = json.loads(r.stdout)
             assert j["compute"] == m, "apr-qa perplexity did not report the mode asked for"
             ours[m].append(j["tokens_per_second"])
-        r = subprocess.run([sys.executable, "-c", LLAMA_CHILD, a.model, corpus, str(a.ctx), str(a.chunks), str(a.threads)],
+        r = subprocess.run([a.llama_python, "-c", LLAMA_CHILD, a.model, corpus, str(a.ctx), str(a.chunks), str(a.threads)],
                            check=True, capture_output=True, text=True)
         theirs.append(json.loads(r.stdout.strip().splitlines()[-1])["tokens_per_second"])
         print(f"rotation {i + 1}: " + ", ".join(f"apr-qa [{m}] {ours[m][-1]:.1f} tok/s" for m in modes) +
