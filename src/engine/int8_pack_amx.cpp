@@ -259,16 +259,27 @@ template <int V, bool MN>
 void kblock(const Unpacked& u, std::int64_t units, std::int64_t ub, std::int64_t ue, const Chunk& ch,
             std::int32_t* cbuf, Prefetch& pf) noexcept {
   const std::int64_t nb = units * V / 32, nbat = (ue - ub + 3) / 4, total = ch.tiles * nbat;
-  auto go = [&](std::int64_t i, std::int32_t* c) {
-    const std::int64_t ti = i / nbat, u0 = ub + 4 * (i % nbat);
-    issue<V>(ch.aq + (ti * units + u0) * 16 * V, u.wq, u0, static_cast<int>(std::min<std::int64_t>(4, ue - u0)), c);
+  // Batch i = (tile ti, first unit u0); the next batch's tile products are issued before this
+  // batch's epilogue (two C buffers). Counters, not divisions.
+  std::int64_t nti = 0, nu0 = ub;
+  auto go = [&](std::int32_t* c) {
+    issue<V>(ch.aq + (nti * units + nu0) * 16 * V, u.wq, nu0, static_cast<int>(std::min<std::int64_t>(4, ue - nu0)), c);
+    nu0 += 4;
+    if (nu0 >= ue) {
+      nu0 = ub;
+      ++nti;
+    }
   };
   __m512 acc[16];
-  go(0, cbuf);
-  for (std::int64_t i = 0; i < total; ++i) {
-    if (i + 1 < total) go(i + 1, cbuf + ((i + 1) & 1) * 1024);
+  go(cbuf);
+  std::int64_t ti = 0, u0 = ub;
+  for (std::int64_t i = 0; i < total; ++i, u0 += 4) {
+    if (u0 >= ue) {
+      u0 = ub;
+      ++ti;
+    }
+    if (i + 1 < total) go(cbuf + ((i + 1) & 1) * 1024);
     pf.step();
-    const std::int64_t ti = i / nbat, u0 = ub + 4 * (i % nbat);
     float* at = ch.accT + ti * 256;
     if (u0 == ub) {
 #pragma GCC unroll 16
