@@ -220,14 +220,15 @@ void unpack_q6_k(const u8* grp, std::int64_t nsb, const Unpacked& u) noexcept {
     _tile_stored(J, c, 64);              \
   } while (0)
 
-// Units [u0, u0 + n) (n <= 4): A tiles of 16 x V bytes from A (one after another), B from wq.
+// The tile product of item i (its A tile, B tile) into C tile i % 4, stored to c.
 template <int V>
-inline void issue(const std::int8_t* A, const u8* wq, std::int64_t u0, int n, std::int32_t* c) noexcept {
-  const u8* B = wq + 16 * V * u0;
-  APR_AMX_UNIT(0, 4, 5, A, B, c);
-  if (n > 1) APR_AMX_UNIT(1, 6, 7, A + 16 * V, B + 16 * V, c + 256);
-  if (n > 2) APR_AMX_UNIT(2, 4, 5, A + 32 * V, B + 32 * V, c + 512);
-  if (n > 3) APR_AMX_UNIT(3, 6, 7, A + 48 * V, B + 48 * V, c + 768);
+inline void issue1(std::int64_t i, const std::int8_t* A, const u8* B, std::int32_t* c) noexcept {
+  switch (i & 3) {
+    case 0: APR_AMX_UNIT(0, 4, 5, A, B, c); break;
+    case 1: APR_AMX_UNIT(1, 6, 7, A, B, c); break;
+    case 2: APR_AMX_UNIT(2, 4, 5, A, B, c); break;
+    default: APR_AMX_UNIT(3, 6, 7, A, B, c); break;
+  }
 }
 
 // Tokens per chunk (activations laid out as A tiles once per chunk) and scale groups per K block
@@ -258,54 +259,50 @@ struct Prefetch {
 template <int V, bool MN>
 void kblock(const Unpacked& u, std::int64_t units, std::int64_t ub, std::int64_t ue, const Chunk& ch,
             std::int32_t* cbuf, Prefetch& pf) noexcept {
-  const std::int64_t nb = units * V / 32, nbat = (ue - ub + 3) / 4, total = ch.tiles * nbat;
-  // Batch i = (tile ti, first unit u0); the next batch's tile products are issued before this
-  // batch's epilogue (two C buffers). Counters, not divisions.
-  std::int64_t nti = 0, nu0 = ub;
-  auto go = [&](std::int32_t* c) {
-    issue<V>(ch.aq + (nti * units + nu0) * 16 * V, u.wq, nu0, static_cast<int>(std::min<std::int64_t>(4, ue - nu0)), c);
-    nu0 += 4;
-    if (nu0 >= ue) {
-      nu0 = ub;
+  const std::int64_t nb = units * V / 32, per = ue - ub, total = ch.tiles * per;
+  // Item i = (tile ti, scale group un); item i + kAhead's tile product is issued before item i's
+  // epilogue (four C tiles and buffers in rotation). Counters, not divisions.
+  constexpr std::int64_t kAhead = 2;
+  std::int64_t nti = 0, nun = ub, ni = 0;
+  auto go = [&]() {
+    issue1<V>(ni, ch.aq + (nti * units + nun) * 16 * V, u.wq + 16 * V * nun, cbuf + (ni & 3) * 256);
+    ++ni;
+    if (++nun == ue) {
+      nun = ub;
       ++nti;
     }
   };
+  for (std::int64_t i = 0; i < kAhead && i < total; ++i) go();
   __m512 acc[16];
-  go(cbuf);
-  std::int64_t ti = 0, u0 = ub;
-  for (std::int64_t i = 0; i < total; ++i, u0 += 4) {
-    if (u0 >= ue) {
-      u0 = ub;
-      ++ti;
-    }
-    if (i + 1 < total) go(cbuf + ((i + 1) & 1) * 1024);
-    pf.step();
+  std::int64_t ti = 0, un = ub;
+  for (std::int64_t i = 0; i < total; ++i) {
+    if (ni < total) go();
+    if ((i & 3) == 0) pf.step();
     float* at = ch.accT + ti * 256;
-    if (u0 == ub) {
+    if (un == ub) {
 #pragma GCC unroll 16
       for (int k = 0; k < 16; ++k) acc[k] = ub == 0 ? _mm512_setzero_ps() : _mm512_load_ps(at + 16 * k);
     }
-    const std::int32_t* c = cbuf + (i & 1) * 1024;
-    const int n = static_cast<int>(std::min<std::int64_t>(4, ue - u0));
-    for (int j = 0; j < n; ++j) {
-      const std::int64_t un = u0 + j, blk = un * V / 32;
-      const __m512 dw = _mm512_load_ps(u.dw + 16 * un);
-      const float* d = ch.dxT + (ti * nb + blk) * 16;
+    const std::int32_t* c = cbuf + (i & 3) * 256;
+    const std::int64_t blk = un * V / 32;
+    const __m512 dw = _mm512_load_ps(u.dw + 16 * un);
+    const float* d = ch.dxT + (ti * nb + blk) * 16;
 #pragma GCC unroll 16
-      for (int k = 0; k < 16; ++k) {
-        const __m512 S = _mm512_cvtepi32_ps(_mm512_load_si512(c + 256 * j + 16 * k));
-        acc[k] = _mm512_fmadd_ps(S, _mm512_mul_ps(dw, _mm512_set1_ps(d[k])), acc[k]);
-      }
-      if constexpr (MN) {
-        const __m512 mw = _mm512_load_ps(u.mw + 16 * un);
-        const float* sv = ch.sxT + (ti * nb + blk) * 16;
-#pragma GCC unroll 16
-        for (int k = 0; k < 16; ++k) acc[k] = _mm512_fmadd_ps(mw, _mm512_set1_ps(sv[k]), acc[k]);
-      }
+    for (int k = 0; k < 16; ++k) {
+      const __m512 S = _mm512_cvtepi32_ps(_mm512_load_si512(c + 16 * k));
+      acc[k] = _mm512_fmadd_ps(S, _mm512_mul_ps(dw, _mm512_set1_ps(d[k])), acc[k]);
     }
-    if (u0 + 4 >= ue) {
+    if constexpr (MN) {
+      const __m512 mw = _mm512_load_ps(u.mw + 16 * un);
+      const float* sv = ch.sxT + (ti * nb + blk) * 16;
+#pragma GCC unroll 16
+      for (int k = 0; k < 16; ++k) acc[k] = _mm512_fmadd_ps(mw, _mm512_set1_ps(sv[k]), acc[k]);
+    }
+    if (++un == ue) {
 #pragma GCC unroll 16
       for (int k = 0; k < 16; ++k) _mm512_store_ps(at + 16 * k, acc[k]);
+      un = ub;
+      ++ti;
     }
   }
 }
@@ -359,7 +356,7 @@ void run(const Int8Packed& p, std::int64_t r0, std::int64_t r1, const QuantizedA
         unpack_legacy<Ty>(grp, units, u);
       Prefetch pf{nullptr, nullptr, 0};
       if (g + 1 < g1) {
-        const std::int64_t batches = ch.tiles * ((units + kKBlock - 1) / kKBlock) * ((kKBlock + 3) / 4);
+        const std::int64_t batches = ch.tiles * units / 4 + 1;
         const auto lines = static_cast<std::int64_t>(p.group_bytes / 64);
         pf = {p.group(g + 1), p.group(g + 1) + p.group_bytes, (lines + batches - 1) / batches};
       }
