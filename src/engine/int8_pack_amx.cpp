@@ -10,8 +10,8 @@
 // int32 S (its offset correction included; int32 arithmetic, exact). The scales are unpacked as
 // f32 rows (dw = the same f32 products as in the VNNI kernel). Each scale group's 16 x 16 int32
 // tile is stored, and per token the epilogue runs the contract's chain in scale-group order:
-// acc = fma(float(S), dw * dx, acc) (+ fma(mw, s, acc)). Tokens past the last whole tile go to
-// the VNNI kernel (the same bits).
+// acc = fma(float(S), dw * dx, acc) (+ fma(mw, s, acc)). A remainder of fewer than 8 tokens past
+// the last whole tile goes to the VNNI kernel (the same bits); 8 or more fill a zero-padded tile.
 #include "engine/int8_dot_avx512.hpp"
 #include "engine/int8_pack.hpp"
 
@@ -314,7 +314,7 @@ std::size_t chunk_bytes(std::int64_t cols) noexcept {
 
 template <GgmlType Ty>
 void run(const Int8Packed& p, std::int64_t r0, std::int64_t r1, const QuantizedActs& a, std::int64_t t0,
-         std::int64_t T16, float* y, std::int64_t ldy, u8* mem) noexcept {
+         std::int64_t Tv, float* y, std::int64_t ldy, u8* mem) noexcept {
   constexpr int V = Ty == GgmlType::Q6_K ? 16 : 32;
   constexpr bool MN = Ty == GgmlType::Q4_1 || Ty == GgmlType::Q5_1 || Ty == GgmlType::Q4_K;
   const std::int64_t units = p.cols / V, nb = p.cols / 32;
@@ -328,9 +328,14 @@ void run(const Int8Packed& p, std::int64_t r0, std::int64_t r1, const QuantizedA
   u.mw = u.dw + units * 16;
   configure(V);
   const std::int64_t g0 = r0 / 16, g1 = (r1 + 15) / 16;
-  for (std::int64_t tc = 0; tc < T16; tc += kChunk) {
-    const std::int64_t tn = std::min(kChunk, T16 - tc);
-    ch.tiles = tn / 16;
+  for (std::int64_t tc = 0; tc < Tv; tc += kChunk) {
+    const std::int64_t tn = std::min(kChunk, Tv - tc);
+    ch.tiles = (tn + 15) / 16;
+    for (std::int64_t t = tn; t < 16 * ch.tiles; ++t) {  // a last partial tile: zero tokens, not written
+      std::int8_t* at = ch.aq + (t / 16) * units * 16 * V + (t % 16) * V;
+      for (std::int64_t un = 0; un < units; ++un) std::memset(at + un * 16 * V, 0, V);
+      for (std::int64_t b = 0; b < nb; ++b) ch.dxT[((t / 16) * nb + b) * 16 + t % 16] = ch.sxT[((t / 16) * nb + b) * 16 + t % 16] = 0.0f;
+    }
     for (std::int64_t t = 0; t < tn; ++t) {
       const std::int8_t* q = a.q_row(t0 + tc + t);
       const float* d = a.d_row(t0 + tc + t);
@@ -385,7 +390,9 @@ bool int8_amx_cpu() noexcept {
 
 void int8_packed_rows_amx(const Int8Packed& p, std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
                           std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy) noexcept {
-  const std::int64_t T16 = T / 16 * 16;
+  // Whole 16-token tiles, and a last partial one (zero-padded) when it holds 8 tokens or more;
+  // fewer go to the VNNI kernel (it streams the weights once more, which costs about as much).
+  const std::int64_t T16 = T % 16 >= 8 ? T : T / 16 * 16;
   const int V = p.type == GgmlType::Q6_K ? 16 : 32;
   const std::int64_t units = p.cols / V;
   const std::size_t need = 8192 + chunk_bytes(p.cols) + static_cast<std::size_t>(units) * (16 * V + 128);

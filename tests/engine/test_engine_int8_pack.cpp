@@ -106,7 +106,8 @@ void check_packed(GgmlType type, std::int64_t n) {
   CHECK(bad == 0);
 }
 
-// AMX vs scalar for token counts T (whole 16-token tiles, a tail, several chunks) and row ranges.
+// AMX vs scalar for token counts T (whole 16-token tiles, short tails to VNNI, longer ones in a
+// zero-padded tile, several chunks) and row ranges.
 void check_amx(GgmlType type, std::int64_t n) {
   CAPTURE(apr::dtype_name(type));
   CAPTURE(n);
@@ -118,7 +119,7 @@ void check_amx(GgmlType type, std::int64_t n) {
   auto x = randv(static_cast<std::size_t>(Tmax * n), 33 + static_cast<unsigned>(n), 2.0f);
   QuantizedActs a;
   quantize_acts(x.data(), n, Tmax, n, a);
-  for (std::int64_t T : {16LL, 17LL, 33LL, 64LL, 150LL}) {
+  for (std::int64_t T : {16LL, 17LL, 24LL, 33LL, 47LL, 64LL, 120LL, 150LL}) {  // tails of 1-15 tokens
     CAPTURE(T);
     const std::int64_t t0 = Tmax - T;  // an offset into the activation rows
     std::vector<float> ys(static_cast<std::size_t>(T * rows)), ya(ys.size());
