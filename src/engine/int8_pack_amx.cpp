@@ -255,10 +255,17 @@ struct Prefetch {
   }
 };
 
-// The group unpacked in u against every tile of chunk ch, scale groups [ub, ue); acc chains in accT.
+// Where a whole group's results go: token t's 16 rows at y + t * ldy, for t < tokens.
+struct Out {
+  float* y;
+  std::int64_t ldy, tokens;
+};
+
+// The group unpacked in u against every tile of chunk ch, scale groups [ub, ue); acc chains in
+// accT, or (the last K block, out given) written to the output.
 template <int V, bool MN>
 void kblock(const Unpacked& u, std::int64_t units, std::int64_t ub, std::int64_t ue, const Chunk& ch,
-            std::int32_t* cbuf, Prefetch& pf) noexcept {
+            std::int32_t* cbuf, Prefetch& pf, const Out* out) noexcept {
   const std::int64_t nb = units * V / 32, per = ue - ub, total = ch.tiles * per;
   // Item i = (tile ti, scale group un); item i + kAhead's tile product is issued before item i's
   // epilogue (four C tiles and buffers in rotation). Counters, not divisions.
@@ -299,8 +306,16 @@ void kblock(const Unpacked& u, std::int64_t units, std::int64_t ub, std::int64_t
       for (int k = 0; k < 16; ++k) acc[k] = _mm512_fmadd_ps(mw, _mm512_set1_ps(sv[k]), acc[k]);
     }
     if (++un == ue) {
+      if (out && ue == units) {  // the chains are complete: to the output, spread over the compute
+        const std::int64_t valid = std::min<std::int64_t>(16, out->tokens - 16 * ti);
+        float* o = out->y + 16 * ti * out->ldy;
 #pragma GCC unroll 16
-      for (int k = 0; k < 16; ++k) _mm512_store_ps(at + 16 * k, acc[k]);
+        for (int k = 0; k < 16; ++k)
+          if (k < valid) _mm512_storeu_ps(o + k * out->ldy, acc[k]);
+      } else {
+#pragma GCC unroll 16
+        for (int k = 0; k < 16; ++k) _mm512_store_ps(at + 16 * k, acc[k]);
+      }
       un = ub;
       ++ti;
     }
@@ -365,16 +380,16 @@ void run(const Int8Packed& p, std::int64_t r0, std::int64_t r1, const QuantizedA
         const auto lines = static_cast<std::int64_t>(p.group_bytes / 64);
         pf = {p.group(g + 1), p.group(g + 1) + p.group_bytes, (lines + batches - 1) / batches};
       }
-      for (std::int64_t ub = 0; ub < units; ub += kKBlock)
-        kblock<V, MN>(u, units, ub, std::min(units, ub + kKBlock), ch, cbuf, pf);
       const std::int64_t lo = std::max(r0, 16 * g), hi = std::min(r1, 16 * g + 16);
+      const bool whole = lo == 16 * g && hi == 16 * g + 16;
+      const Out out{y + tc * ldy + (lo - r0), ldy, tn};
+      for (std::int64_t ub = 0; ub < units; ub += kKBlock)
+        kblock<V, MN>(u, units, ub, std::min(units, ub + kKBlock), ch, cbuf, pf, whole ? &out : nullptr);
+      if (whole) continue;
       for (std::int64_t t = 0; t < tn; ++t) {
         float* o = y + (tc + t) * ldy;
         const float* v = ch.accT + 16 * t;
-        if (lo == 16 * g && hi == 16 * g + 16)
-          _mm512_storeu_ps(o + (lo - r0), _mm512_load_ps(v));
-        else
-          for (std::int64_t r = lo; r < hi; ++r) o[r - r0] = v[r - 16 * g];
+        for (std::int64_t r = lo; r < hi; ++r) o[r - r0] = v[r - 16 * g];
       }
     }
   }
