@@ -11,7 +11,7 @@ llama.cpp runs with its defaults (F16 KV cache, flash attention auto) as users r
 the compute mode(s) of --compute: reference (default: deterministic f32, the gates' mode), fast
 (non-reference: int8 activations and integer dot kernels, engine.hpp) or both; every line says
 which mode produced it. The sides run in rotation (ours per mode, llama.cpp, then --baseline if
-given) --repeat times; medians and ratios come from the same rotation.
+given: run in the last mode of --compute) --repeat times; medians and ratios come from the same rotation.
 Goals (issue "nightly cost"): prefill >= 1.5x, decode >= 1.2x llama.cpp, decode >= 70 % of the
 roofline at 2 threads, peak RSS <= 1.1x (file + f32 KV cache for
 prompt + decode positions).
@@ -104,7 +104,8 @@ def bench(label, path, a, ours_bin):
         theirs.append(run_json([a.llama_python, "-c", LLAMA_CHILD, path, str(a.prompt), str(a.decode),
                                 str(a.threads)]))
         if a.baseline:
-            base.append(run_json([a.baseline, path, str(a.prompt), str(a.decode), str(a.threads)]))
+            # in our (last) mode: a kernel change is compared with the same compute mode
+            base.append(run_json([a.baseline, path, str(a.prompt), str(a.decode), str(a.threads), modes[-1]]))
     size = os.path.getsize(path)
     kv = ours[modes[0]][0]["kv_cache_bytes"]
     print(f"  llama.cpp: {a.llama_python} ({'with' if theirs[0].get('amx_int8') else 'without'} "
@@ -146,8 +147,12 @@ def bench(label, path, a, ours_bin):
         bp, bd, brss = (median_of(base, k) for k in ("prefill_tps", "decode_tps", "peak_rss_bytes"))
         print(f"  baseline {os.path.basename(a.baseline)}: prefill {bp:.1f} tok/s ({bp / tp:.2f}x llama.cpp), "
               f"decode {bd:.1f} tok/s ({bd / td:.2f}x), peak RSS {brss / mib:.1f} MiB = {brss / (size + kv):.2f}x")
+        bpc, bdc = median_of(base, "prefill_tps_cpu"), median_of(base, "decode_tps_cpu")
+        tpc, tdc = median_of(theirs, "prefill_tps_cpu"), median_of(theirs, "decode_tps_cpu")
+        print(f"  baseline per CPU second: prefill {bpc:.1f} ({bpc / tpc:.2f}x llama.cpp), decode {bdc:.1f} "
+              f"({bdc / tdc:.2f}x)")
         if a.verbose:
-            for k in ("prefill_tps", "decode_tps", "peak_rss_bytes"):
+            for k in ("prefill_tps", "decode_tps", "prefill_tps_cpu", "decode_tps_cpu", "peak_rss_bytes"):
                 print(f"  runs {k}: baseline {[round(r[k], 1) for r in base]}")
     sys.stdout.flush()
 

@@ -184,6 +184,11 @@ bool int8_avx512_available() noexcept {
   return v;
 }
 
+bool int8_amx_available() noexcept {
+  static const bool v = int8_avx512_available() && int8_amx_cpu();
+  return v;
+}
+
 void int8_rows(GgmlType type, const Int8Rows& w, std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
                std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy, Int8Isa isa) noexcept {
   if (r1 <= r0) return;

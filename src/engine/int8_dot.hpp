@@ -38,9 +38,15 @@ bool int8_supported(GgmlType t, std::int64_t n) noexcept;
 // APR_ENGINE_NO_AVX512 unset).
 bool int8_avx512_available() noexcept;
 
-// avx2: the packed kernels' AVX2 path (int8_pack.hpp) even on an AVX-512 CPU (tests); the
-// row kernels here treat it as best.
-enum class Int8Isa { best, scalar, avx512, avx2 };
+// Whether this CPU runs the packed kernels' AMX-INT8 path (int8_pack.hpp): AMX-TILE + AMX-INT8,
+// the OS's permission for the tile state (Linux: requested once per process) and
+// int8_avx512_available().
+bool int8_amx_available() noexcept;
+
+// avx2: the packed kernels' AVX2 path (int8_pack.hpp) even on an AVX-512 CPU (tests); amx: the
+// packed kernels' AMX path for whole 16-token tiles (best picks it for 16 tokens or more where
+// int8_amx_available(); elsewhere amx acts as best). The row kernels here treat both as best.
+enum class Int8Isa { best, scalar, avx512, avx2, amx };
 
 // Where row r of a weight matrix is stored: base + stride * (map ? map[r] : r).
 struct Int8Rows {

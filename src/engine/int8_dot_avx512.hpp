@@ -25,5 +25,11 @@ void int8_packed_rows_avx2(const Int8Packed& p, std::int64_t r0, std::int64_t r1
                            std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy) noexcept;
 void int8_packed_rows_avx512(const Int8Packed& p, std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
                              std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy) noexcept;
+// AMX-INT8 (int8_pack_amx.cpp): int8_amx_cpu() says whether the CPU has AMX-TILE and AMX-INT8 and
+// the OS granted this process the tile state (asked once); the kernel needs int8_avx512_available()
+// too (tokens past the last whole 16-token tile go to the VNNI kernel).
+bool int8_amx_cpu() noexcept;
+void int8_packed_rows_amx(const Int8Packed& p, std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
+                          std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy) noexcept;
 
 }  // namespace apr::engine

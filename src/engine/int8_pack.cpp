@@ -263,6 +263,11 @@ Int8Packed int8_pack(GgmlType t, const Int8Rows& w, std::int64_t rows, std::int6
 void int8_packed_rows(const Int8Packed& p, std::int64_t r0, std::int64_t r1, const QuantizedActs& a, std::int64_t t0,
                       std::int64_t T, float* y, std::int64_t ldy, Int8Isa isa) noexcept {
   if (r1 <= r0 || T <= 0) return;
+  if ((isa == Int8Isa::amx || (isa == Int8Isa::best && T >= 16)) && int8_amx_available()) {
+    int8_packed_rows_amx(p, r0, r1, a, t0, T, y, ldy);
+    return;
+  }
+  if (isa == Int8Isa::amx) isa = Int8Isa::best;
   if ((isa == Int8Isa::best || isa == Int8Isa::avx512) && int8_avx512_available()) {
     int8_packed_rows_avx512(p, r0, r1, a, t0, T, y, ldy);
     return;

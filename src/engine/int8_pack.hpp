@@ -25,8 +25,9 @@
 //   acc = fma(float(S), dw * dx, acc)            (dx: the scale of the activation block)
 //   acc = fma(mw, s, acc)                         (types with a min; s: the activation block's d * sum q)
 // The AVX-512 VNNI kernel (16 rows in the 16 int32 lanes, vpdpbusd with the activation bytes
-// broadcast), the AVX2 kernel (two halves of 8 rows) and the portable scalar kernel perform exactly these operations, so they give the
-// same bits (unit-tested). A result depends on its row and token only: not on the token count
+// broadcast), the AVX2 kernel (two halves of 8 rows), the AMX-INT8 kernel (prefill: one tile
+// product per scale group and 16 tokens, int8_pack_amx.cpp) and the portable scalar kernel perform
+// exactly these operations, so they give the same bits (unit-tested). A result depends on its row and token only: not on the token count
 // (prefill or decode), the tile shape, the thread count or how rows are split between threads.
 #pragma once
 

@@ -2,13 +2,15 @@
 // double-precision sum over the same quantized operands; the AVX-512 VNNI kernel gives the scalar
 // kernel's bits; a value does not depend on the token count (decode vs prefill tiles), on the
 // row range (thread splits), and row-order maps are baked into the packing; packed bytes equal
-// the source's.
+// the source's; the AMX kernel (16-token tiles, VNNI for the tail) gives the scalar bits for token
+// counts around the tile size and row ranges cut inside 16-row groups.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/act_quant.hpp"
@@ -67,7 +69,7 @@ void check_packed(GgmlType type, std::int64_t n) {
     }
   }
   CHECK(far == 0);
-  for (auto isa : {Int8Isa::scalar, Int8Isa::avx2, Int8Isa::best}) {  // best: AVX-512 VNNI where present
+  for (auto isa : {Int8Isa::scalar, Int8Isa::avx2, Int8Isa::best, Int8Isa::amx}) {  // best: AVX-512 VNNI where present
     CAPTURE(static_cast<int>(isa));
     std::vector<float> yb(ys.size()), y1(ys.size()), yr(ys.size());
     int8_packed_rows(p, 0, rows, a, 0, T, yb.data(), rows, isa);
@@ -104,7 +106,54 @@ void check_packed(GgmlType type, std::int64_t n) {
   CHECK(bad == 0);
 }
 
+// AMX vs scalar for token counts T (whole 16-token tiles, short tails to VNNI, longer ones in a
+// zero-padded tile, several chunks) and row ranges.
+void check_amx(GgmlType type, std::int64_t n) {
+  CAPTURE(apr::dtype_name(type));
+  CAPTURE(n);
+  const std::int64_t rows = 37;
+  const auto wq = apr::quantize(type, randv(static_cast<std::size_t>(rows * n), 31 + static_cast<unsigned>(n), 0.05f), n);
+  const std::size_t stride = wq.size() / static_cast<std::size_t>(rows);
+  const Int8Packed p = int8_pack(type, Int8Rows{reinterpret_cast<const std::uint8_t*>(wq.data()), stride}, rows, n);
+  const std::int64_t Tmax = 150;
+  auto x = randv(static_cast<std::size_t>(Tmax * n), 33 + static_cast<unsigned>(n), 2.0f);
+  QuantizedActs a;
+  quantize_acts(x.data(), n, Tmax, n, a);
+  for (std::int64_t T : {16LL, 17LL, 24LL, 33LL, 47LL, 64LL, 120LL, 150LL}) {  // tails of 1-15 tokens
+    CAPTURE(T);
+    const std::int64_t t0 = Tmax - T;  // an offset into the activation rows
+    std::vector<float> ys(static_cast<std::size_t>(T * rows)), ya(ys.size());
+    int8_packed_rows(p, 0, rows, a, t0, T, ys.data(), rows, Int8Isa::scalar);
+    int8_packed_rows(p, 0, rows, a, t0, T, ya.data(), rows, Int8Isa::amx);
+    CHECK(same(ys, ya));
+    std::vector<float> yb(ys.size());
+    int8_packed_rows(p, 0, rows, a, t0, T, yb.data(), rows, Int8Isa::best);
+    CHECK(same(ys, yb));
+    // Row ranges that start and end inside 16-row groups (thread splits).
+    for (auto [lo, hi] : {std::pair<std::int64_t, std::int64_t>{3, 13}, {5, 30}, {17, 37}, {31, 33}}) {
+      CAPTURE(lo);
+      const std::int64_t w = hi - lo;
+      std::vector<float> part(static_cast<std::size_t>(T * w));
+      int8_packed_rows(p, lo, hi, a, t0, T, part.data(), w, Int8Isa::amx);
+      int bad = 0;
+      for (std::int64_t t = 0; t < T; ++t)
+        for (std::int64_t r = lo; r < hi; ++r)
+          bad += part[static_cast<std::size_t>(t * w + r - lo)] != ys[static_cast<std::size_t>(t * rows + r)];
+      CHECK(bad == 0);
+    }
+  }
+}
+
 }  // namespace
+
+TEST_CASE("packed int8 kernels: AMX gives the scalar bits (every type; tiles, tails, chunks, row ranges)") {
+  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1})
+    for (std::int64_t n : {32, 96, 896}) check_amx(t, n);
+  for (GgmlType t : {GgmlType::Q4_K, GgmlType::Q6_K})
+    for (std::int64_t n : {256, 768, 4864}) check_amx(t, n);
+  const std::string isa = int8_amx_available() ? "yes" : "no (CPU or OS lacks it: amx ran as best)";
+  MESSAGE("AMX-INT8 packed kernel checked: " << isa);
+}
 
 TEST_CASE("packed int8 kernels: every type against a double sum; same bits across ISA, tokens, row ranges, maps") {
   for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1})
