@@ -6,13 +6,18 @@
 // decode_tps_cpu: CLOCK_PROCESS_CPUTIME_ID, all threads): on a shared, loaded machine they do not
 // count the time the process waited for a core.
 //   bench_engine_run MODEL PROMPT_TOKENS DECODE_TOKENS THREADS [reference|fast]
+// The engine's A/B switches are read as apr-qa reads them: APR_ENGINE_NO_AVX512 (set at all),
+// APR_ENGINE_NO_AMX (set and not "0"); the JSON line names them.
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <random>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "core/switches.hpp"
 #include "engine/open.hpp"
 
 int main(int argc, char** argv) {
@@ -22,6 +27,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int n_prompt = std::stoi(argv[2]), n_decode = std::stoi(argv[3]), threads = std::stoi(argv[4]);
+  apr::switches().engine_no_avx512 = std::getenv("APR_ENGINE_NO_AVX512") != nullptr;
+  if (const char* v = std::getenv("APR_ENGINE_NO_AMX")) apr::switches().engine_no_amx = *v && std::strcmp(v, "0") != 0;
   apr::engine::EngineOptions o;
   o.threads = threads;
   o.mode = compute == "fast" ? apr::engine::Mode::fast : apr::engine::Mode::reference;
@@ -59,7 +66,8 @@ int main(int argc, char** argv) {
   nlohmann::json j{{"prefill_tps", r.prefill_tps}, {"decode_tps", r.decode_tps}, {"ttft_ms", r.ttft_ms},
                    {"peak_rss_bytes", r.peak_rss_bytes}, {"kv_cache_bytes", kv}, {"generated", r.tokens.size()},
                    {"threads", threads}, {"compute", compute},
-                   {"prefill_tps_cpu", pre_cpu}, {"decode_tps_cpu", dec_cpu}};
+                   {"prefill_tps_cpu", pre_cpu}, {"decode_tps_cpu", dec_cpu},
+                   {"no_avx512", apr::switches().engine_no_avx512}, {"no_amx", apr::switches().engine_no_amx}};
   std::printf("%s\n", j.dump().c_str());
   return 0;
 }

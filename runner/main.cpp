@@ -46,6 +46,7 @@ static void read_switches() {
   };
   auto& s = apr::switches();
   s.engine_no_avx512 = std::getenv("APR_ENGINE_NO_AVX512") != nullptr;  // set at all = AVX2 kernels, as before
+  s.engine_no_amx = on("APR_ENGINE_NO_AMX");
   s.no_copy_file_range = on("APR_QA_NO_COPY_FILE_RANGE");
   s.no_shared_runs = on("APR_QA_NO_SHARED_RUNS");
   if (const char* v = std::getenv("APR_QA_SERVE_EXE"); v && *v) s.serve_exe = v;

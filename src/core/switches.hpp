@@ -16,6 +16,7 @@ namespace apr {
 
 struct Switches {
   bool engine_no_avx512 = false;    // APR_ENGINE_NO_AVX512: AVX2 kernels instead of AVX-512 (same bits)
+  bool engine_no_amx = false;       // APR_ENGINE_NO_AMX: the fast mode's VNNI kernel instead of AMX (same bits)
   bool no_copy_file_range = false;  // APR_QA_NO_COPY_FILE_RANGE: buffered writes instead of the kernel copy
   bool no_shared_runs = false;      // APR_QA_NO_SHARED_RUNS: every comparing gate runs both models itself
   std::string serve_exe;            // APR_QA_SERVE_EXE: the server a serve cell starts (tests)

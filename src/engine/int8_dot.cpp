@@ -185,7 +185,7 @@ bool int8_avx512_available() noexcept {
 }
 
 bool int8_amx_available() noexcept {
-  static const bool v = int8_avx512_available() && int8_amx_cpu();
+  static const bool v = int8_avx512_available() && !apr::switches().engine_no_amx && int8_amx_cpu();
   return v;
 }
 

@@ -39,8 +39,8 @@ bool int8_supported(GgmlType t, std::int64_t n) noexcept;
 bool int8_avx512_available() noexcept;
 
 // Whether this CPU runs the packed kernels' AMX-INT8 path (int8_pack.hpp): AMX-TILE + AMX-INT8,
-// the OS's permission for the tile state (Linux: requested once per process) and
-// int8_avx512_available().
+// the OS's permission for the tile state (Linux: requested once per process),
+// int8_avx512_available() and no APR_ENGINE_NO_AMX switch (the VNNI kernel then: same bits).
 bool int8_amx_available() noexcept;
 
 // avx2: the packed kernels' AVX2 path (int8_pack.hpp) even on an AVX-512 CPU (tests); amx: the

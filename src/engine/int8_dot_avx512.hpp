@@ -31,5 +31,8 @@ void int8_packed_rows_avx512(const Int8Packed& p, std::int64_t r0, std::int64_t 
 bool int8_amx_cpu() noexcept;
 void int8_packed_rows_amx(const Int8Packed& p, std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
                           std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy) noexcept;
+// Frees the calling thread's AMX scratch (activations of a 128-token chunk and one group's
+// unpacked weights, up to ~1 MB): called by decode steps, so that it does not stay resident.
+void int8_packed_amx_trim() noexcept;
 
 }  // namespace apr::engine

@@ -268,6 +268,8 @@ void int8_packed_rows(const Int8Packed& p, std::int64_t r0, std::int64_t r1, con
     return;
   }
   if (isa == Int8Isa::amx) isa = Int8Isa::best;
+  // A decode step: the prefill's AMX scratch (this thread's) is not needed now.
+  if (T == 1 && int8_amx_available()) int8_packed_amx_trim();
   if ((isa == Int8Isa::best || isa == Int8Isa::avx512) && int8_avx512_available()) {
     int8_packed_rows_avx512(p, r0, r1, a, t0, T, y, ldy);
     return;

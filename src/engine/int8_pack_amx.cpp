@@ -403,6 +403,7 @@ bool int8_amx_cpu() noexcept {
   return v;
 }
 
+
 void int8_packed_rows_amx(const Int8Packed& p, std::int64_t r0, std::int64_t r1, const QuantizedActs& a,
                           std::int64_t t0, std::int64_t T, float* y, std::int64_t ldy) noexcept {
   // Whole 16-token tiles, and a last partial one (zero-padded) when it holds 8 tokens or more;
@@ -437,10 +438,21 @@ void int8_packed_rows_amx(const Int8Packed& p, std::int64_t r0, std::int64_t r1,
 #pragma GCC pop_options
 #endif
 
+namespace apr::engine {
+// Outside the AMX/AVX-512 target region (called only where int8_amx_available()).
+void int8_packed_amx_trim() noexcept {
+  if (scratch.cap == 0) return;
+  std::free(scratch.p);
+  scratch.p = nullptr;
+  scratch.cap = 0;
+}
+}  // namespace apr::engine
+
 #else
 
 namespace apr::engine {
 bool int8_amx_cpu() noexcept { return false; }
+void int8_packed_amx_trim() noexcept {}
 void int8_packed_rows_amx(const Int8Packed&, std::int64_t, std::int64_t, const QuantizedActs&, std::int64_t,
                           std::int64_t, float*, std::int64_t) noexcept {}
 }  // namespace apr::engine
