@@ -49,6 +49,7 @@ static void read_switches() {
   s.engine_no_amx = on("APR_ENGINE_NO_AMX");
   s.no_copy_file_range = on("APR_QA_NO_COPY_FILE_RANGE");
   s.no_shared_runs = on("APR_QA_NO_SHARED_RUNS");
+  s.no_drafts = on("APR_QA_NO_DRAFTS");
   if (const char* v = std::getenv("APR_QA_SERVE_EXE"); v && *v) s.serve_exe = v;
   if (const char* v = std::getenv("APR_QA_PYTHON"); v && *v) s.python = v;
   if (const char* v = std::getenv("APR_QA_FAULT"); v && *v) {

@@ -6,9 +6,16 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -241,17 +248,79 @@ std::string sha256_hex(std::span<const std::byte> data) {
 // (0.45-0.65 CPU-s per GB in the kernel here), a mapping only maps the cached pages (0.03-0.12).
 // Chunks already hashed are unmapped again so the resident set stays small.
 Result<std::string> sha256_file(const std::filesystem::path& path) {
-  auto mf = MappedFile::open(path);
+  auto mf = MappedFile::open(path);  // the same refusals as every reader (directory, FIFO, ...)
   if (!mf) return mf.error();
   const MappedFile& f = **mf;
   Sha256 h;
-  constexpr std::uint64_t kChunk = 8u << 20;
-  for (std::uint64_t off = 0; off < f.size(); off += kChunk) {
-    const std::uint64_t n = std::min(kChunk, f.size() - off);
-    h.update(f.slice(off, n));
-    f.release(off, n);
+  // pread into a cache-sized buffer, not the mapping: the kernel's copy out of the page cache costs
+  // less than a page fault per 4-64 KiB (1 GB: 0.70 vs 0.86 CPU-s on the AMX Xeon VM), and the
+  // bytes are hashed while they are still in cache.
+  constexpr std::size_t kChunk = 1u << 20;
+  std::vector<std::byte> buf(kChunk);
+  std::uint64_t off = 0;
+  while (off < f.size()) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, f.size() - off));
+    const ssize_t got = ::pread(f.fd(), buf.data(), want, static_cast<off_t>(off));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return io_error(std::string("cannot read: ") + std::strerror(errno)).at_path(path.string()).at_offset(off);
+    if (got == 0) return io_error("file shrank while being hashed").at_path(path.string()).at_offset(off);
+    h.update(std::span<const std::byte>(buf.data(), static_cast<std::size_t>(got)));
+    off += static_cast<std::uint64_t>(got);
   }
   return h.hex_digest();
+}
+
+namespace {
+
+struct StatSig {
+  std::uint64_t bytes = 0, dev = 0, ino = 0;
+  std::int64_t mtime_ns = 0, ctime_ns = 0;
+  bool operator==(const StatSig&) const = default;
+};
+
+StatSig sig_of(const struct stat& st) {
+  return {static_cast<std::uint64_t>(st.st_size), static_cast<std::uint64_t>(st.st_dev),
+          static_cast<std::uint64_t>(st.st_ino),
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+          static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
+}
+
+std::optional<StatSig> stat_sig(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return sig_of(st);
+}
+
+}  // namespace
+
+Result<FileDigest> digest_file(const std::filesystem::path& path) {
+  const auto before = stat_sig(path);
+  auto h = sha256_file(path);
+  if (!h) return h.error();
+  const auto after = stat_sig(path);
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  FileDigest d;
+  d.path = std::filesystem::absolute(path).lexically_normal().string();
+  d.sha256 = *h;
+  d.hashed_ns = static_cast<std::int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
+  if (before && after && *before == *after) {
+    d.stable = true;
+    d.bytes = after->bytes;
+    d.dev = after->dev;
+    d.ino = after->ino;
+    d.mtime_ns = after->mtime_ns;
+    d.ctime_ns = after->ctime_ns;
+  }
+  return d;
+}
+
+bool digest_current(const FileDigest& d) {
+  if (!d.stable || d.sha256.size() != 64) return false;
+  constexpr std::int64_t kSettled = 2'000'000'000;  // ns
+  if (d.mtime_ns > d.hashed_ns - kSettled || d.ctime_ns > d.hashed_ns - kSettled) return false;
+  const auto now = stat_sig(d.path);
+  return now && *now == StatSig{d.bytes, d.dev, d.ino, d.mtime_ns, d.ctime_ns};
 }
 
 }  // namespace apr

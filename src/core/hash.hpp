@@ -40,6 +40,23 @@ bool crc32_vpclmul_available() noexcept;
 std::string sha256_hex(std::span<const std::byte> data);
 Result<std::string> sha256_file(const std::filesystem::path& path);
 
+// A file's sha256 with the stat signature it was taken under, so that another process of the
+// same run can name the file's bytes without reading them again while the signature holds.
+struct FileDigest {
+  std::string path;  // absolute
+  std::string sha256;
+  std::uint64_t bytes = 0, dev = 0, ino = 0;
+  std::int64_t mtime_ns = 0, ctime_ns = 0, hashed_ns = 0;  // hashed_ns: wall clock when hashing ended
+  bool stable = false;  // the signature was the same before and after hashing
+};
+// Hashes `path` (the same refusals as sha256_file).
+Result<FileDigest> digest_file(const std::filesystem::path& path);
+// True when `d` still names the file's bytes: it was stable, the path has the same device, inode,
+// size, mtime and ctime, and both times lie >= 2 s before the hash ended (a write in the same
+// clock tick as the hash could otherwise leave the times unchanged). Conservative: false only
+// costs a re-read.
+bool digest_current(const FileDigest& d);
+
 class Sha256 {
  public:
   Sha256();

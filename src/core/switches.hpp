@@ -19,6 +19,7 @@ struct Switches {
   bool engine_no_amx = false;       // APR_ENGINE_NO_AMX: the fast mode's VNNI kernel instead of AMX (same bits)
   bool no_copy_file_range = false;  // APR_QA_NO_COPY_FILE_RANGE: buffered writes instead of the kernel copy
   bool no_shared_runs = false;      // APR_QA_NO_SHARED_RUNS: every comparing gate runs both models itself
+  bool no_drafts = false;           // APR_QA_NO_DRAFTS: shared runs decode token by token, no draft verification
   std::string serve_exe;            // APR_QA_SERVE_EXE: the server a serve cell starts (tests)
   std::optional<std::int64_t> serve_health_timeout_ms;  // APR_QA_SERVE_HEALTH_TIMEOUT_MS (tests)
   // APR_QA_TEST_FREE_BYTES: the free disk space every disk-space check sees (tests simulate a small disk)

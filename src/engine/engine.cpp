@@ -137,6 +137,58 @@ GenerateResult Engine::generate_with_logits(std::span<const std::int32_t> prompt
   return generate_impl(prompt, s, {}, &all_logits);
 }
 
+std::optional<GenerateResult> Engine::generate_verified(std::span<const std::int32_t> prompt,
+                                                        std::span<const std::int32_t> draft, const SamplingOptions& s,
+                                                        std::vector<float>& all) {
+  all.clear();
+  const std::size_t P = prompt.size(), D = draft.size();
+  if (opts_.backend == Backend::gpu || !(s.temperature <= 0) || P == 0 || D == 0 || s.max_tokens <= 0 ||
+      D > static_cast<std::size_t>(s.max_tokens) || static_cast<std::int64_t>(P + D) > fwd_->max_context())
+    return std::nullopt;
+  const std::int64_t V = vocab();
+  std::vector<std::int32_t> seq(prompt.begin(), prompt.end());
+  seq.insert(seq.end(), draft.begin(), draft.end());
+  for (std::int32_t id : seq)
+    if (id < 0 || id >= V) return std::nullopt;
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  std::vector<float> rows = logits_all(seq);
+  const double pass_s = std::chrono::duration<double>(clock::now() - t0).count();
+  if (rows.size() != seq.size() * static_cast<std::size_t>(V)) return std::nullopt;
+  Rng rng(s.seed);
+  const SamplerParams sp{s.temperature, s.top_k, s.top_p};
+  GenerateResult r;
+  r.stop_reason = "max_tokens";
+  bool stopped = false;
+  for (std::size_t i = 0; i < D; ++i) {
+    // The row of the position before draft[i] is what generate() samples draft[i] from.
+    std::span<const float> row(rows.data() + (P - 1 + i) * static_cast<std::size_t>(V), static_cast<std::size_t>(V));
+    const std::int32_t next = sample(row, sp, rng);
+    if (next != draft[i]) return std::nullopt;
+    r.tokens.push_back(next);
+    const bool is_eos = !s.ignore_eos && std::find(stop_ids_.begin(), stop_ids_.end(), next) != stop_ids_.end();
+    const bool is_extra = std::find(s.extra_stop.begin(), s.extra_stop.end(), next) != s.extra_stop.end();
+    const bool last = i + 1 == D;
+    if (is_eos || is_extra) {
+      if (!last) return std::nullopt;  // this model stops inside the draft
+      r.stop_reason = is_eos ? "eos" : "stop_token";
+      stopped = true;
+    } else if (static_cast<int>(r.tokens.size()) >= s.max_tokens && !last) {
+      return std::nullopt;
+    }
+  }
+  if (!stopped && static_cast<int>(r.tokens.size()) < s.max_tokens) return std::nullopt;  // it would go on
+  r.ttft_ms = pass_s * 1e3;
+  r.prefill_tps = pass_s > 0 ? static_cast<double>(seq.size()) / pass_s : 0;
+  r.decode_tps = 0;
+  std::span<const std::int32_t> text_ids(r.tokens);
+  if (stopped) text_ids = text_ids.first(text_ids.size() - 1);
+  r.text = decode(text_ids);
+  r.peak_rss_bytes = peak_rss_bytes();
+  all = std::move(rows);
+  return r;
+}
+
 GenerateResult Engine::generate_impl(std::span<const std::int32_t> prompt, const SamplingOptions& s,
                                      const std::function<bool(std::int32_t)>& on_token, std::vector<float>* all) {
   if (all) all->clear();

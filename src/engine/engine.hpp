@@ -111,6 +111,20 @@ class Engine {
   // (the prefill computes them all).
   GenerateResult generate_with_logits(std::span<const std::int32_t> prompt, const SamplingOptions& s,
                                       std::vector<float>& all_logits);
+  // generate_with_logits() when the generation is expected to be `draft` (e.g. the greedy tokens
+  // of another format of the same model on the same prompt): the draft is checked in one batched
+  // pass over prompt + draft instead of one decoding step per token. When greedy sampling
+  // (temperature <= 0) of this model reproduces the draft exactly — every token, and the stop
+  // (an end-of-generation or extra stop id as the draft's last token, or max_tokens reached at
+  // its end) — returns what generate_with_logits would: the same tokens, stop reason and text,
+  // and all_logits bit for bit (batched and incremental give the same bits, see the contract);
+  // timings are the one pass's (ttft_ms, prefill_tps over prompt + draft; decode_tps 0).
+  // Otherwise nullopt (all_logits cleared): a token differs, the model would stop elsewhere or
+  // go on past the draft, an id is outside the vocabulary, the cache is too short, or the
+  // backend is the gpu; the caller then generates.
+  std::optional<GenerateResult> generate_verified(std::span<const std::int32_t> prompt,
+                                                  std::span<const std::int32_t> draft, const SamplingOptions& s,
+                                                  std::vector<float>& all_logits);
 
   // Ids that end generation: the model's eos id plus the tokenizer's end-of-generation set.
   const std::vector<std::int32_t>& stop_ids() const { return stop_ids_; }

@@ -49,8 +49,13 @@ std::optional<std::string> artifact_content_id(const Node& n, const json& record
   return hash_text(acc);
 }
 
+bool single_input(const Node& n) {
+  // A shared run's second dependency is its draft (teacher_forced.hpp), which does not change its bytes.
+  return n.deps.size() == 1 || (n.kind == NodeKind::infer && n.deps.size() == 2 && n.params.contains("draft_run"));
+}
+
 std::optional<std::string> content_key(const Node& n, const Node& input, const std::string& input_id) {
-  if (!n.gates.empty() || n.deps.size() != 1) return std::nullopt;
+  if (!n.gates.empty() || !single_input(n)) return std::nullopt;
   if (n.kind == NodeKind::convert) {
     if (n.params.value("replica", 0) != 0 || n.params.value("reuse", false)) return std::nullopt;
     return hash_text("convert\n" + n.params.value("target", std::string()) + "\n" + input.format + "\n" + input_id);
@@ -59,6 +64,7 @@ std::optional<std::string> content_key(const Node& n, const Node& input, const s
     json p = n.params;
     p.erase("model");
     p.erase("output");
+    p.erase("draft_run");  // a path; the run's bytes do not depend on it (teacher_forced.hpp)
     return hash_text("infer\n" + p.dump() + "\n" + input.format + "\n" + input_id);
   }
   return std::nullopt;

@@ -33,6 +33,10 @@ namespace apr::qa {
 // nullopt when the model file's sha256 is not in them.
 std::optional<std::string> artifact_content_id(const Node& n, const nlohmann::json& record_artifacts);
 
+// Whether `n` reads one artifact: a single dependency (the first), or a shared run's artifact and
+// its draft run.
+bool single_input(const Node& n);
+
 // The content key of node `n` whose single dependency is the artifact with content id `input_id`;
 // nullopt when `n` is never reused (see above).
 std::optional<std::string> content_key(const Node& n, const Node& input, const std::string& input_id);

@@ -32,6 +32,30 @@ ArtifactRef artifact_from_json(const json& j) {
           j.at("sha256").get<std::string>(), j.at("bytes").get<std::uint64_t>()};
 }
 
+json file_digest_to_json(const FileDigest& d) {
+  return {{"path", d.path},         {"sha256", d.sha256},     {"bytes", d.bytes},         {"dev", d.dev},
+          {"ino", d.ino},           {"mtime_ns", d.mtime_ns}, {"ctime_ns", d.ctime_ns},   {"hashed_ns", d.hashed_ns},
+          {"stable", d.stable}};
+}
+
+FileDigest file_digest_from_json(const json& j) {
+  FileDigest d;
+  try {
+    d.path = j.at("path").get<std::string>();
+    d.sha256 = j.at("sha256").get<std::string>();
+    d.bytes = j.at("bytes").get<std::uint64_t>();
+    d.dev = j.at("dev").get<std::uint64_t>();
+    d.ino = j.at("ino").get<std::uint64_t>();
+    d.mtime_ns = j.at("mtime_ns").get<std::int64_t>();
+    d.ctime_ns = j.at("ctime_ns").get<std::int64_t>();
+    d.hashed_ns = j.at("hashed_ns").get<std::int64_t>();
+    d.stable = j.at("stable").get<bool>();
+  } catch (const json::exception&) {
+    d = FileDigest{};  // stable == false: never current
+  }
+  return d;
+}
+
 HostInfo HostInfo::current() {
   HostInfo h;
   char buf[256] = {0};

@@ -20,6 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/hash.hpp"
+
 #include "qa/outcome.hpp"
 
 namespace apr::qa {
@@ -44,6 +46,10 @@ struct ArtifactRef {
 };
 nlohmann::json to_json(const ArtifactRef& a);
 ArtifactRef artifact_from_json(const nlohmann::json& j);
+// A digest handed from the planner to the workers (node spec `known_digests`); a malformed entry
+// reads as a digest that is never current.
+nlohmann::json file_digest_to_json(const FileDigest& d);
+FileDigest file_digest_from_json(const nlohmann::json& j);
 
 struct Metrics {
   std::optional<double> tokens_per_second, time_to_first_token_ms, memory_peak_mb;

@@ -17,7 +17,9 @@
 #include "core/error.hpp"
 #include "core/printable.hpp"
 #include "core/switches.hpp"
+#include "core/log.hpp"
 #include "qa/content_reuse.hpp"
+#include "qa/early_release.hpp"
 #include "qa/judge.hpp"
 #include "qa/process.hpp"
 #include "qa/shard.hpp"
@@ -110,6 +112,11 @@ struct Runner {
   // Scheduling: a ready node with the longest estimated path to the end of the DAG starts first.
   std::vector<double> priority;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  // Removal during the run (early_release.hpp): producer -> its files' artifacts.json entries,
+  // moved to the summary once the background thread has removed the folder.
+  std::optional<ReleasePlanner> releaser;
+  std::unique_ptr<BackgroundRemover> remover;
+  std::map<std::size_t, std::vector<json>> releasing;
 
   std::filesystem::path node_dir(const Node& n) const { return plan.out_dir / "nodes" / n.id; }
 
@@ -238,6 +245,11 @@ struct Runner {
     for (const auto& [g, reqs] : n.require)
       for (const auto& r : reqs) require[g][r.name] = fmt::format("{} {}", to_string(r.comparator), r.threshold);
     spec["require"] = require;
+    if (!plan.input_digests.empty()) {
+      json kd = json::array();
+      for (const auto& d : plan.input_digests) kd.push_back(file_digest_to_json(d));
+      spec["known_digests"] = kd;
+    }
     std::filesystem::remove(dir / "result.json");
     write_file_atomic_json(dir / "spec.json", spec);
     std::vector<std::string> argv = opts.worker;
@@ -385,7 +397,7 @@ struct Runner {
   // The content key of pending node i whose dependencies are done, or nullopt (never reused).
   std::optional<std::string> reuse_key(std::size_t i) {
     const Node& n = plan.nodes[i];
-    if ((n.kind != NodeKind::convert && n.kind != NodeKind::infer) || n.deps.size() != 1) return std::nullopt;
+    if ((n.kind != NodeKind::convert && n.kind != NodeKind::infer) || !single_input(n)) return std::nullopt;
     const std::size_t j = plan.index_of(n.deps.front());
     if (j >= plan.nodes.size() || records[j].outcome != Outcome::corroborated) return std::nullopt;
     auto it = content_ids.find(j);
@@ -497,6 +509,8 @@ struct Runner {
     }
     int jobs = std::max(1, opts.jobs);
     priority = schedule_priority(plan);
+    if (opts.release_during_run && *opts.release_during_run != KeepArtifacts::all && opts.only.empty())
+      releaser.emplace(plan);
     while (done < total) {
       if (g_interrupt || summary.environment_error) {
         summary.interrupted = g_interrupt;
@@ -514,6 +528,7 @@ struct Runner {
         environment_failure(printable(e.path1().string(), 1024) + ": " + e.code().message());
       }
     }
+    finish_releases();
     const std::string not_run = summary.environment_error ? "not run: environment error" : "run interrupted";
     for (std::size_t i = 0; i < plan.nodes.size(); ++i)
       if (state[i] != 2) records[i] = uniform(plan.nodes[i], Outcome::skipped, not_run);
@@ -522,6 +537,45 @@ struct Runner {
       for (const auto& a : r.artifacts) summary.produced.push_back(artifact_from_json(a));
     }
     write_evidence_file(plan.out_dir / "evidence.json", summary.evidence);
+  }
+
+  // Hands the folders nothing can need any more to the background remover.
+  void release_finished() {
+    if (!releaser || g_interrupt) return;
+    const bool keep_failed = *opts.release_during_run == KeepArtifacts::failed;
+    auto done = [&](std::size_t i) { return state[i] == 2; };
+    auto keep = [&](std::size_t i) {
+      if (!keep_failed) return false;
+      for (const auto& e : records[i].evidence)
+        if (is_failure(e.outcome)) return true;
+      return false;
+    };
+    for (std::size_t p : releaser->releasable(done, keep)) {
+      std::map<std::filesystem::path, ArtifactRef> known;
+      for (const auto& a : records[p].artifacts) {
+        ArtifactRef ref = artifact_from_json(a);
+        known.emplace(std::filesystem::absolute(ref.path).lexically_normal(), ref);
+      }
+      try {
+        releasing[p] = unit_entries(releaser->unit(p), known, false);
+      } catch (const Error&) {
+        continue;  // left to the final retention, which reports it
+      }
+      if (!remover) remover = std::make_unique<BackgroundRemover>();
+      remover->remove(releaser->unit(p), p);
+    }
+  }
+
+  // Waits for the background removals; their entries go to the summary. A folder that could not be
+  // removed stays on disk and the final retention lists (and retries) it.
+  void finish_releases() {
+    if (!remover) return;
+    auto [removed, error] = remover->finish();
+    remover.reset();
+    std::sort(removed.begin(), removed.end());
+    for (std::size_t p : removed)
+      for (auto& e : releasing[p]) summary.released.push_back(std::move(e));
+    if (error) log::warn("could not remove an artifact folder during the run: " + *error);
   }
 
   // One scheduling pass: collect finished workers, complete derived nodes, start ready ones.
@@ -575,6 +629,7 @@ struct Runner {
         if (ck) by_content[*ck] = i;
         progressed = true;
       }
+      if (progressed) release_finished();
       if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }

@@ -22,6 +22,7 @@
 #include "qa/evidence.hpp"
 #include "qa/gate.hpp"
 #include "qa/plan.hpp"
+#include "qa/retention.hpp"
 
 namespace apr::qa {
 
@@ -50,6 +51,9 @@ struct ExecOptions {
   // header and its signature, so --resume refuses another shard's journal.
   std::vector<std::size_t> only;
   std::string shard;
+  // `run --keep-artifacts failed|none`: remove artifact folders during the run once nothing can
+  // need them (qa/early_release.hpp); nullopt (keep=all, a shard) removes nothing here.
+  std::optional<KeepArtifacts> release_during_run;
 };
 
 struct ExecSummary {
@@ -69,6 +73,8 @@ struct ExecSummary {
   std::map<std::string, int> reused_by_kind;
   // Every file a node reported producing (with its sha256), for artifacts.json.
   std::vector<ArtifactRef> produced;
+  // artifacts.json entries of the files removed during the run (release_during_run).
+  std::vector<nlohmann::json> released;
 };
 
 // Runs the plan; writes <out>/evidence.jsonl and <out>/evidence.json, and <out>/nodes/<id>/.

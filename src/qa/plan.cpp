@@ -112,16 +112,21 @@ std::string Plan::text() const {
 
 // ---- builder ----
 
-static std::string hash_files(const std::vector<std::filesystem::path>& files, bool quick) {
+// The resolve node's key: the files' sha256 (or, for --dry-run, names and sizes only). The digests
+// go to every worker (`known_digests` in its spec), so the resolve node and the readers of the
+// input name its bytes without reading 1 GB again while the file is unchanged.
+static std::string hash_files(const std::vector<std::filesystem::path>& files, bool quick,
+                              std::vector<FileDigest>& digests) {
   std::string acc;
   for (const auto& f : files) {
     if (quick) {
       std::error_code ec;
       acc += f.string() + ":" + std::to_string(std::filesystem::file_size(f, ec)) + ";";
     } else {
-      auto h = sha256_file(f);
-      if (!h) throw h.error();
-      acc += *h + ";";
+      auto d = digest_file(f);
+      if (!d) throw d.error();
+      acc += d->sha256 + ";";
+      digests.push_back(std::move(*d));
     }
   }
   return sha256_hex(std::as_bytes(std::span(acc.data(), acc.size())));
@@ -212,6 +217,24 @@ std::string PlanBuilder::infer(const std::string& artifact_id, const std::string
   return id;
 }
 
+void PlanBuilder::assign_drafts() {
+  if (resolve_id.empty() || !opts.drafts) return;
+  for (auto& n : plan.nodes) {
+    if (n.kind != NodeKind::infer || n.deps.size() != 1 || n.deps.front() == resolve_id) continue;
+    const std::string prompt = n.params.value("prompt", std::string());
+    const bool chat = n.params.value("chat", false);
+    if (!n.params.value("logits", true) || cell_runs.count(run_key(n.deps.front(), prompt, chat))) continue;
+    const Node* src = nullptr;
+    for (const auto& s : plan.nodes)
+      if (s.kind == NodeKind::infer && s.deps.size() == 1 && s.deps.front() == resolve_id &&
+          s.params.value("prompt", std::string()) == prompt && s.params.value("chat", false) == chat)
+        src = &s;
+    if (!src || src->params.value("max_tokens", 0) < n.params.value("max_tokens", 0)) continue;
+    n.params["draft_run"] = src->artifact;
+    n.deps.push_back(src->id);
+  }
+}
+
 std::string PlanBuilder::chain(const std::vector<std::string>& formats, int replica) {
   std::string cur = artifact_of(formats.at(0));
   for (std::size_t i = 1; i < formats.size(); ++i) cur = convert(cur, formats[i], i == 1 ? replica : 0);
@@ -271,13 +294,14 @@ Result<Plan> build_plan(const Playbook& pb, const GateCatalogue& cat, const Plan
     r.kind = NodeKind::resolve;
     r.format = b.source_format;
     r.artifact = files.empty() ? model_file.string() : std::filesystem::absolute(model_file).string();
-    r.key = files.empty() ? std::string(64, '0') : hash_files(files, opts.dry_run);
+    r.key = files.empty() ? std::string(64, '0') : hash_files(files, opts.dry_run, plan.input_digests);
     r.params = {{"input", input}, {"expect_format", b.source_format}, {"model_file", r.artifact}};
     r.scenario = b.scenario("run", "cpu", b.source_format, "Resolve model input", 0);
     b.resolve_id = b.add(std::move(r), "resolve");
 
     b.values = playbook_values(pb, plan.input_mode);
     plan_catalogue(b);
+    b.assign_drafts();
     return plan;
   });
 }

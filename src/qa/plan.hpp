@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/hash.hpp"
 #include "core/result.hpp"
 #include "qa/evidence.hpp"
 #include "qa/gate.hpp"
@@ -68,6 +69,7 @@ struct PlanOptions {
   // before the sharing (same measurements, more work); for A/B benchmarks
   // (APR_QA_NO_SHARED_RUNS=1 in `apr-qa run`).
   bool shared_runs = true;
+  bool drafts = true;  // shared runs of converted artifacts verify the source's run (PlanBuilder::assign_drafts)
   // Reuse an existing artifact file at a conversion's content-keyed path instead of converting
   // again (`run --reuse-artifacts`). Off by default: every run measures what this build's
   // converter writes. The tests use it to plant a corrupted artifact.
@@ -77,6 +79,7 @@ struct PlanOptions {
 struct Plan {
   std::string playbook_name, model_org, model_name, tier;
   std::string input, input_mode;          // input_mode: "directory" | "file" | "none"
+  std::vector<FileDigest> input_digests;  // sha256 of the input's files taken while planning
   std::filesystem::path out_dir;
   std::vector<Node> nodes;
   std::vector<std::string> warnings;      // non-fatal findings

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 
 #include "qa/plan.hpp"
 
@@ -21,6 +22,7 @@ struct PlanBuilder {
   // whether any user reads its logits (matrix cells read only the greedy generation).
   std::map<std::string, int> infer_tokens{};
   std::map<std::string, bool> infer_logits{};
+  std::set<std::string> cell_runs{};  // run keys matrix cells read (their timings are the generation's)
   static std::string run_key(const std::string& artifact_id, const std::string& prompt, bool chat) {
     return artifact_id + (chat ? "|chat|" : "|text|") + prompt;
   }
@@ -41,6 +43,11 @@ struct PlanBuilder {
   void use_run(nlohmann::json& params, std::vector<std::string>& deps, const std::string& key,
                const std::string& artifact_id, const std::string& prompt, bool chat = false);
   const Node& node(const std::string& id) const { return *plan.find(id); }
+  // Gives each shared run of a converted artifact the source's run on the same prompt as its
+  // draft (params draft_run, and a dependency): checked in one batched pass instead of decoded
+  // token by token (teacher_forced.hpp). Not for runs matrix cells read, nor when the source's run
+  // is shorter.
+  void assign_drafts();
 };
 
 // Plans every catalogue gate the playbook asks for (plan_gates.cpp): one loop over the data.

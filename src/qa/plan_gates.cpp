@@ -352,6 +352,7 @@ struct Planner {
         int& t = b.infer_tokens[rk];
         t = std::max(t, u.tokens);
         b.infer_logits[rk] = b.infer_logits[rk] || u.logits;
+        if (u.key == "run") b.cell_runs.insert(rk);
       }
     for (auto& in : instances) {
       std::vector<std::string> deps{in.a_id};

@@ -9,6 +9,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
+#include "qa/early_release.hpp"
 
 namespace apr::qa {
 
@@ -22,25 +23,12 @@ std::optional<KeepArtifacts> keep_artifacts_from_string(const std::string& s) {
 }
 
 namespace {
-
 fs::path norm(const fs::path& p) { return fs::absolute(p).lexically_normal(); }
-
-// The folder directly under <out>/artifacts or <out>/runs that holds `p`, if any.
-std::optional<fs::path> retention_unit(const fs::path& p, const fs::path& out) {
-  const fs::path a = norm(p);
-  for (const char* top : {"artifacts", "runs"}) {
-    const fs::path root = out / top;
-    auto rel = a.lexically_relative(root);
-    if (rel.empty() || *rel.begin() == ".." || *rel.begin() == ".") continue;
-    return root / *rel.begin();
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 RetentionSummary apply_artifact_retention(const Plan& plan, const std::vector<Evidence>& evidence, KeepArtifacts keep,
-                                          const std::vector<ArtifactRef>& produced) {
+                                          const std::vector<ArtifactRef>& produced,
+                                          const std::vector<nlohmann::json>& released) {
   const fs::path out = norm(plan.out_dir);
   std::set<fs::path> keep_units;
   std::map<fs::path, ArtifactRef> known;  // sha256 already computed by the checks
@@ -66,7 +54,15 @@ RetentionSummary apply_artifact_retention(const Plan& plan, const std::vector<Ev
   }
 
   RetentionSummary s;
-  nlohmann::json list = nlohmann::json::array();
+  std::vector<nlohmann::json> entries;
+  auto count = [&](const nlohmann::json& e) {
+    const bool kept = e.at("kept").get<bool>();
+    const std::uint64_t bytes = e.at("bytes").get<std::uint64_t>();
+    (kept ? s.files_kept : s.files_removed) += 1;
+    (kept ? s.bytes_kept : s.bytes_removed) += bytes;
+    entries.push_back(e);
+  };
+  for (const auto& e : released) count(e);  // removed during the run (qa/early_release.hpp)
   std::vector<fs::path> remove;
   for (const char* top : {"artifacts", "runs"}) {
     std::error_code ec;
@@ -77,32 +73,15 @@ RetentionSummary apply_artifact_retention(const Plan& plan, const std::vector<Ev
     std::sort(units.begin(), units.end());
     for (const auto& unit : units) {
       const bool kept = keep == KeepArtifacts::all || keep_units.count(unit) > 0;
-      std::vector<fs::path> files;
-      if (fs::is_directory(unit, ec)) {
-        for (const auto& f : fs::recursive_directory_iterator(unit, ec))
-          if (f.is_regular_file(ec)) files.push_back(f.path());
-      } else if (fs::is_regular_file(unit, ec)) {
-        files.push_back(unit);
-      }
-      std::sort(files.begin(), files.end());
-      for (const auto& f : files) {
-        const fs::path nf = norm(f);
-        std::string sha;
-        std::uint64_t bytes = fs::file_size(f, ec);
-        if (auto k = known.find(nf); k != known.end() && k->second.bytes == bytes) {
-          sha = k->second.sha256;
-        } else {
-          auto h = sha256_file(f);
-          if (!h) throw h.error();
-          sha = *h;
-        }
-        list.push_back({{"path", nf.string()}, {"sha256", sha}, {"bytes", bytes}, {"kept", kept}});
-        (kept ? s.files_kept : s.files_removed) += 1;
-        (kept ? s.bytes_kept : s.bytes_removed) += bytes;
-      }
+      for (const auto& e : unit_entries(unit, known, kept)) count(e);
       if (!kept) remove.push_back(unit);
     }
   }
+  std::stable_sort(entries.begin(), entries.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+    return a.at("path").get_ref<const std::string&>() < b.at("path").get_ref<const std::string&>();
+  });
+  nlohmann::json list = nlohmann::json::array();
+  for (auto& e : entries) list.push_back(std::move(e));
   const char* mode = keep == KeepArtifacts::all ? "all" : keep == KeepArtifacts::failed ? "failed" : "none";
   nlohmann::json doc = {{"keep_artifacts", mode}, {"files_kept", s.files_kept}, {"bytes_kept", s.bytes_kept},
                         {"files_removed", s.files_removed}, {"bytes_removed", s.bytes_removed}, {"artifacts", list}};

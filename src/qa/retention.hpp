@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "qa/evidence.hpp"
 #include "qa/plan.hpp"
 
@@ -32,7 +34,10 @@ struct RetentionSummary {
 // Writes <out>/artifacts.json and removes what `keep` does not keep. Throws apr::Error.
 // `produced`: files the workers already hashed (every node's artifacts, not only those evidence
 // names): their sha256 is taken from there when the size agrees instead of hashing them again.
+// `released`: the entries of files the executor removed during the run (qa/early_release.hpp),
+// listed and counted as removed.
 RetentionSummary apply_artifact_retention(const Plan& plan, const std::vector<Evidence>& evidence, KeepArtifacts keep,
-                                          const std::vector<ArtifactRef>& produced = {});
+                                          const std::vector<ArtifactRef>& produced = {},
+                                          const std::vector<nlohmann::json>& released = {});
 
 }  // namespace apr::qa

@@ -158,6 +158,7 @@ int run_playbook(const RunOptions& o) {
   po.dry_run = o.dry_run;
   po.reuse_artifacts = o.reuse_artifacts;
   if (switches().no_shared_runs) po.shared_runs = false;
+  if (switches().no_drafts) po.drafts = false;
   auto plan = build_plan(*pb, cat, po);
   if (!plan) throw plan.error();
   if (o.failure_policy) plan->failure_policy = *o.failure_policy;
@@ -183,6 +184,7 @@ int run_playbook(const RunOptions& o) {
   eo.policy = *policy;
   eo.worker = o.worker;
   eo.resume = o.resume;
+  eo.release_during_run = *keep;
   if (shard) {
     eo.only = shard_nodes(*part, shard->k);
     eo.shard = shard->str();
@@ -199,7 +201,16 @@ int run_playbook(const RunOptions& o) {
                               .dump(2) +
                           "\n");
   ExecSummary s = execute_plan(*plan, cat, eo);
+  // A run that stops early keeps every file still there; artifacts.json still lists the ones
+  // removed during the run (nothing else would record them).
+  auto record_released = [&] {
+    if (!s.released.empty()) (void)apply_artifact_retention(*plan, s.evidence, KeepArtifacts::all, s.produced, s.released);
+  };
   if (s.environment_error) {
+    try {
+      record_released();
+    } catch (const Error&) {
+    }
     // The machine refused a write: no verdict, no reports (a grade would score the disk, not the
     // model). evidence.json keeps the gates completed before it; --resume continues once fixed.
     prog.clear();
@@ -220,6 +231,10 @@ int run_playbook(const RunOptions& o) {
                         {"nodes_resumed", s.nodes_resumed}, {"worker_seconds_by_kind", s.seconds_by_kind},
                         {"worker_nodes_by_kind", s.nodes_by_kind}, {"worker_cpu_seconds_by_kind", s.cpu_seconds_by_kind},
                         {"reused_nodes_by_kind", s.reused_by_kind}};
+  // Files removed during the run (qa/early_release.hpp), before the final retention.
+  std::uint64_t released_bytes = 0;
+  for (const auto& e : s.released) released_bytes += e.value("bytes", std::uint64_t{0});
+  timing["released_during_run"] = {{"files", s.released.size()}, {"bytes", released_bytes}};
   write_file_atomic(plan->out_dir / "timing.json", timing.dump(2) + "\n");
   prog.clear();
 
@@ -232,9 +247,10 @@ int run_playbook(const RunOptions& o) {
   ri.cert = certify(ri.mqs, plan->tier);
   ri.seconds_by_kind = s.seconds_by_kind;
   write_reports(plan->out_dir, ri);
-  // An interrupted run keeps everything: --resume continues from its artifacts.
+  // An interrupted run keeps everything not yet removed: --resume continues from its artifacts.
+  if (s.interrupted) record_released();
   if (!s.interrupted) {
-    auto kept = apply_artifact_retention(*plan, s.evidence, *keep, s.produced);
+    auto kept = apply_artifact_retention(*plan, s.evidence, *keep, s.produced, s.released);
     log::debug(fmt::format("artifacts (--keep-artifacts {}): kept {} files ({} bytes), removed {} ({} bytes); list: {}",
                            o.keep_artifacts, kept.files_kept, kept.bytes_kept, kept.files_removed, kept.bytes_removed,
                            (plan->out_dir / "artifacts.json").string()),

@@ -32,6 +32,12 @@ int run_node(const std::filesystem::path& spec_path, const std::filesystem::path
   if (spec.is_discarded() || !spec.is_object()) throw parse_error("node spec is not a JSON object").at_path(spec_path.string());
   const std::string kind = spec.value("kind", "");
   const json& params = spec["params"];
+  if (auto kd = spec.find("known_digests"); kd != spec.end() && kd->is_array()) {
+    std::vector<FileDigest> digests;
+    for (const auto& j : *kd)
+      if (j.is_object()) digests.push_back(file_digest_from_json(j));
+    checks::set_known_digests(std::move(digests));
+  }
   checks::CheckOutput out;
   if (kind == "resolve") {
     out = checks::resolve_step(params);

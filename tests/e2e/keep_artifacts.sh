@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run --keep-artifacts all|failed|none (default failed): after the run, the artifact files under
+# run --keep-artifacts all|failed|none (default failed): during and after the run, the artifact files under
 # <out>/artifacts and <out>/runs that no failed gate used are removed (failed), all are removed
 # (none) or none are (all); <out>/artifacts.json lists every artifact file with its sha256 and size
 # either way, and evidence.json keeps its artifact entries. F-CONV-G-S is made to fail (a
@@ -78,6 +78,13 @@ for mode in ["failed", "default"]:
           doc["bytes_kept"], doc["bytes_kept"] + doc["bytes_removed"]))
 doc, ev, listed, disk, failed = check("none")
 assert not disk and len(listed) == n_all and not any(a["kept"] for a in listed.values()), (len(disk), len(listed))
+# Folders nothing could need any more went during the run (their entries taken before removal,
+# checked above with the rest); keep=all removes none, keep=failed never the failed gate's.
+rel = {m: json.load(open(os.path.join(work, m, "timing.json")))["released_during_run"] for m in ["all", "failed", "none"]}
+assert rel["all"]["files"] == 0, rel
+assert 0 < rel["none"]["files"] <= n_all and rel["none"]["bytes"] > 0, rel
+assert 0 < rel["failed"]["files"] < n_all, rel
+print("removed during the run: none %d files, failed %d files" % (rel["none"]["files"], rel["failed"]["files"]))
 print("all: %d files kept; none: 0 kept, %d listed with sha256 and bytes" % (n_all, len(listed)))
 PY
 # A resumed run whose journal was cut after the artifacts were removed reruns the conversions it needs.

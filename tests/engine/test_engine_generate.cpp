@@ -198,6 +198,75 @@ TEST_CASE("generate_with_logits: the same generation, and logits_all of the sequ
   }
 }
 
+TEST_CASE("generate_verified: a draft this model generates is confirmed bit for bit; any other is refused") {
+  for (GgmlType wt : {GgmlType::Q8_0, GgmlType::BF16}) {
+    TinySpec s;
+    s.arch = model::Arch::qwen2;
+    s.seed = 83;
+    s.wtype = wt;
+    auto m = make_tiny(s);
+    auto e = make_engine(m, 2);
+    std::vector<std::int32_t> prompt{7, 19, 44, 2, 61};
+    SamplingOptions greedy;
+    greedy.max_tokens = 8;
+    std::vector<float> gen_rows, ver_rows;
+    const auto g = e->generate_with_logits(prompt, greedy, gen_rows);
+    REQUIRE(g.tokens.size() == 8u);
+    REQUIRE(g.stop_reason == "max_tokens");
+
+    auto v = e->generate_verified(prompt, g.tokens, greedy, ver_rows);
+    REQUIRE(v.has_value());
+    CHECK(v->tokens == g.tokens);
+    CHECK(v->stop_reason == g.stop_reason);
+    CHECK(v->text == g.text);
+    CHECK(v->decode_tps == 0);
+    CHECK(bitwise_equal(ver_rows, gen_rows));
+
+    // A draft longer than max_tokens is cut by the caller; the first k tokens verify a k-token run.
+    SamplingOptions four = greedy;
+    four.max_tokens = 4;
+    std::vector<float> rows4;
+    const auto g4 = e->generate_with_logits(prompt, four, rows4);
+    auto v4 = e->generate_verified(prompt, std::span<const std::int32_t>(g.tokens).first(4), four, ver_rows);
+    REQUIRE(v4.has_value());
+    CHECK(v4->tokens == g4.tokens);
+    CHECK(bitwise_equal(ver_rows, rows4));
+
+    // Refused: one token changed (first, middle, last), a draft shorter than the generation, a
+    // draft longer than max_tokens, sampling that is not greedy, an id outside the vocabulary.
+    for (std::size_t at : {std::size_t{0}, std::size_t{3}, std::size_t{7}}) {
+      auto bad = g.tokens;
+      bad[at] = (bad[at] + 1) % static_cast<std::int32_t>(s.vocab);
+      CHECK_FALSE(e->generate_verified(prompt, bad, greedy, ver_rows).has_value());
+      CHECK(ver_rows.empty());
+    }
+    CHECK_FALSE(e->generate_verified(prompt, std::span<const std::int32_t>(g.tokens).first(5), greedy, ver_rows));
+    CHECK_FALSE(e->generate_verified(prompt, g.tokens, four, ver_rows));
+    SamplingOptions hot = greedy;
+    hot.temperature = 0.7;
+    CHECK_FALSE(e->generate_verified(prompt, g.tokens, hot, ver_rows));
+    auto out_of_vocab = g.tokens;
+    out_of_vocab[2] = static_cast<std::int32_t>(s.vocab);
+    CHECK_FALSE(e->generate_verified(prompt, out_of_vocab, greedy, ver_rows));
+
+    // A stop token: confirmed only as the draft's last token (the model stops there).
+    auto m2 = std::make_shared<model::CanonicalModel>(*m);
+    m2->tokenizer.eos_id = g.tokens[3];
+    auto e2 = make_engine(m2);
+    std::vector<float> stop_rows;
+    const auto gs = e2->generate_with_logits(prompt, greedy, stop_rows);
+    REQUIRE(gs.stop_reason == "eos");
+    auto vs = e2->generate_verified(prompt, gs.tokens, greedy, ver_rows);
+    REQUIRE(vs.has_value());
+    CHECK(vs->stop_reason == "eos");
+    CHECK(vs->tokens == gs.tokens);
+    CHECK(vs->text == gs.text);
+    CHECK(bitwise_equal(ver_rows, stop_rows));
+    // The other model's longer draft runs through this model's stop token: refused.
+    CHECK_FALSE(e2->generate_verified(prompt, g.tokens, greedy, ver_rows));
+  }
+}
+
 TEST_CASE("logits_from: the rows of logits_all from a position on, bit for bit") {
   TinySpec s;
   s.arch = model::Arch::qwen2;

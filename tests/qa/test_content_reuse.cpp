@@ -85,6 +85,16 @@ TEST_CASE("content keys: same input bytes and parameters, whatever the paths") {
   Node nolog = i2;
   nolog.params["logits"] = false;
   CHECK(content_key(i1, in, "X") != content_key(nolog, in, "X"));
+  // A draft (the source's run, a second dependency) does not change what a run computes.
+  Node drafted = i2;
+  drafted.params["draft_run"] = "/o/runs/9/run.json";
+  drafted.deps.push_back("source-run");
+  CHECK(single_input(drafted));
+  CHECK(content_key(drafted, in, "X") == content_key(i1, in, "X"));
+  Node two = i2;
+  two.deps.push_back("other");  // a second input that is not a draft
+  CHECK_FALSE(single_input(two));
+  CHECK_FALSE(content_key(two, in, "X"));
   Node check;
   check.kind = NodeKind::check;
   check.deps = {"art"};

@@ -130,6 +130,43 @@ TEST_CASE("seed playbook + directory input: conversion suite DAG") {
   }
   CHECK(infers >= 6);
   CHECK(infers <= converts + 1);  // at most one per artifact (the conversions and the source)
+  // Drafts: every shared run of a converted artifact verifies the source's run on the same prompt
+  // (params draft_run and a dependency on that run); the source's own run has none. Without
+  // drafts (APR_QA_NO_DRAFTS) no node names one and every run has its artifact as only input.
+  std::string resolve_id;
+  for (const auto& n : plan->nodes)
+    if (n.kind == NodeKind::resolve) resolve_id = n.id;
+  int drafted = 0;
+  for (const auto& n : plan->nodes) {
+    if (n.kind != NodeKind::infer) continue;
+    CAPTURE(n.id);
+    if (n.deps.front() == resolve_id) {
+      CHECK(!n.params.contains("draft_run"));
+      CHECK(n.deps.size() == 1);
+      continue;
+    }
+    REQUIRE(n.params.contains("draft_run"));
+    REQUIRE(n.deps.size() == 2);
+    const Node* src = plan->find(n.deps[1]);
+    REQUIRE(src != nullptr);
+    CHECK(src->kind == NodeKind::infer);
+    CHECK(src->deps == std::vector<std::string>{resolve_id});
+    CHECK(src->artifact == n.params["draft_run"]);
+    CHECK(src->params["prompt"] == n.params["prompt"]);
+    CHECK(src->params["max_tokens"].get<int>() >= n.params["max_tokens"].get<int>());
+    ++drafted;
+  }
+  CHECK(drafted == infers - 1);
+  PlanOptions po3 = po;
+  po3.drafts = false;
+  auto undrafted = build_plan(*pb, *cat, po3);
+  REQUIRE(undrafted.ok());
+  CHECK(undrafted->gate_ids() == plan->gate_ids());
+  for (const auto& n : undrafted->nodes)
+    if (n.kind == NodeKind::infer) {
+      CHECK(!n.params.contains("draft_run"));
+      CHECK(n.deps.size() == 1);
+    }
   // Without sharing (APR_QA_NO_SHARED_RUNS) the same gates are planned, with no infer node.
   PlanOptions po2 = po;
   po2.shared_runs = false;

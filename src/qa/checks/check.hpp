@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/hash.hpp"
 #include "qa/evidence.hpp"
 #include "qa/outcome.hpp"
 
@@ -45,8 +46,11 @@ struct CheckOutput {
 using CheckFn = CheckOutput (*)(const nlohmann::json& params);
 const std::map<std::string, CheckFn>& check_table();
 
-// Sha256 + size of a file we produced or resolved.
+// Sha256 + size of a file we produced or resolved. A digest set by set_known_digests that is still
+// current (core/hash digest_current: same inode, size and times) is used instead of reading the file.
 ArtifactRef describe_artifact(const std::string& path, const std::string& format);
+// The run's digests of its input files (the node spec's `known_digests`), for describe_artifact.
+void set_known_digests(std::vector<FileDigest> digests);
 
 // The independent consumers' Python scripts (runner/scripts/consumer_llama_cpp.py for GGUF,
 // consumer_transformers.py for SafeTensors, compiled in) and the oracle venv's Python this build

@@ -1,8 +1,10 @@
 #include "qa/checks/teacher_forced.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -32,15 +34,24 @@ TeacherForced compute_teacher_forced(std::shared_ptr<const model::CanonicalModel
 }
 
 TeacherForced compute_teacher_forced(engine::Engine& eng, const std::string& prompt, int max_tokens, bool chat,
-                                     bool logits) {
+                                     bool logits, const Draft* draft) {
   auto* e = &eng;
   TeacherForced t;
   t.prompt_ids = prompt_ids(*e, prompt, chat);
   engine::SamplingOptions so;
   so.max_tokens = max_tokens;
+  // A draft made from the same prompt ids is verified in one pass (engine generate_verified);
+  // with logits only (its rows are the pass's), and only as a whole: any difference generates.
+  std::optional<engine::GenerateResult> verified;
+  if (draft && logits && draft->prompt_ids == t.prompt_ids && !draft->tokens.empty()) {
+    const std::size_t n = std::min(draft->tokens.size(), static_cast<std::size_t>(std::max(0, max_tokens)));
+    verified = e->generate_verified(t.prompt_ids, std::span<const std::int32_t>(draft->tokens.data(), n), so, t.logits);
+  }
+  t.draft_accepted = verified.has_value();
   // With logits: every position's row is kept while generating (bitwise logits_all of the
   // sequence, engine.hpp), instead of running the whole sequence a second time.
-  auto g = logits ? e->generate_with_logits(t.prompt_ids, so, t.logits) : e->generate(t.prompt_ids, so);
+  auto g = verified ? std::move(*verified)
+                    : logits ? e->generate_with_logits(t.prompt_ids, so, t.logits) : e->generate(t.prompt_ids, so);
   t.greedy = g.tokens;
   t.text = g.text;
   t.stop_reason = g.stop_reason;
@@ -146,9 +157,33 @@ CheckOutput infer_step(const json& p) {
   fs::remove(out, ec);
   fs::remove(logits_path(out), ec);
   json j = {{"model", path}, {"prompt", prompt}, {"max_tokens", max_tokens}, {"chat", chat}, {"logits", logits}};
+  std::optional<Draft> draft;
+  std::string draft_note;
+  if (p.contains("draft_run") && p["draft_run"].is_string()) {
+    const std::string dp = p["draft_run"].get<std::string>();
+    std::ifstream din(dp);
+    json dj = din ? json::parse(din, nullptr, false) : json();
+    if (!dj.is_object() || dj.contains("error"))
+      draft_note = "the draft run is missing or recorded an error";
+    else if (dj.value("prompt", "") != prompt || dj.value("chat", false) != chat)
+      draft_note = "the draft run is for another prompt";
+    else
+      try {
+        draft = Draft{dj.at("prompt_ids").get<std::vector<std::int32_t>>(), dj.at("greedy").get<std::vector<std::int32_t>>()};
+      } catch (const json::exception&) {
+        draft_note = "the draft run has no prompt_ids/greedy";
+      }
+    j["draft"] = {{"run", dp}};
+  }
   try {
     auto e = make_engine(load(path));
-    TeacherForced t = compute_teacher_forced(*e, prompt, max_tokens, chat, logits);
+    TeacherForced t = compute_teacher_forced(*e, prompt, max_tokens, chat, logits, draft ? &*draft : nullptr);
+    if (j.contains("draft")) {
+      j["draft"]["accepted"] = t.draft_accepted;
+      j["draft"]["note"] = t.draft_accepted ? "greedy tokens verified in one batched pass: the same tokens, stop and logits as generating"
+                           : !draft_note.empty() ? draft_note
+                                                 : "this model's greedy tokens differ from the draft (or its prompt ids do): generated";
+    }
     // Texts of every greedy prefix, so that a gate using k tokens reports the text of those k.
     std::vector<std::string> prefix_texts;
     for (std::size_t k = 0; k <= t.greedy.size(); ++k)
@@ -163,6 +198,7 @@ CheckOutput infer_step(const json& p) {
     j["stop_reason"] = t.stop_reason;
     j["last_eog"] = t.last_eog;
     j["generation"] = t.generation;
+    if (t.draft_accepted) j["generation"]["verified_draft"] = true;  // timings of one pass, not of decoding
     j["vocab"] = t.vocab;
     j["positions"] = t.prompt_ids.size() + t.greedy.size();
     o.output = fmt::format("{}: prompt {} tokens{}, greedy [{}] '{}'{}\n", path, t.prompt_ids.size(), chat ? " (chat template)" : "",

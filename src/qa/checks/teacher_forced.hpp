@@ -7,6 +7,13 @@
 // first k greedy tokens and the logits rows of prompt + those tokens — by causality and the
 // engine's determinism exactly what a run of k tokens computes.
 //
+// params draft_run (set by the planner on a run of a converted artifact, never on one matrix
+// cells read): the source's run on the same prompt. Its greedy tokens are checked against this
+// artifact in one batched pass (engine generate_verified); when this model's greedy decoding
+// reproduces them, the run's tokens, stop, text and logits are exactly what generating gives
+// (only the timings are the one pass's), else it generates as without a draft. run.json's
+// "draft" says which happened.
+//
 // infer_step (worker side) writes `output` (run.json) and the logits beside it (run.logits.f32,
 // float32 little-endian, positions × vocab) unless params logits is false (a run only matrix cells
 // read: the greedy generation, its text and its timings). params chat renders the prompt with the
@@ -34,6 +41,7 @@ struct TeacherForced {
   std::vector<float> logits;  // (prompt_ids.size() + greedy.size()) × vocab
   std::string source;         // "shared run <path>" or "computed in this check"
   bool last_eog = false;      // the last greedy token is an end-of-generation token
+  bool draft_accepted = false;  // the greedy tokens were verified against a draft (no decoding steps)
   nlohmann::json generation;  // timings of the greedy generation: ttft_ms, prefill_tps, decode_tps, peak_rss_bytes
   std::vector<std::int32_t> sequence() const;
 };
@@ -41,8 +49,12 @@ struct TeacherForced {
 // Runs `m` on `prompt`: greedy continuation of up to max_tokens, then logits_all over the
 // sequence. Throws apr::Error when the engine refuses the model or it has no tokenizer.
 TeacherForced compute_teacher_forced(std::shared_ptr<const model::CanonicalModel> m, const std::string& prompt, int max_tokens);
+// A draft for compute_teacher_forced: another run's prompt ids and greedy tokens.
+struct Draft {
+  std::vector<std::int32_t> prompt_ids, tokens;
+};
 TeacherForced compute_teacher_forced(engine::Engine& e, const std::string& prompt, int max_tokens, bool chat = false,
-                                     bool logits = true);
+                                     bool logits = true, const Draft* draft = nullptr);
 
 // The run of side `side` ("a" or "b") of a check node: the shared run named by params
 // "<side>_run" when it holds one for this prompt, truncated to max_tokens; otherwise computed
