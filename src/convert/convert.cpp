@@ -70,6 +70,7 @@ Result<ConvertReport> export_model_report(const model::CanonicalModel& source, M
     const model::CanonicalModel& m = faulty ? *faulty : source;
     auto plan = detail::plan_tensors(m, f, o);
     detail::planted_plan_fault(plan, f);
+    plan.durability = o.scratch ? Durability::scratch : Durability::durable;
     ConvertReport rep;
     rep.format = f;
     // A conversion that cannot fit is refused before a byte is written (exit 3, environment).

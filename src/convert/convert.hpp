@@ -42,6 +42,9 @@ struct ConvertOptions {
   // existing sidecar (config.json, generation_config.json, tokenizer.json, tokenizer_config.json).
   // The CLI sets it unless --force; `run` writes into its own artifact folders and leaves it off.
   bool keep_existing_sidecars = false;
+  // The model file is a run's scratch artifact (core/atomic_file.hpp Durability::scratch: renamed
+  // into place but not forced to the disk). `run`'s conversion nodes set it; `apr-qa convert` never.
+  bool scratch = false;
 };
 
 struct ConvertReport {

@@ -80,7 +80,7 @@ std::filesystem::path export_apr(const model::CanonicalModel& m, const Plan& p, 
       w.add_tensor(t.name, t.type, t.shape, t.direct);
   }
   phase.reset();
-  w.write(dst);
+  w.write(dst, p.durability);
   return dst;
 }
 

@@ -74,7 +74,7 @@ std::filesystem::path export_gguf(const model::CanonicalModel& m, const Plan& p,
     else
       w.add_tensor(t.name, t.type, t.shape, t.direct);
   }
-  w.write(dst);
+  w.write(dst, p.durability);
   return dst;
 }
 

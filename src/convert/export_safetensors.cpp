@@ -49,7 +49,7 @@ fs::path export_safetensors(const model::CanonicalModel& m, const Plan& p, const
       else
         w.add_tensor(t.name, t.type, t.shape, t.direct);
     }
-    w.write(model_file);
+    w.write(model_file, p.durability);
     try {
       write_file_atomic(dir / "config.json", config.dump(2) + "\n");
       write_file_atomic(dir / "generation_config.json", gen.dump(2) + "\n");

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "convert/convert.hpp"
+#include "core/atomic_file.hpp"
 #include "model/canonical_model.hpp"
 
 namespace apr::convert::detail {
@@ -37,6 +38,7 @@ struct Plan {
   std::map<std::string, std::pair<GgmlType, std::string>> records;
   std::optional<std::uint32_t> file_type;   // set when a lossy option fixed it
   bool any_quantized = false;
+  Durability durability = Durability::durable;  // ConvertOptions::scratch: the model file is a run's scratch
 };
 
 Plan plan_tensors(const model::CanonicalModel& m, ModelFormat target, const ConvertOptions& o);

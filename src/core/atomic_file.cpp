@@ -22,7 +22,8 @@ Error write_error(const std::string& what, int e, const std::filesystem::path& p
 }
 }  // namespace
 
-AtomicFile::AtomicFile(std::filesystem::path destination) : dst_(std::move(destination)) {
+AtomicFile::AtomicFile(std::filesystem::path destination, Durability durability)
+    : dst_(std::move(destination)), durability_(durability) {
   auto dir = dst_.parent_path();
   if (dir.empty()) dir = ".";
   std::error_code ec;
@@ -71,7 +72,7 @@ void AtomicFile::write_behind() {
   // Only SYNC_FILE_RANGE_WRITE: start the writeback, never wait for it here (and so never take
   // the file's write error away from commit()'s fdatasync). Advisory: failures are ignored.
   const std::uint64_t end = pos_ - buf_.size();
-  if (end - wb_ < kWriteBehind) return;
+  if (durability_ == Durability::scratch || end - wb_ < kWriteBehind) return;
   ::sync_file_range(fd_, static_cast<off64_t>(wb_), static_cast<off64_t>(end - wb_), SYNC_FILE_RANGE_WRITE);
   wb_ = end;
 #endif
@@ -165,7 +166,7 @@ void AtomicFile::commit() {
   if (reserved_ > pos_ && ::ftruncate(fd_, static_cast<off_t>(pos_)) != 0) throw write_error("truncate failed", errno, tmp_, pos_);
   {
     PhaseScope p("fsync");
-    if (::fdatasync(fd_) != 0) throw write_error("flush failed", errno, tmp_, pos_);
+    if (durability_ == Durability::durable && ::fdatasync(fd_) != 0) throw write_error("flush failed", errno, tmp_, pos_);
   }
   const int fd = fd_;
   fd_ = -1;
@@ -179,7 +180,7 @@ void AtomicFile::commit() {
   // (best effort: some filesystems refuse fsync on a directory descriptor; the file's bytes are
   // already durable). Small files (JSON, logs: the runner writes hundreds) skip it: a directory
   // fsync measured ~4 ms here, as much as the small file's own commit.
-  if (pos_ < kWriteBehind) return;
+  if (durability_ == Durability::scratch || pos_ < kWriteBehind) return;
   auto dir = dst_.parent_path();
   if (dir.empty()) dir = ".";
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -23,9 +23,20 @@
 
 namespace apr {
 
+// durable: commit() makes the bytes and the name durable (fdatasync, directory fsync) and large
+// outputs start their writeback as they go. scratch: a file that lives only as long as the run
+// that made it (`apr-qa run`'s converted artifacts, removed when the run ends, and recorded by
+// sha256): still written to a temporary and renamed, so a reader never sees half a file, but
+// never forced to the disk — no writeback started, no fdatasync, no directory fsync. The kernel
+// writes it back when it wants, or never when it is deleted first (a file system mounted with
+// `discard` then has nothing to trim). A write error that only the device reports later is not
+// seen at commit(); a crash may leave a scratch file short or stale under its name, so whoever
+// trusts one across a restart checks its recorded sha256 first (`run --resume` does).
+enum class Durability { durable, scratch };
+
 class AtomicFile {
  public:
-  explicit AtomicFile(std::filesystem::path destination);
+  explicit AtomicFile(std::filesystem::path destination, Durability durability = Durability::durable);
   ~AtomicFile();
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
@@ -65,6 +76,7 @@ class AtomicFile {
   void write_behind();                                  // start writeback of [wb_, file end)
 
   std::filesystem::path dst_, tmp_;
+  Durability durability_ = Durability::durable;
   int fd_ = -1;
   std::vector<std::byte> buf_;  // bytes not yet in the file; they end at pos_
   std::uint64_t pos_ = 0;       // logical end: file bytes + buffered bytes

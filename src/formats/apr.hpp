@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.hpp"
 #include "core/mapped_file.hpp"
 #include "formats/chunk_producer.hpp"
 #include "core/result.hpp"
@@ -85,8 +86,8 @@ class Writer {
                   ChunkProducer producer, std::uint64_t chunk_hint);
   // Sets LAYOUT_ROW_MAJOR (and QUANTIZED if any tensor is quantized). Atomic write.
   // Output is deterministic: same inputs -> byte-identical file (metadata serialised with
-  // sorted keys, no timestamps added by the writer).
-  void write(const std::filesystem::path& path) const;
+  // sorted keys, no timestamps added by the writer). scratch: core/atomic_file.hpp.
+  void write(const std::filesystem::path& path, Durability durability = Durability::durable) const;
 
  private:
   using Pending = formats::PendingTensor;

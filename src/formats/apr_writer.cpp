@@ -25,7 +25,7 @@ namespace {
 // AtomicFile plus a running CRC32 of everything written (for the footer).
 class CrcSink {
  public:
-  explicit CrcSink(const std::filesystem::path& p) : out_(p) {}
+  CrcSink(const std::filesystem::path& p, Durability d) : out_(p, d) {}
   void write(std::span<const std::byte> b) {
     crc_ = crc32_update(crc_, b);
     out_.write(b);
@@ -126,7 +126,7 @@ void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_
       formats::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), chunk_hint, "APR"));
 }
 
-void Writer::write(const std::filesystem::path& path) const {
+void Writer::write(const std::filesystem::path& path, Durability durability) const {
   if (!metadata_.is_object()) throw validation_error("APR metadata must be a JSON object").at_path(path.string());
   if (tensors_.size() > 0xFFFFFFFFull) throw validation_error("too many tensors for APR").at_path(path.string());
   const double t_start = phase_clock();
@@ -195,7 +195,7 @@ void Writer::write(const std::filesystem::path& path) const {
   store_le(hdr + 32, h.data_offset);
   store_le(hdr + 40, header_crc(hdr));
 
-  CrcSink out(path);
+  CrcSink out(path, durability);
   out.file().reserve(h.data_offset + offset + 4);  // exact: aligned tensors, then the footer CRC
   out.write({hdr, kHeaderSize});
   out.write(as_bytes(meta));

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/atomic_file.hpp"
 #include "core/mapped_file.hpp"
 #include "formats/chunk_producer.hpp"
 #include "core/result.hpp"
@@ -125,8 +126,9 @@ class Writer {
   // formats/chunk_producer.hpp). A TensorProducer holding a formats::ChunkedFill is streamed the same way.
   void add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                   ChunkProducer producer, std::uint64_t chunk_hint);
-  // Writes atomically (temp file + rename). Throws apr::Error on failure.
-  void write(const std::filesystem::path& path) const;
+  // Writes atomically (temp file + rename; scratch: core/atomic_file.hpp, not forced to the
+  // disk). Throws apr::Error on failure.
+  void write(const std::filesystem::path& path, Durability durability = Durability::durable) const;
 
  private:
   using Pending = formats::PendingTensor;

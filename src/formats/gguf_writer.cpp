@@ -117,7 +117,7 @@ void Writer::add_tensor(std::string name, GgmlType type, std::vector<std::int64_
       formats::pending_tensor(std::move(name), type, std::move(shape), std::move(producer), chunk_hint, "GGUF"));
 }
 
-void Writer::write(const std::filesystem::path& path) const {
+void Writer::write(const std::filesystem::path& path, Durability durability) const {
   std::uint64_t alignment = 32;
   for (const auto& kv : kvs_)
     if (kv.key == "general.alignment") alignment = kv.value.u;
@@ -163,7 +163,7 @@ void Writer::write(const std::filesystem::path& path) const {
     offset += formats::align_up(nbytes, alignment);
   }
 
-  AtomicFile out(path);
+  AtomicFile out(path, durability);
   out.reserve(formats::align_up(head.s.size(), alignment) + offset);  // exact: every tensor padded
   out.write(head.s);
   out.write_zeros(formats::align_up(head.s.size(), alignment) - head.s.size());

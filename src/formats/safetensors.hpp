@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/atomic_file.hpp"
 #include "core/mapped_file.hpp"
 #include "formats/chunk_producer.hpp"
 #include "core/result.hpp"
@@ -83,8 +84,8 @@ class Writer {
   // formats/chunk_producer.hpp). A TensorProducer holding a formats::ChunkedFill is streamed the same way.
   void add_tensor(std::string name, GgmlType type, std::vector<std::int64_t> shape,
                   ChunkProducer producer, std::uint64_t chunk_hint);
-  // Single file, atomically.
-  void write(const std::filesystem::path& path) const;
+  // Single file, atomically (scratch: core/atomic_file.hpp, not forced to the disk).
+  void write(const std::filesystem::path& path, Durability durability = Durability::durable) const;
   // Sharded: model-0000i-of-0000n.safetensors + model.safetensors.index.json in dir,
   // shards cut at max_shard_bytes of tensor data.
   void write_sharded(const std::filesystem::path& dir, std::uint64_t max_shard_bytes) const;

@@ -54,7 +54,7 @@ namespace {
 // Writes one SafeTensors file holding `items` (already validated).
 template <typename P>
 void write_one(const std::filesystem::path& path, const std::map<std::string, std::string>& metadata,
-               std::vector<const P*> items) {
+               std::vector<const P*> items, Durability durability = Durability::durable) {
   std::sort(items.begin(), items.end(), [](const P* a, const P* b) {
     int ra = dtype_rank(a->type), rb = dtype_rank(b->type);
     return ra != rb ? ra > rb : a->name < b->name;
@@ -90,7 +90,7 @@ void write_one(const std::filesystem::path& path, const std::map<std::string, st
   h += "}";
   h.append((8 - h.size() % 8) % 8, ' ');
 
-  AtomicFile out(path);
+  AtomicFile out(path, durability);
   out.reserve(8 + h.size() + off);  // exact: length, header, packed tensors
   std::uint64_t n = h.size();
   out.write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(&n), 8));
@@ -117,7 +117,7 @@ void write_one(const std::filesystem::path& path, const std::map<std::string, st
 
 }  // namespace
 
-void Writer::write(const std::filesystem::path& path) const {
+void Writer::write(const std::filesystem::path& path, Durability durability) const {
   std::set<std::string_view> names;
   std::vector<const Pending*> items;
   for (const auto& t : tensors_) {
@@ -134,7 +134,7 @@ void Writer::write(const std::filesystem::path& path) const {
     }
     items.push_back(&t);
   }
-  write_one(path, metadata_, std::move(items));
+  write_one(path, metadata_, std::move(items), durability);
 }
 
 void Writer::write_sharded(const std::filesystem::path& dir, std::uint64_t max_shard_bytes) const {

@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/printable.hpp"
 #include "core/switches.hpp"
+#include "core/hash.hpp"
 #include "core/log.hpp"
 #include "qa/content_reuse.hpp"
 #include "qa/early_release.hpp"
@@ -421,6 +422,21 @@ struct Runner {
     return r;
   }
 
+  // The artifact file of a journaled node is there with the size and sha256 its record names
+  // (a record without the file's sha256, e.g. a shared run's, is checked for presence only).
+  static bool artifact_intact(const Node& n, const Record& r) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(n.artifact, ec)) return false;
+    const std::string abs = std::filesystem::absolute(n.artifact).string();
+    for (const auto& a : r.artifacts) {
+      if (!a.is_object() || a.value("path", "") != abs) continue;
+      if (std::filesystem::file_size(n.artifact, ec) != a.value("bytes", std::uint64_t{0}) || ec) return false;
+      auto h = sha256_file(n.artifact);
+      return h.ok() && *h == a.value("sha256", "");
+    }
+    return true;
+  }
+
   void load_resume() {
     auto path = plan.out_dir / "evidence.jsonl";
     bool torn = false;
@@ -452,8 +468,10 @@ struct Runner {
       ++done;
       ++summary.nodes_resumed;
     }
-    // A journaled conversion or shared run whose file is gone (`run --keep-artifacts` removed it
-    // after the run finished) runs again when a pending node needs it.
+    // A journaled conversion or shared run whose file is gone (`run --keep-artifacts` removed it)
+    // or no longer has the bytes its record names (converted models are scratch files, never
+    // forced to the disk: a crash can leave one short or stale) runs again when a pending node
+    // needs it.
     for (bool changed = true; changed;) {
       changed = false;
       for (std::size_t i = 0; i < plan.nodes.size(); ++i) {
@@ -465,8 +483,7 @@ struct Runner {
           if (state[j] != 2 || !records[j].journaled || dn.artifact.empty() ||
               (dn.kind != NodeKind::convert && dn.kind != NodeKind::infer))
             continue;
-          std::error_code ec;
-          if (std::filesystem::is_regular_file(dn.artifact, ec)) continue;
+          if (artifact_intact(dn, records[j])) continue;
           records[j] = Record{};
           state[j] = 0;
           --done;

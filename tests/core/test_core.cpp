@@ -160,6 +160,29 @@ TEST_CASE("AtomicFile leaves nothing behind unless committed") {
   std::ifstream in(dir / "out.bin");
   std::string s((std::istreambuf_iterator<char>(in)), {});
   CHECK(s == "01AB456789");
+  // A scratch file (a run's artifact): the same temporary-then-rename, the same bytes, past the
+  // write-behind size too; only never forced to the disk.
+  for (Durability d : {Durability::scratch, Durability::durable}) {
+    fs::remove(dir / "scratch.bin");
+    {
+      AtomicFile f(dir / "scratch.bin", d);
+      f.write(std::string_view("half"));
+    }
+    CHECK_FALSE(fs::exists(dir / "scratch.bin"));
+    std::string big(static_cast<std::size_t>(AtomicFile::kWriteBehind) + 4097, 'x');
+    big[12345] = 'y';
+    {
+      AtomicFile f(dir / "scratch.bin", d);
+      f.write(big);
+      f.commit();
+    }
+    std::ifstream sin(dir / "scratch.bin", std::ios::binary);
+    std::string back((std::istreambuf_iterator<char>(sin)), {});
+    CHECK(back == big);
+    std::size_t entries = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++entries;
+    CHECK(entries == 2);  // out.bin and scratch.bin: no temporary left
+  }
   fs::remove_all(dir);
 }
 

@@ -49,6 +49,8 @@ CheckOutput convert_step(const nlohmann::json& p) {
     fs::path tmp = output.parent_path() / fmt::format(".partial-{}{}", ::getpid(), file_extension(*fmt_to));
     convert::ConvertOptions co;
     co.to = *fmt_to;
+    // A run's artifact is scratch: recorded by sha256, removed when the run ends (docs/run.md).
+    co.scratch = true;
     src = load(source);
     auto rep = convert::export_model_report(*src, *fmt_to, tmp, co);
     if (!rep) throw rep.error();
