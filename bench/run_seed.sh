@@ -22,6 +22,9 @@ mkdir -p "$WORK"
 if [ ! -f "$WORK/snapshot/model.safetensors" ]; then
   "$BIN" fixture --arch qwen2 --preset qwen2.5-0.5b --layers "$LAYERS" --seed 1 -o "$WORK/snapshot"
 fi
+# The whole machine's CPU split over the run (/proc/stat: user, system, iowait, idle, steal; in
+# USER_HZ ticks): on a VM the system time of the page-cache copies swings with the host (docs/performance.md).
+stat0=$(head -1 /proc/stat)
 start=$(date +%s.%N)
 set +e
 "$BIN" run "$SHARED/anchor/playbooks/qwen2.5-coder-0.5b-quick.playbook.yaml" --model-path "$WORK/snapshot" \
@@ -29,9 +32,13 @@ set +e
 rc=$?
 set -e
 end=$(date +%s.%N)
-python3 - "$WORK/out" "$start" "$end" "$rc" "$LAYERS" "$JOBS" <<'PY'
-import json, sys
+stat1=$(head -1 /proc/stat)
+python3 - "$WORK/out" "$start" "$end" "$rc" "$LAYERS" "$JOBS" "$stat0" "$stat1" <<'PY'
+import json, os, sys
 out, start, end, rc, layers, jobs = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+s0, s1 = ([int(x) for x in a.split()[1:9]] for a in sys.argv[7:9])
+hz = os.sysconf("SC_CLK_TCK")
+d = [(b - a) / hz for a, b in zip(s0, s1)]  # user nice system idle iowait irq softirq steal
 t = json.load(open(out + "/timing.json"))
 ev = json.load(open(out + "/evidence.json"))
 conv = [e for e in ev if e["gate_id"].startswith(("F-CONV", "F-GOLDEN")) and e["scenario"]["backend"] == "cpu"]
@@ -46,6 +53,10 @@ print(f"worker seconds by node kind (wall, summed over parallel workers; total {
 for k, v in sorted(t["worker_seconds_by_kind"].items(), key=lambda kv: -kv[1]):
     c = n.get(k, 0)
     print(f"  {k:<24} {v:8.1f} wall  {cpu.get(k, 0):8.1f} cpu  ({c} nodes, {v / c if c else 0:.1f} s wall each)")
+print(f"machine CPU over the run: user {d[0] + d[1]:.1f} s, system {d[2]:.1f} s, iowait {d[4]:.1f} s, idle {d[3]:.1f} s, steal {d[7]:.1f} s")
+rel = t.get("released_during_run", {})
+if rel:
+    print(f"removed during the run: {rel.get('files', 0)} files, {rel.get('bytes', 0) / 1e9:.1f} GB")
 reused = t.get("reused_nodes_by_kind", {})
 if reused:
     print("not computed again (same input bytes as a finished node): " + ", ".join(f"{k} {v}" for k, v in sorted(reused.items())))
