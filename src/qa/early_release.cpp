@@ -69,6 +69,7 @@ ReleasePlanner::ReleasePlanner(const Plan& plan) : plan_(plan) {
     if (node.artifact.empty() || (node.kind != NodeKind::convert && node.kind != NodeKind::infer)) continue;
     unit_[p] = retention_unit(node.artifact, plan.out_dir);
     if (!unit_[p]) continue;
+    same_unit_[*unit_[p]].push_back(p);
     std::vector<bool> seen(n, false);
     std::vector<std::size_t> todo{p};
     seen[p] = true;
@@ -87,24 +88,23 @@ ReleasePlanner::ReleasePlanner(const Plan& plan) : plan_(plan) {
 
 std::vector<std::size_t> ReleasePlanner::releasable(const std::function<bool(std::size_t)>& done,
                                                     const std::function<bool(std::size_t)>& keep) {
+  // Unfinished nodes per kind: a twin of the same kind that has not run yet could hard-link a
+  // finished node's files (content reuse), so none of that kind's folders goes before it ends.
+  std::map<NodeKind, std::size_t> unfinished;
+  for (std::size_t i = 0; i < plan_.nodes.size(); ++i)
+    if (!done(i)) ++unfinished[plan_.nodes[i].kind];
+  auto free_of_readers = [&](std::size_t p) {
+    for (std::size_t r : readers_[p])
+      if (!done(r) || keep(r)) return false;
+    return true;
+  };
   std::vector<std::size_t> out;
   for (std::size_t p = 0; p < unit_.size(); ++p) {
-    if (!unit_[p] || released_[p]) continue;
-    bool ready = true;
-    for (std::size_t r : readers_[p]) ready = ready && done(r) && !keep(r);
-    if (!ready) continue;
-    // A twin of the same kind that has not run yet could hard-link these files (content reuse).
-    for (std::size_t i = 0; ready && i < plan_.nodes.size(); ++i)
-      ready = i == p || plan_.nodes[i].kind != plan_.nodes[p].kind || done(i);
-    if (!ready) continue;
-    // Another producer writing into the same folder (none today) holds it too.
-    for (std::size_t q = 0; ready && q < unit_.size(); ++q)
-      if (q != p && unit_[q] && *unit_[q] == *unit_[p])
-        for (std::size_t r : readers_[q]) ready = ready && done(r) && !keep(r);
-    if (!ready) continue;
-    released_[p] = true;
-    for (std::size_t q = 0; q < unit_.size(); ++q)
-      if (unit_[q] && *unit_[q] == *unit_[p]) released_[q] = true;
+    if (!unit_[p] || released_[p] || unfinished[plan_.nodes[p].kind] > 0) continue;
+    // Every producer writing into the same folder (one, today) must be free of readers.
+    const auto& group = same_unit_.at(*unit_[p]);
+    if (!std::all_of(group.begin(), group.end(), free_of_readers)) continue;
+    for (std::size_t q : group) released_[q] = true;
     out.push_back(p);
   }
   return out;

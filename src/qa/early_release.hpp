@@ -53,6 +53,7 @@ class ReleasePlanner {
   const Plan& plan_;
   std::vector<std::optional<std::filesystem::path>> unit_;  // per node: its folder, if it makes one
   std::vector<std::vector<std::size_t>> readers_;           // per producer: itself + dependents
+  std::map<std::filesystem::path, std::vector<std::size_t>> same_unit_;  // folder -> its producers
   std::vector<bool> released_;
 };
 

@@ -568,15 +568,15 @@ struct Runner {
       return false;
     };
     for (std::size_t p : releaser->releasable(done, keep)) {
-      std::map<std::filesystem::path, ArtifactRef> known;
-      for (const auto& a : records[p].artifacts) {
-        ArtifactRef ref = artifact_from_json(a);
-        known.emplace(std::filesystem::absolute(ref.path).lexically_normal(), ref);
-      }
       try {
+        std::map<std::filesystem::path, ArtifactRef> known;
+        for (const auto& a : records[p].artifacts) {
+          ArtifactRef ref = artifact_from_json(a);
+          known.emplace(std::filesystem::absolute(ref.path).lexically_normal(), ref);
+        }
         releasing[p] = unit_entries(releaser->unit(p), known, false);
-      } catch (const Error&) {
-        continue;  // left to the final retention, which reports it
+      } catch (const std::exception&) {
+        continue;  // left to the final retention, which lists it (or reports why it cannot)
       }
       if (!remover) remover = std::make_unique<BackgroundRemover>();
       remover->remove(releaser->unit(p), p);
