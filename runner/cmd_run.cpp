@@ -43,9 +43,10 @@ const bool registered = apr::cli::register_command({
                    "Reuse artifact files already at their content-keyed paths under <output>/artifacts instead of converting "
                    "again (default: every run converts; tests use this to plant a corrupted artifact)");
       sub.add_option("--keep-artifacts", a->o.keep_artifacts,
-                     "After the run: all | failed (keep only the artifact files under <output>/artifacts and "
-                     "<output>/runs that a failed or unevaluated gate used) | none. <output>/artifacts.json lists "
-                     "every artifact file (path, sha256, bytes, kept) either way; an interrupted run keeps everything")
+                     "all | failed (keep only the artifact files under <output>/artifacts and <output>/runs that a "
+                     "failed or unevaluated gate used) | none. With failed/none a folder is removed as soon as "
+                     "nothing in the run can need it, the rest after the run. <output>/artifacts.json lists every "
+                     "artifact file (path, sha256, bytes, kept) either way; an interrupted run removes nothing more")
           ->check(CLI::IsMember({"all", "failed", "none"}))
           ->capture_default_str();
       sub.add_option("--failure-policy", a->policy,
