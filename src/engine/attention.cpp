@@ -25,13 +25,30 @@ void attend_block(const float* q, std::int64_t ldq, std::int64_t tt, const float
   }
   for (std::int64_t t = 0; t < tt; ++t) {
     softmax(S + t * nk, pos0 + t + 1);
-    float* o = out + t * ldo;
-    for (std::int64_t i = 0; i < d; ++i) o[i] = 0.0f;
+    weighted_sum(v, stride, S + t * nk, pos0 + t + 1, d, out + t * ldo);
   }
-  for (std::int64_t j = 0; j < nk; ++j) {
-    const float* vj = v + j * stride;
-    for (std::int64_t t = j <= pos0 ? 0 : j - pos0; t < tt; ++t) axpy(out + t * ldo, vj, S[t * nk + j], d);
+}
+
+void attend_group(const float* q, std::int64_t ldq, std::int64_t nq, const float* k, const float* v,
+                  std::int64_t stride, std::int64_t d, std::int64_t pos, float scale, AttendScratch& s,
+                  float* out, std::int64_t ldo) {
+  const std::int64_t nk = pos + 1;
+  const auto un = static_cast<std::size_t>(nk);
+  if (s.scores.size() < static_cast<std::size_t>(nq) * un) s.scores.resize(static_cast<std::size_t>(nq) * un);
+  float* S = s.scores.data();
+  if (const GemmRows gemm = gemm_rows_for(d)) {
+    if (s.keys.size() < un) s.keys.resize(un);
+    for (std::int64_t j = 0; j < nk; ++j) s.keys[static_cast<std::size_t>(j)] = k + j * stride;
+    // S[h][j] = dot(k_j, q_h), one product per head: blocking heads as the product's tokens was
+    // slower (each score ends in its own reduction tree; 4 x heads x 2 accumulators spill).
+    for (std::int64_t h = 0; h < nq; ++h) gemm(s.keys.data(), nk, q + h * ldq, ldq, 1, d, S + h * nk, nk);
+    for (std::int64_t i = 0; i < nq * nk; ++i) S[i] *= scale;
+  } else {
+    for (std::int64_t h = 0; h < nq; ++h)
+      for (std::int64_t j = 0; j < nk; ++j) S[h * nk + j] = dot(q + h * ldq, k + j * stride, d) * scale;
   }
+  for (std::int64_t h = 0; h < nq; ++h) softmax(S + h * nk, nk);
+  weighted_sums(v, stride, S, nk, nq, nk, d, out, ldo);
 }
 
 }  // namespace apr::engine

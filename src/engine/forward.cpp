@@ -242,18 +242,35 @@ void Forward::step(std::span<const std::int32_t> tokens, bool all_logits, float*
       std::copy(k + t * kd, k + (t + 1) * kd, kc + pos * kd);
       std::copy(v + t * kd, v + (t + 1) * kd, vc + pos * kd);
     }
-    // Units of (a block of up to kQueryBlock queries, one head): each key/value row is read once
-    // per block; every output has attend_head()'s bits whatever the blocking (attention.hpp).
-    const std::int64_t blocks = (T + kQueryBlock - 1) / kQueryBlock;
-    pool_.parallel_for(blocks * nh, [&](std::int64_t u0, std::int64_t u1) {
-      AttendScratch scratch;
-      for (std::int64_t unit = u0; unit < u1; ++unit) {
-        const std::int64_t t0 = (unit / nh) * kQueryBlock, hh = unit % nh, kvh = hh / group;
-        const std::int64_t tt = std::min(kQueryBlock, T - t0);
-        attend_block(q + t0 * qd + hh * hd, qd, tt, kc + kvh * hd, vc + kvh * hd, kd, hd, n_past_ + t0, scale,
-                     scratch, att + t0 * qd + hh * hd, qd);
-      }
-    });
+    if (T == 1) {
+      // Decoding: units of up to kGroupChunk query heads of one kv head, whose keys and values
+      // are read once for all of them (attention.hpp attend_group; same bits per head).
+      const std::int64_t chunks = (group + kGroupChunk - 1) / kGroupChunk;
+      const std::int64_t per = (group + chunks - 1) / chunks;
+      pool_.parallel_for(nkv * chunks, [&](std::int64_t u0, std::int64_t u1) {
+        AttendScratch scratch;
+        for (std::int64_t unit = u0; unit < u1; ++unit) {
+          const std::int64_t kvh = unit / chunks, h0 = kvh * group + (unit % chunks) * per;
+          const std::int64_t nq = std::min(per, (kvh + 1) * group - h0);
+          if (nq <= 0) continue;
+          attend_group(q + h0 * hd, hd, nq, kc + kvh * hd, vc + kvh * hd, kd, hd, n_past_, scale, scratch,
+                       att + h0 * hd, hd);
+        }
+      });
+    } else {
+      // Units of (a block of up to kQueryBlock queries, one head): each key row is read once per
+      // block; every output has attend_head()'s bits whatever the blocking (attention.hpp).
+      const std::int64_t blocks = (T + kQueryBlock - 1) / kQueryBlock;
+      pool_.parallel_for(blocks * nh, [&](std::int64_t u0, std::int64_t u1) {
+        AttendScratch scratch;
+        for (std::int64_t unit = u0; unit < u1; ++unit) {
+          const std::int64_t t0 = (unit / nh) * kQueryBlock, hh = unit % nh, kvh = hh / group;
+          const std::int64_t tt = std::min(kQueryBlock, T - t0);
+          attend_block(q + t0 * qd + hh * hd, qd, tt, kc + kvh * hd, vc + kvh * hd, kd, hd, n_past_ + t0, scale,
+                       scratch, att + t0 * qd + hh * hd, qd);
+        }
+      });
+    }
     matmul({{&L.o, att, y, &L.bo}}, T);
     for (std::int64_t i = 0; i < T * H; ++i) h[i] += y[i];
     for (std::int64_t t = 0; t < T; ++t) rmsnorm(h + t * H, L.ffn_norm.data(), xn + t * H, H, c_.rms_eps);

@@ -74,6 +74,7 @@ class Forward final : public ForwardPass {
   // each weight row is dequantized once per chunk, so a longer chunk dequantizes less often.
   static constexpr std::int64_t kPrefillChunk = 120;
   static constexpr std::int64_t kQueryBlock = 10;    // queries per attention unit
+  static constexpr std::int64_t kGroupChunk = 4;     // decoding: query heads per attention unit (at most)
 
   bool fast_ = false;
   std::vector<QuantizedActs> qacts_;  // fast mode: the quantized inputs of one matmul call

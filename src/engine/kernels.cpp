@@ -145,6 +145,72 @@ void axpy(float* out, const float* v, float p, std::int64_t d) noexcept {
   for (std::int64_t i = 0; i < d; ++i) out[i] += p * v[i];
 }
 
+namespace {
+// weighted_sum() for a fixed width of W outputs: W running sums the compiler keeps in vector
+// registers (W = 64: four AVX-512 or eight AVX2 registers).
+template <int W>
+[[gnu::always_inline]] inline void weighted_sum_w(const float* v, std::int64_t stride, const float* p, std::int64_t n, float* out) noexcept {
+  float acc[W];
+  for (int i = 0; i < W; ++i) acc[i] = 0.0f;
+  for (std::int64_t j = 0; j < n; ++j) {
+    const float pj = p[j];
+    const float* vj = v + j * stride;
+    for (int i = 0; i < W; ++i) acc[i] = acc[i] + pj * vj[i];
+  }
+  for (int i = 0; i < W; ++i) out[i] = acc[i];
+}
+
+// Q queries at once: each row of v loaded once, Q x W independent running sums.
+template <int Q, int W>
+[[gnu::always_inline]] inline void weighted_sums_w(const float* v, std::int64_t stride, const float* p, std::int64_t ldp, std::int64_t n,
+                            float* out, std::int64_t ldo) noexcept {
+  float acc[Q][W];
+  for (int q = 0; q < Q; ++q)
+    for (int i = 0; i < W; ++i) acc[q][i] = 0.0f;
+  for (std::int64_t j = 0; j < n; ++j) {
+    const float* vj = v + j * stride;
+    for (int q = 0; q < Q; ++q) {
+      const float pj = p[q * ldp + j];
+      for (int i = 0; i < W; ++i) acc[q][i] = acc[q][i] + pj * vj[i];
+    }
+  }
+  for (int q = 0; q < Q; ++q)
+    for (int i = 0; i < W; ++i) out[q * ldo + i] = acc[q][i];
+}
+}  // namespace
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void weighted_sums(const float* v, std::int64_t stride, const float* p, std::int64_t ldp, std::int64_t nq,
+                   std::int64_t n, std::int64_t d, float* out, std::int64_t ldo) noexcept {
+  std::int64_t q = 0;
+  if (d % 64 == 0) {  // columns in chunks of 64: each output's chain is unchanged
+    for (; q + 2 <= nq; q += (nq - q == 3 ? 3 : 2))
+      for (std::int64_t c = 0; c < d; c += 64) {
+        if (nq - q == 3)
+          weighted_sums_w<3, 64>(v + c, stride, p + q * ldp, ldp, n, out + q * ldo + c, ldo);
+        else
+          weighted_sums_w<2, 64>(v + c, stride, p + q * ldp, ldp, n, out + q * ldo + c, ldo);
+      }
+  }
+  for (; q < nq; ++q) weighted_sum(v, stride, p + q * ldp, n, d, out + q * ldo);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void weighted_sum(const float* v, std::int64_t stride, const float* p, std::int64_t n, std::int64_t d,
+                  float* out) noexcept {
+  std::int64_t c = 0;
+  for (; c + 64 <= d; c += 64) weighted_sum_w<64>(v + c, stride, p, n, out + c);
+  for (; c + 16 <= d; c += 16) weighted_sum_w<16>(v + c, stride, p, n, out + c);
+  if (c < d) {
+    for (std::int64_t i = c; i < d; ++i) out[i] = 0.0f;
+    for (std::int64_t j = 0; j < n; ++j) axpy(out + c, v + j * stride + c, p[j], d - c);
+  }
+}
+
 void attend_head(const float* q, const float* k, const float* v, std::int64_t stride,
                  std::int64_t d, std::int64_t pos, float scale, float* scores, float* out) noexcept {
   for (std::int64_t j = 0; j <= pos; ++j) scores[j] = dot(q, k + j * stride, d) * scale;

@@ -39,6 +39,19 @@ void swiglu(const float* g, const float* u, float* x, std::int64_t n) noexcept;
 // out[i] += p * v[i] for i < d (mul then add, element by element).
 void axpy(float* out, const float* v, float p, std::int64_t d) noexcept;
 
+// out[i] = sum over j < n, in order of j, of p[j] * v[j * stride + i] for i < d: starting from
+// 0.0f, out[i] = out[i] + p[j] * v_j[i] (mul then add), i.e. exactly d zeroed outputs followed by
+// axpy(out, v_j, p[j], d) for j = 0..n-1, with the running sums kept in registers instead of
+// being stored and reloaded after every row (the attention output of one query).
+void weighted_sum(const float* v, std::int64_t stride, const float* p, std::int64_t n, std::int64_t d,
+                  float* out) noexcept;
+
+// weighted_sum() for nq queries over the same n rows of v: query q's weights at p + q * ldp, its
+// outputs at out + q * ldo; each output has weighted_sum()'s bits (each row of v is loaded once
+// for up to four queries, whose running sums are independent chains).
+void weighted_sums(const float* v, std::int64_t stride, const float* p, std::int64_t ldp, std::int64_t nq,
+                   std::int64_t n, std::int64_t d, float* out, std::int64_t ldo) noexcept;
+
 // One attention head for one query at position pos (keys/values 0..pos):
 // k and v point at position 0 of this kv head; consecutive positions are `stride` floats apart.
 // scores is scratch of pos+1 floats; out gets d floats.

@@ -11,14 +11,12 @@ namespace apr::qa {
 
 namespace fs = std::filesystem;
 
-namespace {
-fs::path norm(const fs::path& p) { return fs::absolute(p).lexically_normal(); }
-}  // namespace
+fs::path normal_absolute(const fs::path& p) { return fs::absolute(p).lexically_normal(); }
 
 std::optional<fs::path> retention_unit(const fs::path& p, const fs::path& out) {
-  const fs::path a = norm(p);
+  const fs::path a = normal_absolute(p);
   for (const char* top : {"artifacts", "runs"}) {
-    const fs::path root = norm(out) / top;
+    const fs::path root = normal_absolute(out) / top;
     auto rel = a.lexically_relative(root);
     if (rel.empty() || *rel.begin() == ".." || *rel.begin() == ".") continue;
     return root / *rel.begin();
@@ -38,7 +36,7 @@ std::vector<nlohmann::json> unit_entries(const fs::path& unit, const std::map<fs
   std::sort(files.begin(), files.end());
   std::vector<nlohmann::json> out;
   for (const auto& f : files) {
-    const fs::path nf = norm(f);
+    const fs::path nf = normal_absolute(f);
     const std::uint64_t bytes = fs::file_size(f, ec);
     std::string sha;
     if (auto k = known.find(nf); k != known.end() && k->second.bytes == bytes) {

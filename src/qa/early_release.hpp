@@ -57,6 +57,9 @@ class ReleasePlanner {
   std::vector<bool> released_;
 };
 
+// `p` made absolute and lexically normal: the form every path comparison here uses.
+std::filesystem::path normal_absolute(const std::filesystem::path& p);
+
 // The folder directly under <out>/artifacts or <out>/runs that holds `p`, if any.
 std::optional<std::filesystem::path> retention_unit(const std::filesystem::path& p, const std::filesystem::path& out);
 

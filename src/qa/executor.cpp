@@ -572,7 +572,7 @@ struct Runner {
         std::map<std::filesystem::path, ArtifactRef> known;
         for (const auto& a : records[p].artifacts) {
           ArtifactRef ref = artifact_from_json(a);
-          known.emplace(std::filesystem::absolute(ref.path).lexically_normal(), ref);
+          known.emplace(normal_absolute(ref.path), ref);
         }
         releasing[p] = unit_entries(releaser->unit(p), known, false);
       } catch (const std::exception&) {

@@ -22,20 +22,16 @@ std::optional<KeepArtifacts> keep_artifacts_from_string(const std::string& s) {
   return std::nullopt;
 }
 
-namespace {
-fs::path norm(const fs::path& p) { return fs::absolute(p).lexically_normal(); }
-}  // namespace
-
 RetentionSummary apply_artifact_retention(const Plan& plan, const std::vector<Evidence>& evidence, KeepArtifacts keep,
                                           const std::vector<ArtifactRef>& produced,
                                           const std::vector<nlohmann::json>& released) {
-  const fs::path out = norm(plan.out_dir);
+  const fs::path out = normal_absolute(plan.out_dir);
   std::set<fs::path> keep_units;
   std::map<fs::path, ArtifactRef> known;  // sha256 already computed by the checks
-  for (const auto& a : produced) known.emplace(norm(a.path), a);
+  for (const auto& a : produced) known.emplace(normal_absolute(a.path), a);
   std::set<std::string> keep_nodes;
   for (const auto& e : evidence) {
-    for (const auto& a : e.artifacts) known.emplace(norm(a.path), a);
+    for (const auto& a : e.artifacts) known.emplace(normal_absolute(a.path), a);
     if (keep != KeepArtifacts::failed || !is_failure(e.outcome)) continue;
     for (const auto& a : e.artifacts)
       if (auto u = retention_unit(a.path, out)) keep_units.insert(*u);

@@ -150,12 +150,20 @@ TEST_CASE("generate: greedy continuation, seeded sampling reproducible, stops an
   CHECK_THROWS_AS((void)e->generate(prompt, badp), apr::Error);
 }
 
+namespace {
+// A tiny qwen2-shaped model of the given seed and weight type (the drafted-run tests' fixture).
+TinySpec qwen2_spec(std::uint32_t seed, GgmlType wt) {
+  TinySpec s;
+  s.arch = model::Arch::qwen2;
+  s.seed = seed;
+  s.wtype = wt;
+  return s;
+}
+}  // namespace
+
 TEST_CASE("generate_with_logits: the same generation, and logits_all of the sequence bit for bit") {
   for (GgmlType wt : {GgmlType::Q8_0, GgmlType::BF16}) {
-    TinySpec s;
-    s.arch = model::Arch::qwen2;
-    s.seed = 73;
-    s.wtype = wt;
+    const TinySpec s = qwen2_spec(73, wt);
     auto m = make_tiny(s);
     auto e = make_engine(m, 2);
     std::vector<std::int32_t> prompt{5, 17, 42, 99, 3};
@@ -200,10 +208,7 @@ TEST_CASE("generate_with_logits: the same generation, and logits_all of the sequ
 
 TEST_CASE("generate_verified: a draft this model generates is confirmed bit for bit; any other is refused") {
   for (GgmlType wt : {GgmlType::Q8_0, GgmlType::BF16}) {
-    TinySpec s;
-    s.arch = model::Arch::qwen2;
-    s.seed = 83;
-    s.wtype = wt;
+    const TinySpec s = qwen2_spec(83, wt);
     auto m = make_tiny(s);
     auto e = make_engine(m, 2);
     std::vector<std::int32_t> prompt{7, 19, 44, 2, 61};

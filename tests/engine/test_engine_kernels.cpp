@@ -179,6 +179,45 @@ TEST_CASE("gemm_rows_for picks a product only for lengths it takes") {
   if (!gemm_avx512_available() && gemm_avx2_available()) CHECK((gemm_rows_for(24) == &gemm_rows_avx2));
 }
 
+TEST_CASE("weighted_sum equals zeroed outputs plus one axpy per row, bit for bit") {
+  for (std::int64_t d : {1, 8, 16, 24, 64, 80, 136, 200})
+    for (std::int64_t n : {1, 2, 17, 300}) {
+      const std::int64_t stride = d + 5;
+      const auto V = randv(static_cast<std::size_t>(n * stride), 800 + static_cast<unsigned>(d + n), 3.0f);
+      const auto P = randv(static_cast<std::size_t>(n), 900 + static_cast<unsigned>(n));
+      std::vector<float> ref(static_cast<std::size_t>(d), 0.0f), out(static_cast<std::size_t>(d) + 1, -7.0f);
+      for (std::int64_t j = 0; j < n; ++j) axpy(ref.data(), V.data() + j * stride, P[static_cast<std::size_t>(j)], d);
+      weighted_sum(V.data(), stride, P.data(), n, d, out.data());
+      int bad = 0;
+      for (std::int64_t i = 0; i < d; ++i) bad += std::memcmp(&out[static_cast<std::size_t>(i)], &ref[static_cast<std::size_t>(i)], 4) != 0;
+      CHECK_MESSAGE(bad == 0, "d=" << d << " n=" << n);
+      CHECK(out[static_cast<std::size_t>(d)] == -7.0f);  // nothing written past d
+    }
+}
+
+TEST_CASE("attend_group equals attend_head per query head bit for bit (heads sharing one kv head)") {
+  for (std::int64_t d : {24, 64, 128})
+    for (std::int64_t pos : {0, 5, 70})
+      for (std::int64_t nq : {1, 2, 3, 4, 7}) {
+        const std::int64_t stride = 2 * d + 16, nk = pos + 1, ldq = d + 8;
+        const auto K = randv(static_cast<std::size_t>(nk * stride), 1000 + static_cast<unsigned>(d + pos), 2.0f);
+        const auto V = randv(static_cast<std::size_t>(nk * stride), 1100 + static_cast<unsigned>(d + nq));
+        const auto Q = randv(static_cast<std::size_t>(nq * ldq), 1200 + static_cast<unsigned>(pos + nq), 2.0f);
+        AttendScratch scratch;
+        std::vector<float> out(static_cast<std::size_t>(nq * ldq), -5.0f);
+        attend_group(Q.data(), ldq, nq, K.data() + d, V.data() + d, stride, d, pos, 0.125f, scratch, out.data(), ldq);
+        int bad = 0;
+        for (std::int64_t h = 0; h < nq; ++h) {
+          std::vector<float> scores(static_cast<std::size_t>(nk)), ref(static_cast<std::size_t>(d));
+          attend_head(Q.data() + h * ldq, K.data() + d, V.data() + d, stride, d, pos, 0.125f, scores.data(), ref.data());
+          for (std::int64_t i = 0; i < d; ++i)
+            bad += std::memcmp(&out[static_cast<std::size_t>(h * ldq + i)], &ref[static_cast<std::size_t>(i)], 4) != 0;
+          for (std::int64_t i = d; i < ldq; ++i) bad += out[static_cast<std::size_t>(h * ldq + i)] != -5.0f;
+        }
+        CHECK_MESSAGE(bad == 0, "d=" << d << " pos=" << pos << " nq=" << nq);
+      }
+}
+
 TEST_CASE("attend_block equals attend_head per query bit for bit (blocks of queries, causal)") {
   for (std::int64_t d : {24, 48, 64, 128})
     for (std::int64_t pos0 : {0, 1, 7, 70})
