@@ -112,12 +112,12 @@ int run_tokenize(const TokenizeArgs& a) {
   const auto ids = t.encode(text, !a.no_special, bos);
   if (a.as_json) {
     json pieces = json::array();
-    for (auto id : ids) pieces.push_back(t.data().tokens[static_cast<std::size_t>(id)]);
+    for (auto id : ids) pieces.emplace_back(t.data().tokens[static_cast<std::size_t>(id)]);
     json out = {{"ids", ids}, {"count", ids.size()}, {"pieces", pieces}, {"text", text}};
     std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
   } else if (a.pieces) {
     for (auto id : ids)
-      std::cout << id << "\t" << json_str(t.data().tokens[static_cast<std::size_t>(id)]) << "\t"
+      std::cout << id << "\t" << json_str(std::string(t.data().tokens[static_cast<std::size_t>(id)])) << "\t"
                 << json_str(t.token_text(id)) << "\n";
   } else {
     for (std::size_t i = 0; i < ids.size(); ++i) std::cout << (i ? " " : "") << ids[i];

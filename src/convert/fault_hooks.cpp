@@ -94,7 +94,7 @@ std::optional<model::CanonicalModel> planted_model_fault(const model::CanonicalM
   } else if (is("nfc_dropped", f, {F::apr, F::gguf})) {
     tk.normalizer.clear();
   } else if (is("gguf_token_renamed", f, {F::gguf})) {
-    tk.tokens.at(tk.tokens.size() / 2) += "\u00b7";
+    tk.tokens.set(tk.tokens.size() / 2, std::string(tk.tokens.at(tk.tokens.size() / 2)) + "\u00b7");
   } else if (is("apr_merges_dropped", f, {F::apr})) {
     if (tk.merges.empty()) return std::nullopt;
     tk.merges.pop_back();

@@ -13,7 +13,7 @@ namespace {
 // Raw bytes of one token (no lossy conversion).
 std::string piece_bytes(const TokenizerImpl& I, std::int32_t id) {
   const auto& text = I.data.tokens[static_cast<std::size_t>(id)];
-  if (I.raw_text[static_cast<std::size_t>(id)]) return text;
+  if (I.raw_text[static_cast<std::size_t>(id)]) return std::string(text);
   if (I.bpe) return byte_level_to_bytes(text);
   if (I.type_of(id) == kTokenByte) {
     const int b = parse_byte_token(text);

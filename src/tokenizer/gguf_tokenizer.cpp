@@ -202,7 +202,7 @@ std::vector<gguf::KV> tokenizer_to_gguf(const TokenizerData& d) {
     Value v;
     v.type = ValueType::ARRAY;
     v.array_type = ValueType::STRING;
-    v.arr_s = d.tokens;
+    v.arr_s = d.tokens.to_vector();
     out.push_back({"tokenizer.ggml.tokens", std::move(v)});
   }
   if (!d.scores.empty()) {
@@ -224,7 +224,7 @@ std::vector<gguf::KV> tokenizer_to_gguf(const TokenizerData& d) {
     Value v;
     v.type = ValueType::ARRAY;
     v.array_type = ValueType::STRING;
-    v.arr_s = d.merges;
+    v.arr_s = d.merges.to_vector();
     out.push_back({"tokenizer.ggml.merges", std::move(v)});
   }
   if (d.bos_id) out.push_back({"tokenizer.ggml.bos_token_id", u32_value(*d.bos_id)});

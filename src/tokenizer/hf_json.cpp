@@ -161,7 +161,7 @@ TokenizerData parse(const Ctx& c, const json& tj, const json* cfg) {
     throw c.err(ErrorCategory::validation, "model.vocab",
                 "expected token ids dense from 0 (at most " + std::to_string(max_holes) + " unused ids), found " +
                     std::to_string(count) + " tokens with ids up to " + std::to_string(n - 1));
-  d.tokens.resize(n);
+  std::vector<std::string> tokens(n);  // filled by id, then stored in d.tokens at once
   d.token_types.assign(n, kTokenUnused);
   std::vector<char> has(n, 0);
   // "[PAD<id>]" at its own id is the converters' filler for unused ids (GGUF type 5).
@@ -170,17 +170,18 @@ TokenizerData parse(const Ctx& c, const json& tj, const json* cfg) {
   };
   auto put = [&](std::int64_t id, const std::string& text) {
     const auto i = static_cast<std::size_t>(id);
-    d.tokens[i] = text;
+    tokens[i] = text;
     d.token_types[i] = is_filler(text, i) ? kTokenUnused : kTokenNormal;
     has[i] = 1;
   };
   for (const auto& e : vocab) put(e.id, *e.text);
   for (const auto& [id, text] : extra) put(id, text);
   for (std::size_t i = 0; i < n; ++i)
-    if (!has[i]) d.tokens[i] = "[PAD" + std::to_string(i) + "]";
+    if (!has[i]) tokens[i] = "[PAD" + std::to_string(i) + "]";
+  d.tokens = tokens;
   for (const auto& [id, a] : added) {
     const bool special = a->value("special", false);
-    const auto& text = d.tokens[static_cast<std::size_t>(id)];
+    const std::string& text = tokens[static_cast<std::size_t>(id)];
     if (special) {
       d.token_types[static_cast<std::size_t>(id)] = kTokenControl;
     } else if (looks_like_control(text)) {

@@ -26,7 +26,7 @@ std::size_t mix(std::uint64_t k) { return static_cast<std::size_t>((k * 0x9E3779
 
 }  // namespace
 
-std::optional<std::pair<std::int32_t, std::int32_t>> TokenIndex::build(const std::vector<std::string>& tokens) {
+std::optional<std::pair<std::int32_t, std::int32_t>> TokenIndex::build(const StringList& tokens) {
   tokens_ = &tokens;
   slots_.assign(table_size(tokens.size()), -1);
   mask_ = slots_.size() - 1;

@@ -14,18 +14,22 @@
 #include <utility>
 #include <vector>
 
+#include "tokenizer/string_list.hpp"
+
 namespace apr::tok {
 
 class TokenIndex {
  public:
   // Indexes tokens[i] -> i. Returns {id, earlier id} for the first token whose text repeats an
   // earlier one (that token is not indexed), or nullopt when every text is unique.
-  std::optional<std::pair<std::int32_t, std::int32_t>> build(const std::vector<std::string>& tokens);
+  // `tokens` must outlive the index (it is read again by find()).
+  std::optional<std::pair<std::int32_t, std::int32_t>> build(const StringList& tokens);
+  std::optional<std::pair<std::int32_t, std::int32_t>> build(const StringList&&) = delete;
   // The id of the token with this text, or -1.
   std::int32_t find(std::string_view text) const;
 
  private:
-  const std::vector<std::string>* tokens_ = nullptr;
+  const StringList* tokens_ = nullptr;
   std::vector<std::int32_t> slots_;  // token ids, -1 = empty
   std::size_t mask_ = 0;
 };

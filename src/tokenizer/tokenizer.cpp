@@ -52,7 +52,7 @@ std::shared_ptr<TokenizerImpl> build(std::shared_ptr<const TokenizerData> d) {
   impl->nfc = D.normalizer == "NFC" && !D.gguf_records_not_applied;
 
   if (const auto dup = impl->token_ids.build(D.tokens))
-    throw validation_error("token " + std::to_string(dup->first) + " \"" + D.tokens[static_cast<std::size_t>(dup->first)] +
+    throw validation_error("token " + std::to_string(dup->first) + " \"" + std::string(D.tokens[static_cast<std::size_t>(dup->first)]) +
                            "\" duplicates token " + std::to_string(dup->second))
         .at_key("tokens");
 
@@ -72,7 +72,7 @@ std::shared_ptr<TokenizerImpl> build(std::shared_ptr<const TokenizerData> d) {
     impl->raw_text[i] = 1;
     impl->special[i] = t != kTokenUserDefined && !not_special[i];
     if (!D.tokens[i].empty())
-      impl->added.push_back({D.tokens[i], static_cast<std::int32_t>(i), !impl->special[i]});
+      impl->added.push_back({std::string(D.tokens[i]), static_cast<std::int32_t>(i), !impl->special[i]});
   }
   std::stable_sort(impl->added.begin(), impl->added.end(),
                    [](const AddedToken& a, const AddedToken& b) { return a.text.size() > b.text.size(); });

@@ -44,7 +44,7 @@ TEST_CASE("load errors: merges, duplicates, ids, types, pre-tokenizer") {
   }
   {
     auto d = tiny_bpe({"a b"});
-    d.tokens[256] = "a";  // duplicates token 97
+    d.tokens.set(256, "a");  // duplicates token 97
     const auto e = load_error(d);
     CHECK(has(e, "duplicates token 97"));
   }

@@ -50,7 +50,7 @@ TEST_CASE("SPM: missing byte-fallback tokens or scores are load errors") {
   REQUIRE_FALSE(r.ok());
   CHECK(std::string(r.error().what()).find("scores") != std::string::npos);
   auto d2 = hello_spm();
-  d2.tokens[3 + 0x41] = "<0x41-gone>";
+  d2.tokens.set(3 + 0x41, "<0x41-gone>");
   auto r2 = Tokenizer::from_data(d2);
   REQUIRE_FALSE(r2.ok());
   CHECK(std::string(r2.error().what()).find("<0x41>") != std::string::npos);

@@ -30,7 +30,7 @@ std::vector<std::string> random_tokens(std::mt19937& rng, std::size_t n) {
 
 TEST_CASE("TokenIndex: every token is found at its id; absent texts give -1") {
   std::mt19937 rng(7);
-  const auto tokens = random_tokens(rng, 20000);
+  const StringList tokens(random_tokens(rng, 20000));
   TokenIndex idx;
   REQUIRE_FALSE(idx.build(tokens).has_value());
   for (std::size_t i = 0; i < tokens.size(); ++i) REQUIRE(idx.find(tokens[i]) == static_cast<std::int32_t>(i));
@@ -46,7 +46,7 @@ TEST_CASE("TokenIndex: every token is found at its id; absent texts give -1") {
 }
 
 TEST_CASE("TokenIndex: the first repeated text is reported with the earlier id") {
-  const std::vector<std::string> tokens{"a", "b", "", "c", "b", "a"};
+  const StringList tokens{"a", "b", "", "c", "b", "a"};
   TokenIndex idx;
   const auto dup = idx.build(tokens);
   REQUIRE(dup.has_value());
