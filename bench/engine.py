@@ -94,11 +94,19 @@ def streamed_bytes(path):
     return total
 
 
+def measure_bandwidth(a, ours_bin):
+    """The machine's read bandwidth at the bench's thread count now (bench_membw, GB/s)."""
+    bw = run_json([os.path.join(os.path.dirname(ours_bin), "bench_membw"), str(a.threads)])
+    return bw[f"read_gbps_{a.threads}t"]
+
+
 def bench(label, path, a, ours_bin):
     modes = ["reference", "fast"] if a.compute == "both" else [a.compute]
     ours = {m: [] for m in modes}
-    theirs, base = [], []
+    theirs, base, bws = [], [], []
     for _ in range(a.repeat):  # alternate the sides so that load changes hit them alike
+        if a.bandwidth:  # the read bandwidth moves with the host too: sampled in every rotation
+            bws.append(measure_bandwidth(a, ours_bin))
         for m in modes:
             ours[m].append(run_json([ours_bin, path, str(a.prompt), str(a.decode), str(a.threads), m]))
         theirs.append(run_json([a.llama_python, "-c", LLAMA_CHILD, path, str(a.prompt), str(a.decode),
@@ -118,6 +126,10 @@ def bench(label, path, a, ours_bin):
         for k in ("prefill_tps", "decode_tps", "prefill_tps_cpu", "decode_tps_cpu", "peak_rss_bytes"):
             print(f"  runs {k}: llama.cpp {[round(r.get(k, 0), 1) for r in theirs]}")
     streamed = streamed_bytes(path) if a.bandwidth else None
+    bw = statistics.median(bws) if bws else None
+    if bws:
+        print(f"  read bandwidth in this model's rotations: {', '.join(f'{b:.1f}' for b in bws)} GB/s "
+              f"(median {bw:.1f}; the roofline below uses the median)")
     for m in modes:
         runs = ours[m]
         assert all(r.get("compute") == m for r in runs), "bench_engine_run did not report the mode asked for"
@@ -132,9 +144,9 @@ def bench(label, path, a, ours_bin):
               f"ratio {od / td:.2f} (goal >= 1.2)")
         if streamed:
             print(f"  [compute {m}] decode roofline: {streamed / 1e6:.1f} MB of weights per token at "
-                  f"{a.bandwidth:.1f} GB/s read = {a.bandwidth * 1e9 / streamed:.1f} tok/s; ours "
-                  f"{od * streamed / (a.bandwidth * 1e9) * 100:.0f} %, llama.cpp "
-                  f"{td * streamed / (a.bandwidth * 1e9) * 100:.0f} % (goal >= 70 % at 2 threads)")
+                  f"{bw:.1f} GB/s read = {bw * 1e9 / streamed:.1f} tok/s; ours "
+                  f"{od * streamed / (bw * 1e9) * 100:.0f} %, llama.cpp "
+                  f"{td * streamed / (bw * 1e9) * 100:.0f} % (goal >= 70 % at 2 threads)")
         if all("prefill_tps_cpu" in r for r in runs + theirs):
             opc, odc = median_of(runs, "prefill_tps_cpu"), median_of(runs, "decode_tps_cpu")
             tpc, tdc = median_of(theirs, "prefill_tps_cpu"), median_of(theirs, "decode_tps_cpu")
@@ -182,10 +194,9 @@ def main():
     ours_bin = os.environ.get("APR_QA_BENCH_RUN", os.path.join(build, "bench", "bench_engine_run"))
     a.bandwidth = None
     if not a.no_bandwidth:  # the machine's read bandwidth at the same thread count, measured now
-        bw = run_json([os.path.join(os.path.dirname(ours_bin), "bench_membw"), str(a.threads)])
-        a.bandwidth = bw[f"read_gbps_{a.threads}t"]
+        a.bandwidth = measure_bandwidth(a, ours_bin)
         print(f"memory read bandwidth ({a.threads} thread(s), bench_membw, median of 5 passes over 1 GiB): "
-              f"{a.bandwidth:.1f} GB/s")
+              f"{a.bandwidth:.1f} GB/s at the start (sampled again in every rotation)")
     tools = os.environ.get("APR_QA_TOOLS_DIR", os.path.join(build, "tests", "oracle", "tools"))
     models = os.environ.get("APR_QA_MODELS_DIR", os.path.expanduser("~/.cache/apr-qa/models"))
     work = os.environ.get("APR_QA_WORK_DIR") or tempfile.mkdtemp(prefix="engine_bench_")
