@@ -5,16 +5,29 @@
 
 namespace apr::engine {
 
+namespace {
+// Sizes s for `rows` rows of scores over nk keys and, when d has a blocked product, points
+// s.keys[j] at key j. Returns that product (null: scores come from dot()).
+GemmRows prepare(AttendScratch& s, std::int64_t rows, std::int64_t nk, const float* k, std::int64_t stride,
+                 std::int64_t d) {
+  const auto un = static_cast<std::size_t>(nk);
+  if (s.scores.size() < static_cast<std::size_t>(rows) * un) s.scores.resize(static_cast<std::size_t>(rows) * un);
+  const GemmRows gemm = gemm_rows_for(d);
+  if (gemm) {
+    if (s.keys.size() < un) s.keys.resize(un);
+    for (std::int64_t j = 0; j < nk; ++j) s.keys[static_cast<std::size_t>(j)] = k + j * stride;
+  }
+  return gemm;
+}
+}  // namespace
+
 void attend_block(const float* q, std::int64_t ldq, std::int64_t tt, const float* k, const float* v,
                   std::int64_t stride, std::int64_t d, std::int64_t pos0, float scale, AttendScratch& s,
                   float* out, std::int64_t ldo) {
   const std::int64_t nk = pos0 + tt;  // keys the last query sees
-  const auto un = static_cast<std::size_t>(nk);
-  if (s.scores.size() < static_cast<std::size_t>(tt) * un) s.scores.resize(static_cast<std::size_t>(tt) * un);
+  const GemmRows gemm = prepare(s, tt, nk, k, stride, d);
   float* S = s.scores.data();
-  if (const GemmRows gemm = gemm_rows_for(d)) {
-    if (s.keys.size() < un) s.keys.resize(un);
-    for (std::int64_t j = 0; j < nk; ++j) s.keys[static_cast<std::size_t>(j)] = k + j * stride;
+  if (gemm) {
     // S[t][j] = dot(k_j, q_t) for every j < nk (the entries past query t's position are not used).
     gemm(s.keys.data(), nk, q, ldq, tt, d, S, nk);
     for (std::int64_t t = 0; t < tt; ++t)
@@ -33,12 +46,9 @@ void attend_group(const float* q, std::int64_t ldq, std::int64_t nq, const float
                   std::int64_t stride, std::int64_t d, std::int64_t pos, float scale, AttendScratch& s,
                   float* out, std::int64_t ldo) {
   const std::int64_t nk = pos + 1;
-  const auto un = static_cast<std::size_t>(nk);
-  if (s.scores.size() < static_cast<std::size_t>(nq) * un) s.scores.resize(static_cast<std::size_t>(nq) * un);
+  const GemmRows gemm = prepare(s, nq, nk, k, stride, d);
   float* S = s.scores.data();
-  if (const GemmRows gemm = gemm_rows_for(d)) {
-    if (s.keys.size() < un) s.keys.resize(un);
-    for (std::int64_t j = 0; j < nk; ++j) s.keys[static_cast<std::size_t>(j)] = k + j * stride;
+  if (gemm) {
     // S[h][j] = dot(k_j, q_h), one product per head: blocking heads as the product's tokens was
     // slower (each score ends in its own reduction tree; 4 x heads x 2 accumulators spill).
     for (std::int64_t h = 0; h < nq; ++h) gemm(s.keys.data(), nk, q + h * ldq, ldq, 1, d, S + h * nk, nk);
