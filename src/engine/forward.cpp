@@ -243,8 +243,8 @@ void Forward::step(std::span<const std::int32_t> tokens, bool all_logits, float*
       std::copy(v + t * kd, v + (t + 1) * kd, vc + pos * kd);
     }
     if (T == 1) {
-      // Decoding: units of up to kGroupChunk query heads of one kv head, whose keys and values
-      // are read once for all of them (attention.hpp attend_group; same bits per head).
+      // Decoding: units of up to kGroupChunk query heads of one kv head, whose value rows are
+      // read once for all of them (attention.hpp attend_group; same bits per head).
       const std::int64_t chunks = (group + kGroupChunk - 1) / kGroupChunk;
       const std::int64_t per = (group + chunks - 1) / chunks;
       pool_.parallel_for(nkv * chunks, [&](std::int64_t u0, std::int64_t u1) {

@@ -149,7 +149,8 @@ namespace {
 // weighted_sum() for a fixed width of W outputs: W running sums the compiler keeps in vector
 // registers (W = 64: four AVX-512 or eight AVX2 registers).
 template <int W>
-[[gnu::always_inline]] inline void weighted_sum_w(const float* v, std::int64_t stride, const float* p, std::int64_t n, float* out) noexcept {
+[[gnu::always_inline]] inline void weighted_sum_w(const float* v, std::int64_t stride, const float* p, std::int64_t n,
+                                                  float* out) noexcept {
   float acc[W];
   for (int i = 0; i < W; ++i) acc[i] = 0.0f;
   for (std::int64_t j = 0; j < n; ++j) {
@@ -162,8 +163,8 @@ template <int W>
 
 // Q queries at once: each row of v loaded once, Q x W independent running sums.
 template <int Q, int W>
-[[gnu::always_inline]] inline void weighted_sums_w(const float* v, std::int64_t stride, const float* p, std::int64_t ldp, std::int64_t n,
-                            float* out, std::int64_t ldo) noexcept {
+[[gnu::always_inline]] inline void weighted_sums_w(const float* v, std::int64_t stride, const float* p,
+                                                   std::int64_t ldp, std::int64_t n, float* out, std::int64_t ldo) noexcept {
   float acc[Q][W];
   for (int q = 0; q < Q; ++q)
     for (int i = 0; i < W; ++i) acc[q][i] = 0.0f;
