@@ -192,11 +192,9 @@ def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     build = os.path.join(root, "build", "release")
     ours_bin = os.environ.get("APR_QA_BENCH_RUN", os.path.join(build, "bench", "bench_engine_run"))
-    a.bandwidth = None
-    if not a.no_bandwidth:  # the machine's read bandwidth at the same thread count, measured now
-        a.bandwidth = measure_bandwidth(a, ours_bin)
-        print(f"memory read bandwidth ({a.threads} thread(s), bench_membw, median of 5 passes over 1 GiB): "
-              f"{a.bandwidth:.1f} GB/s at the start (sampled again in every rotation)")
+    # The machine's read bandwidth at the same thread count (bench_membw) is sampled in every
+    # rotation of every model: it moves with the host.
+    a.bandwidth = not a.no_bandwidth
     tools = os.environ.get("APR_QA_TOOLS_DIR", os.path.join(build, "tests", "oracle", "tools"))
     models = os.environ.get("APR_QA_MODELS_DIR", os.path.expanduser("~/.cache/apr-qa/models"))
     work = os.environ.get("APR_QA_WORK_DIR") or tempfile.mkdtemp(prefix="engine_bench_")

@@ -61,14 +61,14 @@ struct Kvs {
     }
     throw wrong(key, "an integer", *v);
   }
-  std::vector<std::string> strings(std::string_view key, bool required) const {
+  StringList strings(std::string_view key, bool required) const {
     const auto* v = find(key);
     if (!v) {
       if (required) throw validation_error("missing required key").at_path(origin).at_key(std::string(key));
       return {};
     }
     if (v->type != ValueType::ARRAY || v->array_type != ValueType::STRING) throw wrong(key, "ARRAY of STRING", *v);
-    return v->arr_s;
+    return StringList(v->arr_s);  // one copy, straight into the compact form
   }
 };
 
