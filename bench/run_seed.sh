@@ -8,6 +8,8 @@
 # out/ is removed before each run. APR_QA_NO_SHARED_RUNS=1 gives the A/B baseline without the
 # shared inference runs (same gates, same measurements). The full-size work dir takes several
 # GB (the snapshot plus ~14 converted artifacts of ~1 GB): delete it when done.
+# APR_QA_SEED_SCRATCH: `run --scratch` folder (default /dev/shm when it is a writable folder, as
+# runner/scripts/nightly.sh does; `none`: artifacts under out/ on the work dir's file system).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${1:-$ROOT/build/release}"
@@ -24,11 +26,14 @@ if [ ! -f "$WORK/snapshot/model.safetensors" ]; then
 fi
 # The whole machine's CPU split over the run (/proc/stat: user, system, iowait, idle, steal; in
 # USER_HZ ticks): on a VM the system time of the page-cache copies swings with the host (docs/performance.md).
+SCRATCH="${APR_QA_SEED_SCRATCH:-/dev/shm}"
+[[ "$SCRATCH" != none && -d "$SCRATCH" && -w "$SCRATCH" ]] || SCRATCH=""
+if [[ -n "$SCRATCH" ]]; then echo "artifacts: --scratch $SCRATCH"; else echo "artifacts: under $WORK/out (no --scratch)"; fi
 stat0=$(head -1 /proc/stat)
 start=$(date +%s.%N)
 set +e
 "$BIN" run "$SHARED/anchor/playbooks/qwen2.5-coder-0.5b-quick.playbook.yaml" --model-path "$WORK/snapshot" \
-  -o "$WORK/out" -j "$JOBS" --failure-policy collect-all -q
+  -o "$WORK/out" -j "$JOBS" --failure-policy collect-all -q ${SCRATCH:+--scratch "$SCRATCH"}
 rc=$?
 set -e
 end=$(date +%s.%N)

@@ -33,6 +33,7 @@ struct CertifyArgs {
   bool all = false, dry_run = false, check = false, verbose = false;
   std::string tier = "nightly";
   std::string out = "certifications", registry, cache, python, gates_dir;
+  std::string scratch;                  // run --scratch
   std::string plan_shards, from_merged;  // runner/slurm: list the runs to shard; record a merged run
   int jobs = 0;
 };
@@ -188,6 +189,7 @@ int certify(const CertifyArgs& a) {
     ro.print_summary = false;
     ro.has_cuda = apr::engine::gpu_device().available;
     if (!a.gates_dir.empty()) ro.gates_dir = a.gates_dir;
+    if (!a.scratch.empty()) ro.scratch = a.scratch;
     std::string label = j.model->id + " " + j.tier;
     apr::log::info(fmt::format("apr-qa certify: {}: running {}", label, j.playbook.string()));
     int rc;
@@ -234,6 +236,10 @@ const bool registered = apr::cli::register_command({
                      "(default: ~/.cache/apr-qa)");
       sub.add_option("--python", a->python, "Python used to fetch pypi sources (default: <cache>/venv/bin/python, else python3)");
       sub.add_option("--gates-dir", a->gates_dir, "Use the gate catalogue in this directory instead of the built-in one");
+      sub.add_option("--scratch", a->scratch,
+                     "As `run --scratch`: each run's converted models and shared runs go under DIR (e.g. /dev/shm) "
+                     "while it runs, where they fit")
+          ->check(CLI::ExistingDirectory);
       sub.add_flag("--dry-run", a->dry_run, "Validate the registry and playbooks, print what would be certified, run nothing");
       sub.add_flag("--check", a->check,
                    "Re-derive mqs.json of every record, models.csv and the README table from the committed evidence and "

@@ -11,7 +11,8 @@
 # 2/3 certify could not run (bad registry, missing tool), with the error.
 # Usage: runner/scripts/nightly.sh [CERT_DIR]     (default: certifications)
 # Env: APR_QA_CACHE (default ~/.cache/apr-qa), APR_QA_JOBS (workers per run), APR_QA_NIGHTLY_SKIP_SETUP=1
-# (skip steps 1's installs and build: use an existing build/release).
+# (skip steps 1's installs and build: use an existing build/release), APR_QA_SCRATCH (certify --scratch:
+# default /dev/shm when it is a writable folder, `none` for none; a run that may not fit there uses the disk).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CERT="${1:-certifications}"
@@ -27,8 +28,11 @@ BIN=./build/release/runner/apr-qa
 PREV="$(mktemp -d)"
 trap 'rm -rf "$PREV"' EXIT
 cp -a "$CERT" "$PREV/before"
+SCRATCH="${APR_QA_SCRATCH:-/dev/shm}"
+[[ "$SCRATCH" != none && -d "$SCRATCH" && -w "$SCRATCH" ]] || SCRATCH=""
 rc=0
-"$BIN" certify --all --tier nightly -o "$CERT" --cache "$CACHE" ${APR_QA_JOBS:+-j "$APR_QA_JOBS"} || rc=$?
+"$BIN" certify --all --tier nightly -o "$CERT" --cache "$CACHE" ${APR_QA_JOBS:+-j "$APR_QA_JOBS"} \
+  ${SCRATCH:+--scratch "$SCRATCH"} || rc=$?
 # Exit 1 only says a record is not CERTIFIED (a synthetic model never is); whether that is new
 # tonight is the comparison's call.
 if [[ $rc -gt 1 ]]; then

@@ -65,7 +65,7 @@ ReleasePlanner::ReleasePlanner(const Plan& plan) : plan_(plan) {
   for (std::size_t p = 0; p < n; ++p) {
     const Node& node = plan.nodes[p];
     if (node.artifact.empty() || (node.kind != NodeKind::convert && node.kind != NodeKind::infer)) continue;
-    unit_[p] = retention_unit(node.artifact, plan.out_dir);
+    unit_[p] = retention_unit(node.artifact, plan.work());
     if (!unit_[p]) continue;
     same_unit_[*unit_[p]].push_back(p);
     std::vector<bool> seen(n, false);

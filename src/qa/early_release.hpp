@@ -4,7 +4,7 @@
 // The final retention (qa/retention.hpp) decides what a finished run keeps. Waiting until the end
 // to remove leaves every conversion of the run on disk at once (the seed playbook: 14 GB for a
 // 1 GB model) and puts the removals — on a file system mounted with `discard`, ~0.2 s per GB
-// each, one after another — after the last node. A folder under <out>/artifacts or <out>/runs,
+// each, one after another — after the last node. A folder under <work>/artifacts or <work>/runs,
 // made by node P, can go during the run when the final retention would remove it anyway and
 // nothing can read it again:
 //   - P and every node that depends on P (transitively) are done;
@@ -60,8 +60,9 @@ class ReleasePlanner {
 // `p` made absolute and lexically normal: the form every path comparison here uses.
 std::filesystem::path normal_absolute(const std::filesystem::path& p);
 
-// The folder directly under <out>/artifacts or <out>/runs that holds `p`, if any.
-std::optional<std::filesystem::path> retention_unit(const std::filesystem::path& p, const std::filesystem::path& out);
+// The folder directly under <work>/artifacts or <work>/runs that holds `p`, if any (<work>:
+// Plan::work(), the output folder or the run's scratch folder).
+std::optional<std::filesystem::path> retention_unit(const std::filesystem::path& p, const std::filesystem::path& work);
 
 // The artifacts.json entries of the regular files under `unit` (sorted by path): sha256 from
 // `known` (absolute normal path -> ref) when the size agrees, else hashed now. Throws apr::Error.

@@ -14,6 +14,7 @@
 #include "core/hash.hpp"
 #include "formats/resolve.hpp"
 #include "qa/plan_builder.hpp"
+#include "qa/scratch.hpp"
 #include "qa/playbook_values.hpp"
 
 namespace apr::qa {
@@ -50,8 +51,13 @@ std::vector<std::string> Plan::gate_ids() const {
 }
 std::string Plan::signature() const {
   std::string s;
+  const std::string work = work_dir.string(), out = out_dir.string();
   for (const auto& n : nodes) {
-    s += n.id + "|" + n.params.dump() + "|" + n.key;
+    std::string params = n.params.dump();
+    if (!work.empty() && work != out)
+      for (std::size_t pos = 0; (pos = params.find(work, pos)) != std::string::npos; pos += out.size())
+        params.replace(pos, work.size(), out);
+    s += n.id + "|" + params + "|" + n.key;
     for (const auto& [g, reqs] : n.require)
       for (const auto& r : reqs) s += fmt::format("|{}:{}{}{}", g, r.name, to_string(r.comparator), r.threshold);
     s += "\n";
@@ -173,7 +179,7 @@ std::string PlanBuilder::convert(const std::string& parent_id, const std::string
   n.key = key;
   n.format = target;
   std::string ext = target;
-  n.artifact = (plan.out_dir / "artifacts" / key.substr(0, 20) / ("model." + ext)).string();
+  n.artifact = (plan.work_dir / "artifacts" / key.substr(0, 20) / ("model." + ext)).string();
   n.params = {{"source", parent.artifact}, {"source_format", parent.format}, {"target", target},
               {"output", n.artifact}, {"replica", replica}};
   n.scenario = scenario("run", "cpu", target, fmt::format("Convert {} to {}", parent.format, target), 0);
@@ -208,7 +214,7 @@ std::string PlanBuilder::infer(const std::string& artifact_id, const std::string
   n.deps = {artifact_id};
   n.key = key;
   n.format = "run";
-  n.artifact = (plan.out_dir / "runs" / key.substr(0, 20) / "run.json").string();
+  n.artifact = (plan.work_dir / "runs" / key.substr(0, 20) / "run.json").string();
   n.params = {{"model", parent.artifact}, {"format", parent.format}, {"prompt", prompt},
               {"max_tokens", max_tokens}, {"output", n.artifact}, {"chat", chat}, {"logits", logits}};
   n.scenario = scenario(chat ? "chat" : "run", "cpu", parent.format, prompt, 0);
@@ -249,6 +255,7 @@ Result<Plan> build_plan(const Playbook& pb, const GateCatalogue& cat, const Plan
     plan.model_name = pb.model.repo_name;
     plan.tier = pb.tier;
     plan.out_dir = std::filesystem::absolute(opts.out_dir);
+    plan.work_dir = opts.scratch_dir ? work_dir_for(*opts.scratch_dir, plan.out_dir) : plan.out_dir;
     plan.timeout_ms = pb.test_matrix.timeout_ms;
     plan.failure_policy = pb.failure_policy.value_or("stop-on-p0");
     plan.size_category = pb.model.size_category;

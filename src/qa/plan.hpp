@@ -74,6 +74,9 @@ struct PlanOptions {
   // again (`run --reuse-artifacts`). Off by default: every run measures what this build's
   // converter writes. The tests use it to plant a corrupted artifact.
   bool reuse_artifacts = false;
+  // `run --scratch DIR`: converted models and shared runs go under work_dir_for(DIR, out_dir)
+  // instead of out_dir (qa/scratch.hpp). Unset: under out_dir.
+  std::optional<std::filesystem::path> scratch_dir;
 };
 
 struct Plan {
@@ -81,6 +84,10 @@ struct Plan {
   std::string input, input_mode;          // input_mode: "directory" | "file" | "none"
   std::vector<FileDigest> input_digests;  // sha256 of the input's files taken while planning
   std::filesystem::path out_dir;
+  // Where artifacts/ and runs/ live: out_dir, or a folder of `run --scratch` (qa/scratch.hpp).
+  // Absolute. Every artifact path of the plan starts with it.
+  std::filesystem::path work_dir;
+  const std::filesystem::path& work() const { return work_dir.empty() ? out_dir : work_dir; }  // work_dir, else out_dir
   std::vector<Node> nodes;
   std::vector<std::string> warnings;      // non-fatal findings
   std::vector<std::pair<std::string, std::string>> unplanned;  // catalogue gates not planned, and why
@@ -92,7 +99,9 @@ struct Plan {
   const Node* find(const std::string& id) const;
   std::size_t index_of(const std::string& id) const;
   std::vector<std::string> gate_ids() const;  // distinct, in plan order
-  std::string signature() const;              // hash of node ids + params (resume guard)
+  // Hash of node ids + params (resume guard). Paths under work_dir count as if under out_dir, so
+  // a run and its --resume agree whether or not either put its artifacts in a scratch folder.
+  std::string signature() const;
   std::string dot() const;                    // Graphviz
   std::string text() const;                   // human-readable listing for --dry-run
 };

@@ -242,9 +242,9 @@ struct Planner {
       return sha256_hex(std::as_bytes(std::span(raw.data(), raw.size())));
     };
     in.params["quantization"] = q;
-    in.params["variant"] = (b.plan.out_dir / "artifacts" / key("quantize|" + q).substr(0, 20) / "model.gguf").string();
+    in.params["variant"] = (b.plan.work_dir / "artifacts" / key("quantize|" + q).substr(0, 20) / "model.gguf").string();
     in.params["reference_logits"] =
-        (b.plan.out_dir / "runs" / (key(fmt::format("ppl|{}|{}|{}", in.params.value("corpus", std::string()),
+        (b.plan.work_dir / "runs" / (key(fmt::format("ppl|{}|{}|{}", in.params.value("corpus", std::string()),
                                                     in.params.value("ctx", 0), in.params.value("chunks", 0)))
                                         .substr(0, 20) +
                                     ".logits"))

@@ -21,6 +21,7 @@
 #include "qa/playbook.hpp"
 #include "qa/report.hpp"
 #include "qa/retention.hpp"
+#include "qa/scratch.hpp"
 #include "qa/shard.hpp"
 #include "qa/verdict.hpp"
 
@@ -157,6 +158,13 @@ int run_playbook(const RunOptions& o) {
   po.has_cuda = o.has_cuda;
   po.dry_run = o.dry_run;
   po.reuse_artifacts = o.reuse_artifacts;
+  std::optional<ScratchSpace> scratch_free;
+  if (o.scratch) {
+    if (o.shard)
+      throw validation_error("--scratch cannot be used with --shard: the shards of a run share their artifacts through -o");
+    scratch_free = scratch_space(*o.scratch);  // an existing, writable folder (else exit 3)
+    po.scratch_dir = *o.scratch;
+  }
   if (switches().no_shared_runs) po.shared_runs = false;
   if (switches().no_drafts) po.drafts = false;
   auto plan = build_plan(*pb, cat, po);
@@ -178,6 +186,18 @@ int run_playbook(const RunOptions& o) {
     return 0;
   }
   for (const auto& w : plan->warnings) log::warn(printable(w, 4096), {{"playbook", o.playbook}});
+  if (scratch_free) {
+    const std::string why = plan_fits_scratch(*plan, model_bytes_of(*plan), *scratch_free, *o.scratch);
+    if (!why.empty()) {
+      log::warn(why, {{"scratch", *o.scratch}});
+      relocate_work_dir(*plan, plan->out_dir);
+    } else {
+      check_output_dir(plan->work_dir, "--scratch", true);
+      std::error_code ec;
+      std::filesystem::permissions(plan->work_dir, std::filesystem::perms::owner_all, ec);
+      log::debug("artifacts go to the scratch folder " + plan->work_dir.string(), {{"scratch", plan->work_dir.string()}});
+    }
+  }
   ExecOptions eo;
   eo.jobs = o.jobs > 0 ? o.jobs : default_jobs(plan->size_category);
   eo.timeout_ms = plan->timeout_ms;
@@ -204,7 +224,12 @@ int run_playbook(const RunOptions& o) {
   // A run that stops early keeps every file still there; artifacts.json still lists the ones
   // removed during the run (nothing else would record them).
   auto record_released = [&] {
-    if (!s.released.empty()) (void)apply_artifact_retention(*plan, s.evidence, KeepArtifacts::all, s.produced, s.released);
+    if (!s.released.empty())
+      (void)apply_artifact_retention(*plan, s.evidence, KeepArtifacts::all, s.produced, s.released, false);
+    if (plan->work() != plan->out_dir)
+      log::warn("the run did not finish: its artifacts stay in the scratch folder " + plan->work().string() +
+                    " for --resume (with the same --scratch); remove that folder if you will not resume",
+                {{"scratch", plan->work().string()}});
   };
   if (s.environment_error) {
     try {
@@ -251,9 +276,10 @@ int run_playbook(const RunOptions& o) {
   if (s.interrupted) record_released();
   if (!s.interrupted) {
     auto kept = apply_artifact_retention(*plan, s.evidence, *keep, s.produced, s.released);
-    log::debug(fmt::format("artifacts (--keep-artifacts {}): kept {} files ({} bytes), removed {} ({} bytes); list: {}",
-                           o.keep_artifacts, kept.files_kept, kept.bytes_kept, kept.files_removed, kept.bytes_removed,
-                           (plan->out_dir / "artifacts.json").string()),
+    log::debug(fmt::format("artifacts (--keep-artifacts {}): kept {} files ({} bytes{}), removed {} ({} bytes); list: {}",
+                           o.keep_artifacts, kept.files_kept, kept.bytes_kept,
+                           kept.scratch_moved ? fmt::format(", {} folders moved from the scratch folder into -o", kept.scratch_moved) : "",
+                           kept.files_removed, kept.bytes_removed, (plan->out_dir / "artifacts.json").string()),
                {{"files_kept", kept.files_kept}, {"bytes_kept", kept.bytes_kept}, {"files_removed", kept.files_removed},
                 {"bytes_removed", kept.bytes_removed}});
   }

@@ -38,6 +38,9 @@ struct RunOptions {
   bool has_cuda = false;
   bool print_summary = true;  // false: the caller prints its own (certify)
   std::optional<std::string> shard;  // "K/N": run only shard K of N (qa/shard.hpp), write shard.json
+  // Converted models and shared runs under DIR/apr-qa-<hash> instead of out_dir (qa/scratch.hpp);
+  // under out_dir, with a warning, when the run may not fit there. Not with shard.
+  std::optional<std::string> scratch;
 };
 
 int run_playbook(const RunOptions& o);

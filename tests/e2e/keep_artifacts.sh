@@ -6,30 +6,9 @@
 # threshold no model meets, --gates-dir) so that its conversion chain is what `failed` keeps.
 set -euo pipefail
 APR="$1"; SRC="$2"; WORK="$3"
-rm -rf "$WORK"; mkdir -p "$WORK/gates"
-fail() { echo "FAIL: $*"; exit 1; }
-cp "$SRC"/gates/*.yaml "$WORK/gates/"
-python3 - "$WORK/gates/conversion.yaml" <<'PY'
-import sys
-p = sys.argv[1]; s = open(p).read()
-i = s.index("- id: F-CONV-G-S\n"); j = s.index('tensors_compared: ">= 1"', i)
-open(p, "w").write(s[:j] + 'tensors_compared: ">= 1000000000"' + s[j + len('tensors_compared: ">= 1"'):])
-PY
-cat > "$WORK/pb.yaml" <<'YAML'
-name: keep-artifacts
-version: "1.0.0"
-model:
-  hf_repo: "example/tiny"
-  formats: [safetensors, gguf, apr]
-test_matrix:
-  modalities: [run]
-  backends: [cpu]
-  scenario_count: 1
-conversion_tests:
-  enabled: true
-failure_policy: collect_all
-YAML
-"$APR" fixture --arch qwen2 --preset tiny -o "$WORK/model" > /dev/null
+rm -rf "$WORK"; mkdir -p "$WORK"
+source "$(dirname "$0")/lib.sh"
+conversion_suite_failing "$SRC" "$WORK" "$APR"
 for mode in all failed none default; do
   args=(--keep-artifacts "$mode"); [[ $mode == default ]] && args=()
   rc=0

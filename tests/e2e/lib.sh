@@ -41,3 +41,34 @@ metadata: {tier: smoke}
 YAML
   } > "$file"
 }
+
+# conversion_suite_failing SRC WORK APR: WORK/gates (the catalogue with F-CONV-G-S made to fail: a
+# tensors_compared threshold no model meets), WORK/pb.yaml (the tiny fixture's conversion suite:
+# three formats, cpu, collect_all) and WORK/model (the tiny qwen2 fixture). keep_artifacts.sh and
+# scratch.sh use it so that `--keep-artifacts failed` keeps that gate's conversion chain.
+conversion_suite_failing() {
+  local src="$1" work="$2" apr="$3"
+  mkdir -p "$work/gates"
+  cp "$src"/gates/*.yaml "$work/gates/"
+  python3 - "$work/gates/conversion.yaml" <<'PY'
+import sys
+p = sys.argv[1]; s = open(p).read()
+i = s.index("- id: F-CONV-G-S\n"); j = s.index('tensors_compared: ">= 1"', i)
+open(p, "w").write(s[:j] + 'tensors_compared: ">= 1000000000"' + s[j + len('tensors_compared: ">= 1"'):])
+PY
+  cat > "$work/pb.yaml" <<'YAML'
+name: conversion-suite
+version: "1.0.0"
+model:
+  hf_repo: "example/tiny"
+  formats: [safetensors, gguf, apr]
+test_matrix:
+  modalities: [run]
+  backends: [cpu]
+  scenario_count: 1
+conversion_tests:
+  enabled: true
+failure_policy: collect_all
+YAML
+  "$apr" fixture --arch qwen2 --preset tiny -o "$work/model" > /dev/null
+}

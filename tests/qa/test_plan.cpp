@@ -9,19 +9,12 @@
 #include <set>
 
 #include "qa/plan.hpp"
+#include "seed_plan_fixture.hpp"
 
 using namespace apr::qa;
 namespace fs = std::filesystem;
 
-static fs::path fake_snapshot() {
-  fs::path d = fs::path(APR_QA_BINARY_DIR) / "tests/qa_work/snapshot";
-  fs::create_directories(d);
-  // A minimal SafeTensors file: 8-byte header length, then an empty JSON header.
-  const char st[] = {8, 0, 0, 0, 0, 0, 0, 0, '{', '}', ' ', ' ', ' ', ' ', ' ', ' '};
-  std::ofstream(d / "model.safetensors", std::ios::binary).write(st, sizeof st);
-  std::ofstream(d / "config.json") << "{}";
-  return d;
-}
+static fs::path fake_snapshot() { return testing::stub_snapshot("snapshot"); }
 
 TEST_CASE("seed playbook + directory input: conversion suite DAG") {
   auto pb = load_playbook(fs::path(APR_QA_SHARED_DIR) / "anchor/playbooks/qwen2.5-coder-0.5b-quick.playbook.yaml");

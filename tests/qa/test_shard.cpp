@@ -10,33 +10,19 @@
 
 #include "qa/plan.hpp"
 #include "qa/shard.hpp"
+#include "seed_plan_fixture.hpp"
 
 using namespace apr::qa;
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path shard_snapshot() {
-  fs::path d = fs::path(APR_QA_BINARY_DIR) / "tests/qa_work/shard_snapshot";
-  fs::create_directories(d);
-  const char st[] = {8, 0, 0, 0, 0, 0, 0, 0, '{', '}', ' ', ' ', ' ', ' ', ' ', ' '};
-  std::ofstream(d / "model.safetensors", std::ios::binary).write(st, sizeof st);
-  std::ofstream(d / "config.json") << "{}";
-  return d;
-}
-
 Plan seed_plan(const fs::path& out) {
-  auto pb = load_playbook(fs::path(APR_QA_SHARED_DIR) / "anchor/playbooks/qwen2.5-coder-0.5b-quick.playbook.yaml");
-  REQUIRE(pb.ok());
-  auto cat = GateCatalogue::builtin();
-  REQUIRE(cat.ok());
   PlanOptions po;
-  po.model_path = shard_snapshot().string();
   po.out_dir = out;
-  auto plan = build_plan(*pb, *cat, po);
-  REQUIRE_MESSAGE(plan.ok(), std::string(plan.ok() ? "" : plan.error().what()));
-  REQUIRE(plan->input_mode == "directory");
-  return std::move(*plan);
+  Plan plan = testing::seed_plan_with(po, "shard_snapshot");
+  REQUIRE(plan.input_mode == "directory");
+  return plan;
 }
 
 // Every path a node writes: its artifact, and every params value under the output folder.
