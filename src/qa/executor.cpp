@@ -294,7 +294,7 @@ struct Runner {
                                      crashed_gate()),
                              -end.signal);
       case ProcessEnd::How::killed:
-        return uniform(n, Outcome::skipped, "run interrupted");
+        return uniform(n, Outcome::skipped, std::string(kNotRunInterrupted));
       case ProcessEnd::How::exited: break;
     }
     // Exit 2 is the worker's "bad input": the model (or artifact) was rejected — a judgement on
@@ -309,7 +309,7 @@ struct Runner {
       if (line.rfind(prefix, 0) == 0) line = line.substr(prefix.size());
       if (line.empty()) line = fmt::format("worker of node {} reported an environment error", n.id);
       environment_failure(line);
-      Record r = uniform(n, Outcome::skipped, "not run: environment error: " + line);
+      Record r = uniform(n, Outcome::skipped, std::string(kNotRunEnvironment) + ": " + line);
       r.environment = true;
       return r;
     }
@@ -546,7 +546,7 @@ struct Runner {
       }
     }
     finish_releases();
-    const std::string not_run = summary.environment_error ? "not run: environment error" : "run interrupted";
+    const std::string not_run(summary.environment_error ? kNotRunEnvironment : kNotRunInterrupted);
     for (std::size_t i = 0; i < plan.nodes.size(); ++i)
       if (state[i] != 2) records[i] = uniform(plan.nodes[i], Outcome::skipped, not_run);
     for (const auto& r : records) {

@@ -34,6 +34,15 @@ inline bool is_unevaluated(Outcome o) {
   return o == Outcome::error || o == Outcome::timeout || o == Outcome::crashed;
 }
 
+// The reasons of a Skipped entry whose gate was meant to run when the run stopped first (an
+// interrupt, an environment error; qa/executor.cpp). Unlike a planned skip ("no CUDA device"),
+// such an entry blocks certification (qa/verdict.hpp): the run did not measure what it planned.
+inline constexpr std::string_view kNotRunInterrupted = "run interrupted";
+inline constexpr std::string_view kNotRunEnvironment = "not run: environment error";
+inline bool is_cut_short(std::string_view skip_reason) {
+  return skip_reason == kNotRunInterrupted || skip_reason.starts_with(kNotRunEnvironment);
+}
+
 enum class Comparator { le, lt, ge, gt, eq };
 const char* to_string(Comparator c) noexcept;  // "<=", "<", ">=", ">", "=="
 std::optional<Comparator> comparator_from_string(std::string_view s) noexcept;  // also le/lt/ge/gt/eq

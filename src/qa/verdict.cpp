@@ -93,6 +93,7 @@ RunVerdict compute_verdict(const std::vector<Evidence>& entries, const std::stri
     if (e.outcome == Outcome::skipped) {
       ++v.skipped;
       ++cat->skipped;
+      if (is_cut_short(e.reason)) add(v.not_run, e.gate_id);
       continue;
     }
     ++cat->counted;
@@ -128,9 +129,10 @@ RunVerdict compute_verdict(const std::vector<Evidence>& entries, const std::stri
   if (counted == 0) v.reasons.push_back("nothing measured");
   for (auto s : {describe(v.p0_failed, "P0 failure", "P0 failures"), describe(v.errored, "error", "errors"),
                  describe(v.timed_out, "timeout", "timeouts"), describe(v.crashed, "crash", "crashes"),
+                 describe(v.not_run, "gate not run (the run stopped first)", "gates not run (the run stopped first)"),
                  describe(v.other_failed, "P1-P3 failure", "P1-P3 failures")})
     if (!s.empty()) v.reasons.push_back(s);
-  bool blocked = counted == 0 || !v.p0_failed.empty() || v.errors + v.timeouts + v.crashes > 0;
+  bool blocked = counted == 0 || !v.p0_failed.empty() || v.errors + v.timeouts + v.crashes > 0 || !v.not_run.empty();
   v.status = blocked ? "NOT CERTIFIED" : (v.other_failed.empty() ? "CERTIFIED" : "PROVISIONAL");
   v.grade = blocked || v.max_score == 0 ? "F" : grade_for(v.percent);
   return v;
@@ -190,7 +192,7 @@ nlohmann::json to_json(const RunVerdict& v) {
   for (const auto& c : v.categories)
     cats[lower(c.name)] = {{"max", c.max},       {"score", c.score},     {"passed", c.passed},
                            {"counted", c.counted}, {"skipped", c.skipped}, {"measured", c.measured()}};
-  return {{"status", v.status},
+  nlohmann::json j = {{"status", v.status},
           {"tier", v.tier},
           {"headline", headline(v)},
           {"reasons", v.reasons},
@@ -209,6 +211,9 @@ nlohmann::json to_json(const RunVerdict& v) {
           {"errors", gate_counts(v.errored)},
           {"timeouts", gate_counts(v.timed_out)},
           {"crashes", gate_counts(v.crashed)}};
+  // Only when there is one: records of finished runs stay as they were (certify --check).
+  if (!v.not_run.empty()) j["not_run"] = gate_counts(v.not_run);
+  return j;
 }
 
 nlohmann::json mqs_file_json(const std::string& model_id, const RunVerdict& v, const Mqs& m, const Certification& c) {

@@ -50,6 +50,7 @@ struct RunVerdict {
   std::string tier;                       // the playbook's tier; "" when unknown
   std::vector<std::string> reasons;       // every cause of a non-CERTIFIED status, worst first
   std::vector<GateCount> p0_failed, other_failed, errored, timed_out, crashed;
+  std::vector<GateCount> not_run;  // Skipped because the run stopped first (qa/outcome.hpp is_cut_short)
   int planned = 0, measured = 0;          // entries; measured = Corroborated + Falsified
   int passed = 0, failed = 0, errors = 0, timeouts = 0, crashes = 0, skipped = 0;
   std::vector<VerdictCategory> categories;  // the six, in the anchor's order

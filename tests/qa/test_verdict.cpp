@@ -121,6 +121,35 @@ TEST_CASE("an Error (or Timeout, Crashed) blocks on its own and is named apart f
   CHECK(headline(tv).find("1 timeout, 1 crashed, 0 skipped") != std::string::npos);
 }
 
+TEST_CASE("gates the run never reached (interrupt, environment error) block; planned skips do not") {
+  auto planned = clean_run();
+  planned.push_back(ev("F-A1-001", Outcome::skipped, "P0", "no CUDA device"));
+  planned.push_back(ev("F-CONV-G-S", Outcome::skipped, "P0", "format not in the playbook"));
+  auto pv = compute_verdict(planned, "quick");
+  CHECK(pv.status == "CERTIFIED");
+  CHECK(pv.not_run.empty());
+  CHECK(to_json(pv).count("not_run") == 0);  // finished runs' mqs.json unchanged
+
+  // An interrupted run: two gates passed, the rest Skipped "run interrupted" (once CERTIFIED A+).
+  std::vector<Evidence> cut = {ev("G0-VALIDATE-001", Outcome::corroborated), ev("F-A1-001", Outcome::corroborated)};
+  for (const char* g : {"F-CONV-G-A", "F-CONV-RT-001", "F-A2-001", "F-CONV-G-A"})
+    cut.push_back(ev(g, Outcome::skipped, "P0", std::string(kNotRunInterrupted)));
+  cut.push_back(ev("F-A3-001", Outcome::skipped, "P2", std::string(kNotRunEnvironment) + ": No space left on device"));
+  auto v = compute_verdict(cut, "quick");
+  CHECK(v.status == "NOT CERTIFIED");
+  CHECK(v.grade == "F");
+  CHECK(v.skipped == 5);
+  CHECK(v.reasons == std::vector<std::string>{
+                         "5 gates not run (the run stopped first) (F-CONV-G-A x2, F-CONV-RT-001, F-A2-001, F-A3-001)"});
+  CHECK(headline(v).rfind("NOT CERTIFIED (quick): 5 gates not run", 0) == 0);
+  auto j = to_json(v);
+  REQUIRE(j.count("not_run") == 1);
+  CHECK(j["not_run"].size() == 4);
+  // A reason that merely mentions an interrupt is a planned skip, not a cut-short run.
+  CHECK_FALSE(is_cut_short("skipped: run interrupted earlier by the user"));
+  CHECK(is_cut_short(kNotRunInterrupted));
+}
+
 TEST_CASE("an empty category is not measured: excluded, listed, never free points") {
   // One QUAL gate, failing half: the anchor's MQS would add PERF+STAB+COMP+EDGE+REGR = 800 free points.
   std::vector<Evidence> e{ev("F-A1-001", Outcome::corroborated, "P1"), ev("F-A2-001", Outcome::falsified, "P1"),
