@@ -46,9 +46,15 @@ void attend_group(const float* q, std::int64_t ldq, std::int64_t nq, const float
                   std::int64_t stride, std::int64_t d, std::int64_t pos, float scale, AttendScratch& s,
                   float* out, std::int64_t ldo) {
   const std::int64_t nk = pos + 1;
-  const GemmRows gemm = prepare(s, nq, nk, k, stride, d);
+  const KeyScores scores = key_scores_for(d);
+  const GemmRows gemm = scores ? nullptr : prepare(s, nq, nk, k, stride, d);
+  if (scores && s.scores.size() < static_cast<std::size_t>(nq * nk)) s.scores.resize(static_cast<std::size_t>(nq * nk));
   float* S = s.scores.data();
-  if (gemm) {
+  if (scores) {
+    // Sixteen keys per reduction (gemm_avx512.hpp key_scores_avx512), dot()'s bits per score.
+    for (std::int64_t h = 0; h < nq; ++h) scores(k, stride, nk, q + h * ldq, d, S + h * nk);
+    for (std::int64_t i = 0; i < nq * nk; ++i) S[i] *= scale;
+  } else if (gemm) {
     // S[h][j] = dot(k_j, q_h), one product per head: blocking heads as the product's tokens was
     // slower (each score ends in its own reduction tree; 4 x heads x 2 accumulators spill).
     for (std::int64_t h = 0; h < nq; ++h) gemm(s.keys.data(), nk, q + h * ldq, ldq, 1, d, S + h * nk, nk);

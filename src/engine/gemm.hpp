@@ -19,4 +19,13 @@ inline GemmRows gemm_rows_for(std::int64_t n) noexcept {
   return nullptr;
 }
 
+// Scores of one query against nk keys in a cache's rows (gemm_avx512.hpp key_scores_avx512), each
+// with dot()'s bits; null where no kernel applies (the caller uses gemm_rows_for or dot()).
+using KeyScores = void (*)(const float* k, std::int64_t stride, std::int64_t nk, const float* q, std::int64_t n,
+                           float* y) noexcept;
+inline KeyScores key_scores_for(std::int64_t n) noexcept {
+  if (n % 16 == 0 && gemm_avx512_available()) return &key_scores_avx512;
+  return nullptr;
+}
+
 }  // namespace apr::engine

@@ -23,4 +23,11 @@ bool gemm_avx512_available() noexcept;
 void gemm_rows_avx512(const float* const* w, std::int64_t rows, const float* x, std::int64_t ldx,
                       std::int64_t tokens, std::int64_t n, float* y, std::int64_t ldy) noexcept;
 
+// Attention scores of one query against nk keys in rows of a cache: y[j] = dot(k + j * stride, q, n)
+// for j < nk, each bit-identical to dot(). Sixteen keys at a time share one reduction: their
+// halving trees run side by side in vectors (the same additions of the same pairs), so the tree
+// costs 15 vector adds per 16 scores instead of a horizontal reduction per score. n % 16 == 0.
+void key_scores_avx512(const float* k, std::int64_t stride, std::int64_t nk, const float* q, std::int64_t n,
+                       float* y) noexcept;
+
 }  // namespace apr::engine

@@ -173,6 +173,41 @@ TEST_CASE("blocked prefill product (AVX2) equals dot() per value bit for bit") {
   check_blocked_product(&gemm_rows_avx2, 8);
 }
 
+TEST_CASE("key scores (AVX-512, sixteen keys per reduction) equal dot() per key bit for bit") {
+  if (!gemm_avx512_available()) {
+    MESSAGE("no AVX-512F on this CPU: the key-score kernel is not used, nothing to compare");
+    return;
+  }
+  int cases = 0;
+  for (std::int64_t n : {16, 48, 64, 80, 128, 256})
+    for (std::int64_t nk : {1, 5, 15, 16, 17, 31, 32, 33, 100, 257}) {
+      const std::int64_t stride = n * 2 + 16;  // rows of a cache holding other heads in between
+      const auto un = static_cast<std::size_t>(n);
+      // Keys of very different magnitudes per row (the tree's order shows in the low bits), and
+      // exact zeros in the query, whose products with negative keys are -0.
+      std::vector<float> k(static_cast<std::size_t>(nk * stride));
+      for (std::int64_t j = 0; j < nk; ++j) {
+        const auto row = randv(un, 500 + static_cast<unsigned>(j * 13 + n), j % 3 == 0 ? 1e4f : (j % 3 == 1 ? 1e-3f : 1.0f));
+        std::copy(row.begin(), row.end(), k.begin() + j * stride);
+      }
+      auto q = randv(un, 900 + static_cast<unsigned>(n + nk));
+      for (std::size_t i = 0; i < un; i += 7) q[i] = 0.0f;
+      std::vector<float> y(static_cast<std::size_t>(nk + 4), -7.0f);
+      key_scores_avx512(k.data(), stride, nk, q.data(), n, y.data());
+      int bad = 0;
+      for (std::int64_t j = 0; j < nk; ++j) {
+        const float ref = dot(k.data() + j * stride, q.data(), n), got = y[static_cast<std::size_t>(j)];
+        bad += std::memcmp(&ref, &got, sizeof ref) != 0;
+      }
+      for (std::int64_t j = nk; j < nk + 4; ++j) bad += y[static_cast<std::size_t>(j)] != -7.0f;  // untouched
+      CHECK_MESSAGE(bad == 0, "n=" << n << " nk=" << nk);
+      ++cases;
+    }
+  CHECK(cases == 60);
+  CHECK((key_scores_for(64) == &key_scores_avx512));
+  CHECK((key_scores_for(24) == nullptr));
+}
+
 TEST_CASE("gemm_rows_for picks a product only for lengths it takes") {
   CHECK((gemm_rows_for(12) == nullptr));  // n % 8 != 0: dot() per value
   if (gemm_avx2_available() || gemm_avx512_available()) CHECK((gemm_rows_for(64) != nullptr));
