@@ -34,6 +34,27 @@ double need_num(const json& j, const std::string& key, const std::string& where)
   return v->get<double>();
 }
 
+// An array of strings straight into the tokenizer's compact list (no vector<string> in between:
+// a 151k-token vocabulary would be copied twice).
+tok::StringList strings(const json& j, const std::string& key, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  if (!it->is_array()) throw validation_error("APR metadata: expected an array").at_path(where).at_key(key);
+  std::size_t bytes = 0;
+  for (const auto& e : *it) {
+    if (!e.is_string())
+      throw validation_error(std::string("APR metadata: array of the wrong element type: expected strings, found ") +
+                             e.type_name())
+          .at_path(where)
+          .at_key(key);
+    bytes += e.get_ref<const std::string&>().size();
+  }
+  tok::StringList out;
+  out.reserve(it->size(), bytes);
+  for (const auto& e : *it) out.push_back(e.get_ref<const std::string&>());
+  return out;
+}
+
 template <typename T>
 std::vector<T> arr(const json& j, const std::string& key, const std::string& where) {
   auto it = j.find(key);
@@ -169,9 +190,9 @@ bool read_apr_metadata(const json& j, const std::string& where, model::Canonical
         .at_key("tokenizer.model");
   t.model = tm->get<std::string>() == "gpt2" ? model::TokenizerModel::bpe : model::TokenizerModel::spm;
   if (auto it = j.find("tokenizer.pre_type"); it != j.end() && it->is_string()) t.pre = it->get<std::string>();
-  t.tokens = arr<std::string>(j, "tokenizer.vocabulary", where);
+  t.tokens = strings(j, "tokenizer.vocabulary", where);
   t.token_types = arr<std::int32_t>(j, "tokenizer.token_type", where);
-  t.merges = arr<std::string>(j, "tokenizer.merges", where);
+  t.merges = strings(j, "tokenizer.merges", where);
   t.scores = arr<float>(j, "tokenizer.scores", where);
   t.bos_id = opt_id(j, "tokenizer.bos_token_id", where);
   t.eos_id = opt_id(j, "tokenizer.eos_token_id", where);

@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <map>
 
+#include "convert/apr_meta.hpp"
 #include "convert/gguf_kv_record.hpp"
+#include "core/error.hpp"
 #include "formats/gguf.hpp"
 #include "formats/safetensors.hpp"
 #include "helpers.hpp"
@@ -329,5 +331,32 @@ TEST_CASE("metadata: the NFC normalizer and special:false flags survive APR and 
     CHECK(m.tokenizer.hf_not_special == src.tokenizer.hf_not_special);
     CHECK(m.tokenizer.gguf_records_not_applied == (std::string(f) == "g.gguf"));
     CHECK(ct::diff(dir / "src", dir / f).tokenizer_diffs.empty());
+  }
+}
+
+TEST_CASE("metadata: the APR vocabulary and merges load as written; a non-string entry names the key") {
+  auto p = planted("meta-apr-vocab", "llama");
+  auto m = ct::load(p.g1);
+  REQUIRE(m.tokenizer.tokens.size() > 2);
+  nlohmann::json j = convert::apr_metadata(m);
+  model::CanonicalModel back;
+  bool hf_rows = false;
+  REQUIRE(convert::read_apr_metadata(j, "m.apr", back, hf_rows));
+  CHECK(back.tokenizer.tokens.to_vector() == m.tokenizer.tokens.to_vector());
+  CHECK(back.tokenizer.merges.to_vector() == m.tokenizer.merges.to_vector());
+  for (const char* key : {"tokenizer.vocabulary", "tokenizer.merges"}) {
+    CAPTURE(key);
+    nlohmann::json bad = j;
+    bad[key][1] = 7;
+    model::CanonicalModel out;
+    try {
+      (void)convert::read_apr_metadata(bad, "m.apr", out, hf_rows);
+      FAIL("a number in the list was accepted");
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      CHECK(what.find("expected strings, found number") != std::string::npos);
+      CHECK(what.find(key) != std::string::npos);
+      CHECK(what.find("m.apr") != std::string::npos);
+    }
   }
 }
