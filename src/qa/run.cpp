@@ -192,6 +192,12 @@ int run_playbook(const RunOptions& o) {
       log::warn(why, {{"scratch", *o.scratch}});
       relocate_work_dir(*plan, plan->out_dir);
     } else {
+      // A fresh run starts from an empty folder: what an interrupted run into this -o left there
+      // would otherwise linger (in memory, on a tmpfs) and be listed as this run's.
+      if (!o.resume) {
+        std::error_code ec;
+        std::filesystem::remove_all(plan->work_dir, ec);
+      }
       check_output_dir(plan->work_dir, "--scratch", true);
       std::error_code ec;
       std::filesystem::permissions(plan->work_dir, std::filesystem::perms::owner_all, ec);

@@ -17,7 +17,11 @@ run() {  # run NAME [args...]: expects exit 1 (F-CONV-G-S fails)
   [[ $rc == 1 ]] || { cat "$WORK/$name.log"; fail "$name: exit $rc, expected 1"; }
 }
 run plain -o "$WORK/plain" -q
+# What an interrupted run into the same -o left in the scratch folder: a fresh run removes it.
+stale="$WORK/scr/apr-qa-$(printf '%s' "$WORK/scratch" | sha256sum | cut -c1-16)"
+mkdir -p "$stale/artifacts/stale0123456789abcdef"; echo x > "$stale/artifacts/stale0123456789abcdef/model.gguf"
 run scratch -o "$WORK/scratch" -v --scratch "$WORK/scr"
+grep -q stale0123456789abcdef "$WORK/scratch/artifacts.json" && fail "a stale scratch file was listed as the run's"
 [[ -z "$(ls -A "$WORK/scr")" ]] || fail "the scratch folder was not emptied: $(ls -A "$WORK/scr")"
 grep -q "artifacts go to the scratch folder $WORK/scr/apr-qa-" "$WORK/scratch.log" || { cat "$WORK/scratch.log"; fail "no scratch note with -v"; }
 python3 - "$WORK" <<'PY'
