@@ -115,17 +115,14 @@ void Forward::matmul_rows(const MatJob& j, std::int64_t T, std::int64_t r0, std:
   }
 }
 
-void Forward::matmul(std::initializer_list<MatJob> in, std::int64_t T) {
+void Forward::quantize_inputs(MatJob* jobs, std::size_t nj, std::int64_t T) {
   // Fast mode: each distinct input of the jobs whose matrix has an int8 kernel is quantized once,
   // here, before the parallel loop.
-  constexpr std::size_t kMaxJobs = 4;
-  if (in.size() > kMaxJobs) throw internal_error("engine: matmul() takes at most 4 jobs");
-  MatJob jobs[kMaxJobs];
-  std::size_t nj = 0, nq = 0, slot[kMaxJobs];
+  std::size_t nq = 0, slot[kMaxJobs];
   const float* quantized[kMaxJobs];
-  for (const auto& j : in) {
-    jobs[nj] = j;
-    slot[nj] = kMaxJobs;
+  for (std::size_t i = 0; i < nj; ++i) {
+    const MatJob& j = jobs[i];
+    slot[i] = kMaxJobs;
     if (fast_ && j.W->int8_ok()) {
       std::size_t k = 0;
       while (k < nq && quantized[k] != j.X) ++k;
@@ -134,12 +131,31 @@ void Forward::matmul(std::initializer_list<MatJob> in, std::int64_t T) {
         quantize_acts(j.X, j.W->cols(), T, j.W->cols(), qacts_[nq]);
         quantized[nq++] = j.X;
       }
-      slot[nj] = k;
+      slot[i] = k;
     }
-    ++nj;
   }
   for (std::size_t i = 0; i < nj; ++i)
     if (slot[i] < kMaxJobs) jobs[i].qa = &qacts_[slot[i]];
+}
+
+void Forward::gate_up_swiglu(const Matrix& gate, const Matrix& up, const float* X, float* G, float* U,
+                             std::int64_t T) {
+  MatJob jobs[2] = {{&gate, X, G, nullptr}, {&up, X, U, nullptr}};
+  quantize_inputs(jobs, 2, T);
+  const std::int64_t F = gate.rows();
+  pool_.parallel_for(F, [&](std::int64_t r0, std::int64_t r1) {
+    matmul_rows(jobs[0], T, r0, r1);
+    matmul_rows(jobs[1], T, r0, r1);
+    for (std::int64_t t = 0; t < T; ++t) swiglu(G + t * F + r0, U + t * F + r0, G + t * F + r0, r1 - r0);
+  });
+}
+
+void Forward::matmul(std::initializer_list<MatJob> in, std::int64_t T) {
+  if (in.size() > kMaxJobs) throw internal_error("engine: matmul() takes at most 4 jobs");
+  MatJob jobs[kMaxJobs];
+  std::size_t nj = 0;
+  for (const auto& j : in) jobs[nj++] = j;
+  quantize_inputs(jobs, nj, T);
   // One parallel loop over the concatenated output rows of all jobs (one synchronisation for,
   // e.g., q, k and v); each row is computed exactly as in a loop of its own.
   std::int64_t total = 0;
@@ -214,7 +230,7 @@ void Forward::step(std::span<const std::int32_t> tokens, bool all_logits, float*
   const std::int64_t T = static_cast<std::int64_t>(tokens.size());
   ensure_scratch(T);
   const std::int64_t H = c_.hidden, hd = c_.head_dim, nh = c_.heads, nkv = c_.kv_heads;
-  const std::int64_t qd = nh * hd, kd = nkv * hd, F = c_.ffn, group = nh / nkv;
+  const std::int64_t qd = nh * hd, kd = nkv * hd, group = nh / nkv;
   const auto sz = [](std::int64_t n) { return static_cast<std::size_t>(n); };
   float *h = s_h_.data(), *xn = s_xn_.data(), *q = s_q_.data(), *k = s_k_.data(), *v = s_v_.data();
   float *att = s_att_.data(), *y = s_y_.data(), *g = s_g_.data(), *u = s_u_.data();
@@ -274,8 +290,7 @@ void Forward::step(std::span<const std::int32_t> tokens, bool all_logits, float*
     matmul({{&L.o, att, y, &L.bo}}, T);
     for (std::int64_t i = 0; i < T * H; ++i) h[i] += y[i];
     for (std::int64_t t = 0; t < T; ++t) rmsnorm(h + t * H, L.ffn_norm.data(), xn + t * H, H, c_.rms_eps);
-    matmul({{&L.gate, xn, g, nullptr}, {&L.up, xn, u, nullptr}}, T);
-    swiglu(g, u, g, T * F);
+    gate_up_swiglu(L.gate, L.up, xn, g, u, T);
     matmul({{&L.down, g, y, nullptr}}, T);
     for (std::int64_t i = 0; i < T * H; ++i) h[i] += y[i];
   }

@@ -62,8 +62,16 @@ class Forward final : public ForwardPass {
     const QuantizedActs* qa = nullptr;  // fast mode: X quantized to int8 (W has an int8 kernel)
   };
   void matmul_rows(const MatJob& j, std::int64_t T, std::int64_t r0, std::int64_t r1);
+  // Fast mode: quantizes each distinct input of the jobs whose matrix has an int8 kernel (once)
+  // and points the jobs at it. At most kMaxJobs jobs.
+  void quantize_inputs(MatJob* jobs, std::size_t n, std::int64_t T);
   // All jobs in one parallel loop over their output rows.
   void matmul(std::initializer_list<MatJob> jobs, std::int64_t T);
+  // G = swiglu(gate . X, up . X) in one parallel loop: each chunk of rows computes its gate and
+  // up rows, then their swiglu (the same operations per value as matmul, matmul, swiglu; the
+  // activation no longer waits for one thread). U receives up . X.
+  void gate_up_swiglu(const Matrix& gate, const Matrix& up, const float* X, float* G, float* U, std::int64_t T);
+  static constexpr std::size_t kMaxJobs = 4;
   // One chunk of tokens at n_past(); writes logits (all tokens or the last) when logits != null.
   void step(std::span<const std::int32_t> tokens, bool all_logits, float* logits);
   float* k_cache(std::size_t layer) const;  // [max_context, kv_heads*head_dim]
