@@ -56,7 +56,8 @@ const bool registered = apr::cli::register_command({
                      "conversion; on a tmpfs also at most the memory available), a warning says so and <output> is "
                      "used. Kept artifacts (--keep-artifacts) are moved into <output> at the end and the folder is "
                      "removed; evidence.json names the paths artifacts were measured at, artifacts.json where they are "
-                     "now. An interrupted run leaves them there for --resume (same --scratch). Not with --shard")
+                     "now. An interrupted run leaves them there for --resume (same --scratch). Not with --shard; "
+                     "unused with --keep-artifacts all")
           ->check(CLI::ExistingDirectory);
       sub.add_option("--failure-policy", a->policy,
                      "stop-on-first | stop-on-p0 (stop after a failing P0 gate) | collect-all | fail-fast "

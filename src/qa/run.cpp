@@ -163,7 +163,14 @@ int run_playbook(const RunOptions& o) {
     if (o.shard)
       throw validation_error("--scratch cannot be used with --shard: the shards of a run share their artifacts through -o");
     scratch_free = scratch_space(*o.scratch);  // an existing, writable folder (else exit 3)
-    po.scratch_dir = *o.scratch;
+    if (*keep == KeepArtifacts::all) {
+      // Every artifact ends up in -o anyway: writing it there directly saves a copy of each.
+      log::warn("--scratch " + *o.scratch + " is not used with --keep-artifacts all: every artifact is kept, so each is "
+                "written under -o directly", {{"scratch", *o.scratch}});
+      scratch_free.reset();
+    } else {
+      po.scratch_dir = *o.scratch;
+    }
   }
   if (switches().no_shared_runs) po.shared_runs = false;
   if (switches().no_drafts) po.drafts = false;
@@ -187,7 +194,7 @@ int run_playbook(const RunOptions& o) {
   }
   for (const auto& w : plan->warnings) log::warn(printable(w, 4096), {{"playbook", o.playbook}});
   if (scratch_free) {
-    const std::string why = plan_fits_scratch(*plan, model_bytes_of(*plan), *scratch_free, *o.scratch);
+    const std::string why = plan_fits_scratch(*plan, input_model_bytes(*plan), *scratch_free, *o.scratch);
     if (!why.empty()) {
       log::warn(why, {{"scratch", *o.scratch}});
       relocate_work_dir(*plan, plan->out_dir);

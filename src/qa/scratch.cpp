@@ -16,6 +16,7 @@
 #include "core/hash.hpp"
 #include "core/output_dir.hpp"
 #include "qa/plan.hpp"
+#include "qa/shard.hpp"
 
 namespace apr::qa {
 
@@ -74,6 +75,12 @@ ScratchSpace scratch_space(const fs::path& dir) {
   s.tmpfs = ::statfs(dir.c_str(), &f) == 0 && static_cast<long>(f.f_type) == kTmpfsMagic;
   if (s.tmpfs) s.mem_available = mem_available();
   return s;
+}
+
+std::uint64_t input_model_bytes(const Plan& plan) {
+  std::uint64_t hashed = 0;
+  for (const auto& d : plan.input_digests) hashed += d.bytes;
+  return std::max(hashed, model_bytes_of(plan));
 }
 
 std::uint64_t scratch_bytes_needed(const Plan& plan, std::uint64_t model_bytes) {

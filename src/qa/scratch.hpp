@@ -35,6 +35,10 @@ struct ScratchSpace {
 // Throws apr::Error (environment) when DIR is not an existing, writable folder.
 ScratchSpace scratch_space(const std::filesystem::path& dir);
 
+// The input model's size: the files the planner hashed (every shard of a sharded snapshot), or
+// the resolved model file when larger.
+std::uint64_t input_model_bytes(const Plan& plan);
+
 // What the plan may write under its work_dir at most: one input-sized file per conversion and
 // quantized variant (nothing is larger than its source), plus 64 MiB for runs and logits.
 std::uint64_t scratch_bytes_needed(const Plan& plan, std::uint64_t model_bytes);

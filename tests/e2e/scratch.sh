@@ -87,6 +87,12 @@ conv = [a["path"] for e in ev for a in e["artifacts"] if "/artifacts/" in a["pat
 assert conv and all(p.startswith(out + "/artifacts/") for p in conv), conv[:3]
 assert "scratch" not in json.load(open(os.path.join(out, "artifacts.json")))
 PY
+# --keep-artifacts all keeps every artifact in -o: the scratch folder is not used (a warning says so).
+run all -o "$WORK/all" --keep-artifacts all --scratch "$WORK/scr"
+grep -q -- "--scratch $WORK/scr is not used with --keep-artifacts all" "$WORK/all.log" \
+  || { cat "$WORK/all.log"; fail "no warning for --scratch with --keep-artifacts all"; }
+[[ -z "$(ls -A "$WORK/scr")" ]] || fail "--keep-artifacts all wrote to the scratch folder"
+grep -q '"path": "'"$WORK/all/artifacts/" "$WORK/all/evidence.json" || fail "--keep-artifacts all: artifacts not under -o"
 # Usage errors.
 rc=0; "$APR" run "$WORK/pb.yaml" --model-path "$WORK/model" -o "$WORK/shard" --scratch "$WORK/scr" --shard 1/2 \
   > "$WORK/shard.log" 2>&1 || rc=$?

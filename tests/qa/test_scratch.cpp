@@ -73,6 +73,11 @@ TEST_CASE("a plan with a scratch folder puts every artifact there, and relocatin
 TEST_CASE("plan_fits_scratch: one input-sized file per conversion must fit; on a tmpfs the memory too") {
   const Plan plain = seed_plan(std::nullopt);
   const std::uint64_t gb = 1000ull * 1000 * 1000;
+  // The input's size is what the planner hashed (every file of the snapshot), at least.
+  std::uint64_t hashed = 0;
+  for (const auto& d : plain.input_digests) hashed += d.bytes;
+  CHECK(hashed > 0);
+  CHECK(input_model_bytes(plain) >= hashed);
   const std::uint64_t need = scratch_bytes_needed(plain, gb);
   int converts = 0;
   for (const auto& n : plain.nodes) converts += n.kind == NodeKind::convert;
