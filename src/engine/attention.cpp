@@ -6,13 +6,13 @@
 namespace apr::engine {
 
 namespace {
-// Sizes s for `rows` rows of scores over nk keys and, when d has a blocked product, points
-// s.keys[j] at key j. Returns that product (null: scores come from dot()).
+// Sizes s for `rows` rows of scores over nk keys and, when `blocked` and d has a blocked
+// product, points s.keys[j] at key j. Returns that product (null: none is used).
 GemmRows prepare(AttendScratch& s, std::int64_t rows, std::int64_t nk, const float* k, std::int64_t stride,
-                 std::int64_t d) {
+                 std::int64_t d, bool blocked = true) {
   const auto un = static_cast<std::size_t>(nk);
   if (s.scores.size() < static_cast<std::size_t>(rows) * un) s.scores.resize(static_cast<std::size_t>(rows) * un);
-  const GemmRows gemm = gemm_rows_for(d);
+  const GemmRows gemm = blocked ? gemm_rows_for(d) : nullptr;
   if (gemm) {
     if (s.keys.size() < un) s.keys.resize(un);
     for (std::int64_t j = 0; j < nk; ++j) s.keys[static_cast<std::size_t>(j)] = k + j * stride;
@@ -46,18 +46,18 @@ void attend_group(const float* q, std::int64_t ldq, std::int64_t nq, const float
                   std::int64_t stride, std::int64_t d, std::int64_t pos, float scale, AttendScratch& s,
                   float* out, std::int64_t ldo) {
   const std::int64_t nk = pos + 1;
+  // Sixteen keys per reduction where the kernel exists (gemm_avx512.hpp key_scores_avx512), else
+  // the blocked product, else dot(): dot()'s bits per score either way.
   const KeyScores scores = key_scores_for(d);
-  const GemmRows gemm = scores ? nullptr : prepare(s, nq, nk, k, stride, d);
-  if (scores && s.scores.size() < static_cast<std::size_t>(nq * nk)) s.scores.resize(static_cast<std::size_t>(nq * nk));
+  const GemmRows gemm = prepare(s, nq, nk, k, stride, d, /*blocked=*/!scores);
   float* S = s.scores.data();
-  if (scores) {
-    // Sixteen keys per reduction (gemm_avx512.hpp key_scores_avx512), dot()'s bits per score.
-    for (std::int64_t h = 0; h < nq; ++h) scores(k, stride, nk, q + h * ldq, d, S + h * nk);
-    for (std::int64_t i = 0; i < nq * nk; ++i) S[i] *= scale;
-  } else if (gemm) {
+  if (scores || gemm) {
     // S[h][j] = dot(k_j, q_h), one product per head: blocking heads as the product's tokens was
     // slower (each score ends in its own reduction tree; 4 x heads x 2 accumulators spill).
-    for (std::int64_t h = 0; h < nq; ++h) gemm(s.keys.data(), nk, q + h * ldq, ldq, 1, d, S + h * nk, nk);
+    for (std::int64_t h = 0; h < nq; ++h) {
+      if (scores) scores(k, stride, nk, q + h * ldq, d, S + h * nk);
+      else gemm(s.keys.data(), nk, q + h * ldq, ldq, 1, d, S + h * nk, nk);
+    }
     for (std::int64_t i = 0; i < nq * nk; ++i) S[i] *= scale;
   } else {
     for (std::int64_t h = 0; h < nq; ++h)

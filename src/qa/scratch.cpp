@@ -38,12 +38,16 @@ std::uint64_t mem_available() {
   return 0;
 }
 
-// Rewrites every string in j that starts with `from` + '/' to start with `to` instead.
+// A path that starts with `from` + '/' starts with `to` instead.
+void rebase(std::string& s, const std::string& from, const std::string& to) {
+  if (s.size() > from.size() && s.compare(0, from.size(), from) == 0 && s[from.size()] == '/')
+    s = to + s.substr(from.size());
+}
+
+// rebase() on every string in j.
 void replace_prefix(nlohmann::json& j, const std::string& from, const std::string& to) {
   if (j.is_string()) {
-    auto& s = j.get_ref<std::string&>();
-    if (s.size() > from.size() && s.compare(0, from.size(), from) == 0 && s[from.size()] == '/')
-      s = to + s.substr(from.size());
+    rebase(j.get_ref<std::string&>(), from, to);
   } else if (j.is_structured()) {
     for (auto& v : j) replace_prefix(v, from, to);
   }
@@ -110,9 +114,7 @@ void relocate_work_dir(Plan& plan, const fs::path& to) {
   const std::string from = plan.work_dir.string(), dest = fs::absolute(to).string();
   if (from == dest) return;
   for (auto& n : plan.nodes) {
-    nlohmann::json a = n.artifact;
-    replace_prefix(a, from, dest);
-    n.artifact = a.get<std::string>();
+    rebase(n.artifact, from, dest);
     replace_prefix(n.params, from, dest);
   }
   plan.work_dir = dest;
