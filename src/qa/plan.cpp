@@ -49,14 +49,31 @@ std::vector<std::string> Plan::gate_ids() const {
       if (seen.insert(g).second) out.push_back(g);
   return out;
 }
+void rebase_path(std::string& s, const std::string& from, const std::string& to) {
+  if (s.size() > from.size() && s.compare(0, from.size(), from) == 0 && s[from.size()] == '/')
+    s = to + s.substr(from.size());
+}
+
+void rebase_paths(nlohmann::json& j, const std::string& from, const std::string& to) {
+  if (j.is_string()) {
+    rebase_path(j.get_ref<std::string&>(), from, to);
+  } else if (j.is_structured()) {
+    for (auto& v : j) rebase_paths(v, from, to);
+  }
+}
+
 std::string Plan::signature() const {
   std::string s;
   const std::string work = work_dir.string(), out = out_dir.string();
   for (const auto& n : nodes) {
-    std::string params = n.params.dump();
-    if (!work.empty() && work != out)
-      for (std::size_t pos = 0; (pos = params.find(work, pos)) != std::string::npos; pos += out.size())
-        params.replace(pos, work.size(), out);
+    std::string params;
+    if (!work.empty() && work != out) {
+      nlohmann::json p = n.params;
+      rebase_paths(p, work, out);
+      params = p.dump();
+    } else {
+      params = n.params.dump();
+    }
     s += n.id + "|" + params + "|" + n.key;
     for (const auto& [g, reqs] : n.require)
       for (const auto& r : reqs) s += fmt::format("|{}:{}{}{}", g, r.name, to_string(r.comparator), r.threshold);

@@ -108,6 +108,11 @@ struct Plan {
 
 Result<Plan> build_plan(const Playbook& pb, const GateCatalogue& cat, const PlanOptions& opts);
 
+// A path that is `from` + '/' + rest becomes `to` + '/' + rest; any other string is unchanged.
+void rebase_path(std::string& s, const std::string& from, const std::string& to);
+// rebase_path() on every string inside j (the paths in a node's params).
+void rebase_paths(nlohmann::json& j, const std::string& from, const std::string& to);
+
 // Severity order helper: "P0" < "P1" < ... ; returns the more severe one.
 std::string more_severe(const std::string& a, const std::string& b);
 

@@ -37,21 +37,6 @@ std::uint64_t mem_available() {
   }
   return 0;
 }
-
-// A path that starts with `from` + '/' starts with `to` instead.
-void rebase(std::string& s, const std::string& from, const std::string& to) {
-  if (s.size() > from.size() && s.compare(0, from.size(), from) == 0 && s[from.size()] == '/')
-    s = to + s.substr(from.size());
-}
-
-// rebase() on every string in j.
-void replace_prefix(nlohmann::json& j, const std::string& from, const std::string& to) {
-  if (j.is_string()) {
-    rebase(j.get_ref<std::string&>(), from, to);
-  } else if (j.is_structured()) {
-    for (auto& v : j) replace_prefix(v, from, to);
-  }
-}
 }  // namespace
 
 fs::path work_dir_for(const fs::path& scratch, const fs::path& out_dir) {
@@ -114,8 +99,8 @@ void relocate_work_dir(Plan& plan, const fs::path& to) {
   const std::string from = plan.work_dir.string(), dest = fs::absolute(to).string();
   if (from == dest) return;
   for (auto& n : plan.nodes) {
-    rebase(n.artifact, from, dest);
-    replace_prefix(n.params, from, dest);
+    rebase_path(n.artifact, from, dest);
+    rebase_paths(n.params, from, dest);
   }
   plan.work_dir = dest;
 }

@@ -129,7 +129,7 @@ RunVerdict compute_verdict(const std::vector<Evidence>& entries, const std::stri
   if (counted == 0) v.reasons.push_back("nothing measured");
   for (auto s : {describe(v.p0_failed, "P0 failure", "P0 failures"), describe(v.errored, "error", "errors"),
                  describe(v.timed_out, "timeout", "timeouts"), describe(v.crashed, "crash", "crashes"),
-                 describe(v.not_run, "gate not run (the run stopped first)", "gates not run (the run stopped first)"),
+                 describe(v.not_run, "gate not run before the run stopped", "gates not run before the run stopped"),
                  describe(v.other_failed, "P1-P3 failure", "P1-P3 failures")})
     if (!s.empty()) v.reasons.push_back(s);
   bool blocked = counted == 0 || !v.p0_failed.empty() || v.errors + v.timeouts + v.crashes > 0 || !v.not_run.empty();

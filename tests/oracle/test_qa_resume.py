@@ -110,7 +110,7 @@ C.check("completed entries kept after SIGINT", any(e["outcome"] == "Corroborated
 C.check("the rest is Skipped 'run interrupted'", all(e["outcome"] == "Corroborated" or e["reason"] in ("run interrupted", "no CUDA device") for e in ev))
 v = json.load(open(os.path.join(out, "mqs.json")))["verdict"]
 C.check("an interrupted run is NOT CERTIFIED, its unrun gates named (%s)" % v["headline"],
-        v["status"] == "NOT CERTIFIED" and v.get("not_run") and "gates not run (the run stopped first)" in v["headline"])
+        v["status"] == "NOT CERTIFIED" and v.get("not_run") and "gates not run before the run stopped" in v["headline"])
 left = subprocess.run(["pgrep", "-f", out], capture_output=True, text=True).stdout.strip()
 C.check("no worker left running after SIGINT: " + left, left == "")
 

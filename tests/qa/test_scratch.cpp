@@ -59,6 +59,10 @@ TEST_CASE("a plan with a scratch folder puts every artifact there, and relocatin
   CHECK(sp.signature() == plain.signature());
   Plan other = seed_plan(fs::path(APR_QA_BINARY_DIR) / "tests/qa_work/scratch_dir2");
   CHECK(other.signature() == plain.signature());
+  // A folder whose name JSON escapes (a quote, a backslash) is still seen through.
+  Plan odd = seed_plan(fs::path(APR_QA_BINARY_DIR) / "tests/qa_work/scr\"a\\b");
+  CHECK(odd.work_dir.string().find('"') != std::string::npos);
+  CHECK(odd.signature() == plain.signature());
 
   relocate_work_dir(sp, sp.out_dir);
   CHECK(sp.work_dir == plain.out_dir);
@@ -117,4 +121,19 @@ TEST_CASE("move_path: a folder moves with its files; an existing target is repla
   std::string s;
   in >> s;
   CHECK(s == "weights");
+}
+
+TEST_CASE("rebase_path: only whole leading folders move") {
+  std::string p = "/scr/w/artifacts/model.gguf";
+  rebase_path(p, "/scr/w", "/out");
+  CHECK(p == "/out/artifacts/model.gguf");
+  std::string sibling = "/scr/w2/artifacts/model.gguf";  // a prefix, but not a folder of it
+  rebase_path(sibling, "/scr/w", "/out");
+  CHECK(sibling == "/scr/w2/artifacts/model.gguf");
+  std::string same = "/scr/w";
+  rebase_path(same, "/scr/w", "/out");
+  CHECK(same == "/scr/w");
+  nlohmann::json j = {{"a", "/scr/w/x"}, {"b", {"/scr/w/y", 3, "/other/z"}}, {"c", {{"d", "/scr/w/q"}}}};
+  rebase_paths(j, "/scr/w", "/out");
+  CHECK(j == nlohmann::json{{"a", "/out/x"}, {"b", {"/out/y", 3, "/other/z"}}, {"c", {{"d", "/out/q"}}}});
 }

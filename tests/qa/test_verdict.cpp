@@ -140,7 +140,7 @@ TEST_CASE("gates the run never reached (interrupt, environment error) block; pla
   CHECK(v.grade == "F");
   CHECK(v.skipped == 5);
   CHECK(v.reasons == std::vector<std::string>{
-                         "5 gates not run (the run stopped first) (F-CONV-G-A x2, F-CONV-RT-001, F-A2-001, F-A3-001)"});
+                         "5 gates not run before the run stopped (F-CONV-G-A x2, F-CONV-RT-001, F-A2-001, F-A3-001)"});
   CHECK(headline(v).rfind("NOT CERTIFIED (quick): 5 gates not run", 0) == 0);
   auto j = to_json(v);
   REQUIRE(j.count("not_run") == 1);
