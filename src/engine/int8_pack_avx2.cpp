@@ -5,6 +5,7 @@
 // sum q_w q_x = the scalar kernel's S with its 128 x gs correction), so S is the same int32 and
 // the float operations are the scalar kernel's: same bits.
 #include "engine/int8_pack.hpp"
+#include "engine/prefetch.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
@@ -45,10 +46,6 @@ inline __m256i ld(const u8* p) noexcept { return _mm256_loadu_si256(reinterpret_
 inline __m256 f16x8(const u8* p) noexcept { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
 inline __m256i bytes8(const u8* p) noexcept { return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
 
-inline void prefetch(const u8* p, std::size_t n) noexcept {
-  for (std::size_t o = 0; o < n; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + o), _MM_HINT_T0);
-}
-constexpr std::size_t kAhead = 4096;
 
 // Half h (rows 8h..8h+7) of a group: byte offset 32h in every 64-byte weight vector.
 template <int TT, bool PF>
@@ -57,7 +54,7 @@ void q8_0(const u8* grp, int h, std::int64_t units, const Tok* tk, __m256* acc) 
   const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
   for (std::int64_t b = 0; b < units; ++b) {
     const u8* o = grp + b * 544;
-    if constexpr (PF) if (h == 0) prefetch(o + kAhead, 544);
+    if constexpr (PF) if (h == 0) prefetch_stream(o, 544);
     __m256i S[TT];
     for (int t = 0; t < TT; ++t) S[t] = _mm256_setzero_si256();
     for (int g = 0; g < 8; ++g) {
@@ -83,7 +80,7 @@ void q4_k(const u8* grp, int h, std::int64_t units, const Tok* tk, __m256* acc) 
     const __m256 d = f16x8(o + 16 * h), nd = f16x8(o + 32 + 16 * h);
     const u8* B = o + 64 + 8 * h;
     for (int j = 0; j < 8; ++j) {
-      if constexpr (PF) if (h == 0) prefetch(o + kAhead + 256 * j, 256);
+      if constexpr (PF) if (h == 0) prefetch_stream(o + 288 * j, 288);
       __m256i sc, m;
       if (j < 4) {
         sc = _mm256_and_si256(bytes8(B + 16 * j), m6);
@@ -127,7 +124,7 @@ void legacy(const u8* grp, int h, std::int64_t units, const Tok* tk, __m256* acc
   const __m256i m4 = _mm256_set1_epi8(0x0F), b4 = _mm256_set1_epi8(0x10), ones = _mm256_set1_epi16(1);
   for (std::int64_t b = 0; b < units; ++b) {
     const u8* o = grp + b * ub;
-    if constexpr (PF) if (h == 0) prefetch(o + kAhead, ub);
+    if constexpr (PF) if (h == 0) prefetch_stream(o, ub);
     __m256i S[TT];
     for (int t = 0; t < TT; ++t)
       S[t] = c ? _mm256_set1_epi32(c * (tk[t].gs[2 * b] + tk[t].gs[2 * b + 1])) : _mm256_setzero_si256();
@@ -175,7 +172,7 @@ void q6_k(const u8* grp, int h, std::int64_t units, const Tok* tk, __m256* acc) 
     const __m256 d = f16x8(o + 16 * h);
     for (int j = 0; j < 8; ++j) {
       const u8* ql = o + 288 + 384 * j + 32 * h;
-      if constexpr (PF) if (h == 0) prefetch(ql + kAhead, 384);
+      if constexpr (PF) if (h == 0) prefetch_stream(o + 420 * j, 420);
       const std::int64_t b = 8 * sb + j;
       for (int hh = 0; hh < 2; ++hh) {
         const __m256i Hv = ld(ql + 256 + 64 * hh);

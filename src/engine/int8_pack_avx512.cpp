@@ -3,6 +3,7 @@
 // bytes of every token of a tile, broadcast from memory. Same operations as the scalar kernel.
 #include "engine/int8_dot_avx512.hpp"
 #include "engine/int8_pack.hpp"
+#include "engine/prefetch.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
@@ -48,18 +49,12 @@ inline __m512 f16x16(const u8* p) noexcept {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
-inline void prefetch(const u8* p, std::size_t n) noexcept {
-  for (std::size_t o = 0; o < n; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + o), _MM_HINT_T0);
-}
-
-// Decode streams the packed matrix once per token: lines this far ahead are prefetched.
-constexpr std::size_t kAhead = 4096;
 
 template <int TT, bool PF>
 void q8_0(const u8* grp, std::int64_t units, const Tok* tk, __m512* acc) noexcept {
   for (std::int64_t b = 0; b < units; ++b) {
     const u8* o = grp + b * 544;
-    if constexpr (PF) prefetch(o + kAhead, 544);
+    if constexpr (PF) prefetch_stream(o, 544);
     __m512i S[TT];
     for (int t = 0; t < TT; ++t) S[t] = _mm512_set1_epi32(tk[t].corr[b]);
 #pragma GCC unroll 8
@@ -86,7 +81,7 @@ void q4_k(const u8* grp, std::int64_t units, const Tok* tk, __m512* acc) noexcep
     const __m512 d = f16x16(o), nd = f16x16(o + 32);
     const u8* B = o + 64;
     for (int j = 0; j < 8; ++j) {
-      if constexpr (PF) prefetch(o + kAhead + 256 * j, 256);
+      if constexpr (PF) prefetch_stream(o + 288 * j, 288);  // 8 x 288: the whole unit
       __m512i sc, m;  // get_scale_min_k4 for 16 rows
       if (j < 4) {
         sc = _mm512_and_si512(bytes32(B + 16 * j), m6);
@@ -130,7 +125,7 @@ void legacy(const u8* grp, std::int64_t units, const Tok* tk, __m512* acc) noexc
   const __m512i m4 = _mm512_set1_epi8(0x0F), b4 = _mm512_set1_epi8(0x10);
   for (std::int64_t b = 0; b < units; ++b) {
     const u8* o = grp + b * ub;
-    if constexpr (PF) prefetch(o + kAhead, ub);
+    if constexpr (PF) prefetch_stream(o, ub);
     __m512i S[TT];
     for (int t = 0; t < TT; ++t) S[t] = has_corr ? _mm512_set1_epi32(tk[t].corr[b]) : _mm512_setzero_si512();
     __m512i HB = _mm512_setzero_si512();
@@ -196,7 +191,7 @@ void q6_k(const u8* grp, std::int64_t units, const Tok* tk, __m512* acc) noexcep
     const __m512 d = f16x16(o);
     for (int j = 0; j < 8; ++j) {
       const u8* ql = o + 288 + 384 * j;
-      if constexpr (PF) prefetch(ql + kAhead, 384);
+      if constexpr (PF) prefetch_stream(o + 420 * j, 420);  // 8 x 420: the whole unit
       const std::int64_t b = 8 * sb + j;
       __m512i S[TT];
       for (int h = 0; h < 2; ++h) {
