@@ -1,6 +1,7 @@
 #include "engine/dequant_fast.hpp"
 
 #include "engine/dot_avx512.hpp"
+#include "engine/prefetch.hpp"
 
 #include <array>
 #include <cstdlib>
@@ -252,16 +253,13 @@ bool have_avx2() noexcept {
 namespace {
 
 #if APR_ENGINE_X86
-// An AVX2 one-row kernel applied to each row of a range, the row 8 ahead prefetched (the
-// hardware prefetcher stops at 4 KiB pages).
+// An AVX2 one-row kernel applied to each row of a range, the bytes ahead prefetched
+// (engine/prefetch.hpp).
 template <float (*F)(const u8*, const float*, std::int64_t) noexcept>
 void each_row(const u8* w, std::size_t stride, std::int64_t rows, const float* x, std::int64_t nb,
               float* out) noexcept {
   for (std::int64_t r = 0; r < rows; ++r) {
-    if (r + 8 < rows) {
-      const u8* ahead = w + static_cast<std::size_t>(r + 8) * stride;
-      for (std::size_t o = 0; o < stride; o += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + o), _MM_HINT_T0);
-    }
+    prefetch_stream(w + static_cast<std::size_t>(r) * stride, stride);
     out[r] = F(w + static_cast<std::size_t>(r) * stride, x, nb);
   }
 }

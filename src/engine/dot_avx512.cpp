@@ -1,4 +1,5 @@
 #include "engine/dot_avx512.hpp"
+#include "engine/prefetch.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
@@ -198,21 +199,13 @@ inline void rows_r(const u8* w, std::size_t stride, const float* x, std::int64_t
   for (int r = 0; r < R; ++r) out[r] = tree32(a0[r], a1[r]);
 }
 
-// Asks for the cache lines of [p, p + n) ahead of use: the hardware prefetcher stops at 4 KiB
-// page boundaries, and decode streams every weight byte once per token.
-inline void prefetch_range(const u8* p, std::size_t n) noexcept {
-  for (std::size_t o = 0; o < n; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + o), _MM_HINT_T0);
-}
-
 template <class K>
 void rows(const u8* w, std::size_t stride, std::int64_t n_rows, const float* x, std::int64_t nb,
           float* out) noexcept {
   std::int64_t r = 0;
-  constexpr std::int64_t kAhead = 8;  // rows prefetched ahead of the group being computed
   const std::size_t group = 4 * stride;
-  if (n_rows >= 4) prefetch_range(w, std::min<std::int64_t>(n_rows, kAhead) * stride);
   for (; r + 4 <= n_rows; r += 4) {
-    if (r + kAhead + 4 <= n_rows) prefetch_range(w + static_cast<std::size_t>(r + kAhead) * stride, group);
+    prefetch_stream(w + static_cast<std::size_t>(r) * stride, group);  // the bytes ahead (engine/prefetch.hpp)
     rows_r<K, 4>(w + static_cast<std::size_t>(r) * stride, stride, x, nb, out + r);
   }
   for (; r < n_rows; ++r) rows_r<K, 1>(w + static_cast<std::size_t>(r) * stride, stride, x, nb, out + r);
