@@ -16,14 +16,11 @@ Goals (issue "nightly cost"): prefill >= 1.5x, decode >= 1.2x llama.cpp, decode 
 roofline at 2 threads, peak RSS <= 1.1x (file + f32 KV cache for
 prompt + decode positions).
 
-Last measured 2026-11-26 on the shared 2-core AVX-512 development machine (other jobs running;
-absolute numbers move with the load, ratios much less), 1 thread, ratios ours/llama.cpp:
-  SmolLM2-135M Q4_1 (5 rotations): prefill 0.80, decode 0.77, peak RSS 1.16x
-      (previous build in the same rotation: 0.66, 0.47, 1.26x)
-  Qwen2.5-0.5B-shaped Q8_0 (2):   prefill 0.61, decode 0.98, peak RSS 1.09x
-  Qwen2.5-0.5B-shaped Q4_K_M (2): prefill 0.60, decode 0.85, peak RSS 1.12x
-With --threads 2 both engines fight other jobs for the 2 cores and the numbers are noise.
-See docs/engine.md for the table.
+Results, with the machine, its flags, the date and the exact command line: docs/performance.md
+("Where the goals stand" first). llama.cpp is llama-cpp-python from the oracle environment
+(runner/scripts/setup-oracles.sh): run this script with ~/.cache/apr-qa/venv/bin/python, or
+name that interpreter with --llama-python. On a shared machine compare ratios from one rotation,
+not absolute numbers across runs.
 
   python bench/engine.py [--threads 2] [--prompt 512] [--decode 128] [--repeat 1] [--skip-qwen]
                          [--only-qwen] [--verbose] [--baseline OTHER_bench_engine_run]

@@ -1,14 +1,15 @@
 // Micro-benchmark of decode's access pattern (not a test): one token against packed int8 matrices
 // that do not fit in any cache, as decode streams every weight once per token. For each packed
 // type, copies of 0.5B-shaped matrices (896 x 4864 and 4864 x 896 alternating; Q4_K and Q6_K:
-// 896 x 4864 only) fill about
-// 384 MB; a pass multiplies one token with each in turn on one thread. Prints, per type, the
-// packed bytes streamed per second next to a plain read of the same bytes in the same run (the
-// single-thread roofline) and their ratio: the share of the memory bandwidth the kernel keeps.
-// Medians of 5 passes.
+// 896 x 4864 only) fill about 384 MB; a pass multiplies one token with each in turn on one
+// thread, with the kernel decode uses (AVX-512 VNNI where the CPU has it; APR_ENGINE_NO_AVX512=1:
+// AVX2). Prints, per type, the packed bytes streamed per second next to a plain read of the same
+// bytes in the same run (the single-thread roofline) and their ratio: the share of the memory
+// bandwidth the kernel keeps. Medians of 5 passes. Results: docs/performance.md.
 //   bench_engine_int8_stream [type ...]     (default: every packed type)
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <random>
 #include <string>
