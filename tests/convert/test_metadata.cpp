@@ -159,7 +159,7 @@ TEST_CASE("metadata: every GGUF key survives every path, types and values exact"
     ct::convert(d / "ggasa.apr", d / "ggasag.gguf");
     expect_same_kvs(p.g1, d / "ggasag.gguf");
     // diff: every artifact of the chain equals the source, metadata included.
-    for (const fs::path out : {d / "gg.gguf", d / "a.apr", d / "s", d / "ag.gguf", d / "sg.gguf", d / "asg.gguf",
+    for (const fs::path& out : {d / "gg.gguf", d / "a.apr", d / "s", d / "ag.gguf", d / "sg.gguf", d / "asg.gguf",
                                d / "sa.apr", d / "ggasa.apr", d / "ggasag.gguf"}) {
       auto r = ct::diff(p.g1, out);
       INFO(out.string(), ": ", ct::summary(r), (r.metadata_diffs.empty() ? std::string() : r.metadata_diffs.front()));
