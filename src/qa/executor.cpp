@@ -25,6 +25,7 @@
 #include "qa/process.hpp"
 #include "qa/shard.hpp"
 #include "qa/worker.hpp"
+#include "qa/worker_result.hpp"
 
 namespace apr::qa {
 
@@ -70,27 +71,8 @@ struct Record {
   bool environment = false;  // the worker hit an environment error: not journaled, rerun on --resume
 };
 
-const char* signal_name(int s) {
-  switch (s) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGABRT: return "SIGABRT";
-    case SIGKILL: return "SIGKILL";
-    case SIGBUS: return "SIGBUS";
-    case SIGFPE: return "SIGFPE";
-    case SIGILL: return "SIGILL";
-    case SIGTERM: return "SIGTERM";
-    default: return "signal";
-  }
-}
-
-std::string last_line(const std::string& s) {
-  std::string t = s;
-  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-  auto p = t.rfind('\n');
-  return p == std::string::npos ? t : t.substr(p + 1);
-}
-
 struct Runner {
+  Runner(const Plan& p, const GateCatalogue& c, const ExecOptions& o) : plan(p), cat(c), opts(o) {}
   const Plan& plan;
   const GateCatalogue& cat;
   const ExecOptions& opts;
@@ -330,69 +312,17 @@ struct Runner {
                            0);
     if (res.contains("skip") && res["skip"].is_string())
       return finish_common(uniform(n, Outcome::skipped, res["skip"].get<std::string>()), 0);
-    return finish_common(judged(n, res), 0);
-  }
-
-  Record judged(const Node& n, const json& res) {
-    Record r;
-    std::vector<Measurement> ms;
-    if (res.contains("measurements"))
-      for (const auto& m : res["measurements"]) ms.push_back(measurement_from_json(m));
-    r.artifacts = res.value("artifacts", json::array());
     json dep_arts = json::array();
     for (const auto& d : n.deps)
       for (const auto& a : records[plan.index_of(d)].artifacts) dep_arts.push_back(a);
-    std::vector<ArtifactRef> arts;
-    for (const auto& a : dep_arts) arts.push_back(artifact_from_json(a));
-    for (const auto& a : r.artifacts) arts.push_back(artifact_from_json(a));
-    if (n.gates.empty()) {
-      // Intermediate node: succeeded iff it produced its artifact.
-      std::error_code ec;
-      bool ok = !n.artifact.empty() && std::filesystem::is_regular_file(n.artifact, ec) &&
-                std::filesystem::file_size(n.artifact, ec) > 0;
-      r.outcome = ok ? Outcome::corroborated : Outcome::falsified;
-      r.reason = ok ? res.value("reason", "produced " + n.artifact) : "no artifact file at " + n.artifact;
-      if (!ok) {
-        Evidence e = base_evidence(n, failed_gate());
-        e.outcome = Outcome::falsified;
-        e.reason = r.reason;
-        r.evidence.push_back(e);
-      }
-      return r;
-    }
-    Outcome worst = Outcome::corroborated;
-    for (const auto& g : n.gates) {
-      auto rq = n.require.find(g);
-      Verdict v = rq == n.require.end() ? Verdict{Outcome::falsified, "gate has no bound requirements"}
-                                        : judge_gate(ms, rq->second);
-      if (is_failure(v.outcome) && res.contains("note") && res["note"].is_string() && !res["note"].get<std::string>().empty())
-        v.reason += "; " + res["note"].get<std::string>();
-      Evidence e = base_evidence(n, g);
-      e.outcome = v.outcome;
-      e.reason = v.reason;
-      e.output = res.value("output", "");
-      e.measurements = rq == n.require.end() ? ms : bind_requirements(ms, rq->second);
-      e.artifacts = arts;
-      if (res.contains("metrics")) {
-        const auto& mt = res["metrics"];
-        if (mt.contains("tokens_per_second") && mt["tokens_per_second"].is_number()) e.metrics.tokens_per_second = mt["tokens_per_second"].get<double>();
-        if (mt.contains("time_to_first_token_ms") && mt["time_to_first_token_ms"].is_number()) e.metrics.time_to_first_token_ms = mt["time_to_first_token_ms"].get<double>();
-        if (mt.contains("total_tokens") && mt["total_tokens"].is_number()) e.metrics.total_tokens = mt["total_tokens"].get<std::int64_t>();
-        if (mt.contains("memory_peak_mb") && mt["memory_peak_mb"].is_number()) e.metrics.memory_peak_mb = mt["memory_peak_mb"].get<double>();
-        if (mt.is_object()) e.details = mt;
-      }
-      if (is_failure(v.outcome)) worst = Outcome::falsified;
-      r.evidence.push_back(std::move(e));
-    }
-    r.outcome = worst;
-    // The node's line names the first failing gate and why (never a passing measurement).
-    r.reason = r.evidence.empty() ? "" : r.evidence.front().reason;
-    for (const auto& e : r.evidence)
-      if (is_failure(e.outcome)) {
-        r.reason = e.gate_id + ": " + e.reason;
-        break;
-      }
-    return r;
+    NodeJudgement j = judge_worker_result(n, res, dep_arts, failed_gate(),
+                                          [this](const Node& m, const std::string& g) { return base_evidence(m, g); });
+    Record r;
+    r.outcome = j.outcome;
+    r.reason = std::move(j.reason);
+    r.artifacts = std::move(j.artifacts);
+    r.evidence = std::move(j.evidence);
+    return finish_common(std::move(r), 0);
   }
 
   // The content key of pending node i whose dependencies are done, or nullopt (never reused).
@@ -677,7 +607,7 @@ ExecSummary execute_plan(const Plan& plan, const GateCatalogue& cat, const ExecO
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
-  Runner r{plan, cat, opts};
+  Runner r(plan, cat, opts);
   try {
     r.run();
   } catch (...) {
