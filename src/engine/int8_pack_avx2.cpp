@@ -46,7 +46,6 @@ inline __m256i ld(const u8* p) noexcept { return _mm256_loadu_si256(reinterpret_
 inline __m256 f16x8(const u8* p) noexcept { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
 inline __m256i bytes8(const u8* p) noexcept { return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
 
-
 // Half h (rows 8h..8h+7) of a group: byte offset 32h in every 64-byte weight vector.
 template <int TT, bool PF>
 void q8_0(const u8* grp, int h, std::int64_t units, const Tok* tk, __m256* acc) noexcept {

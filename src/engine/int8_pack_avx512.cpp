@@ -49,7 +49,6 @@ inline __m512 f16x16(const u8* p) noexcept {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
-
 template <int TT, bool PF>
 void q8_0(const u8* grp, std::int64_t units, const Tok* tk, __m512* acc) noexcept {
   for (std::int64_t b = 0; b < units; ++b) {
