@@ -50,7 +50,9 @@ std::vector<std::string> Plan::gate_ids() const {
   return out;
 }
 void rebase_path(std::string& s, const std::string& from, const std::string& to) {
-  if (s.size() > from.size() && s.compare(0, from.size(), from) == 0 && s[from.size()] == '/')
+  if (s == from)
+    s = to;
+  else if (s.size() > from.size() && s.compare(0, from.size(), from) == 0 && s[from.size()] == '/')
     s = to + s.substr(from.size());
 }
 

@@ -108,7 +108,8 @@ struct Plan {
 
 Result<Plan> build_plan(const Playbook& pb, const GateCatalogue& cat, const PlanOptions& opts);
 
-// A path that is `from` + '/' + rest becomes `to` + '/' + rest; any other string is unchanged.
+// `from` itself becomes `to`, and `from` + '/' + rest becomes `to` + '/' + rest; any other string
+// (a sibling such as `from`2/x included) is unchanged.
 void rebase_path(std::string& s, const std::string& from, const std::string& to);
 // rebase_path() on every string inside j (the paths in a node's params).
 void rebase_paths(nlohmann::json& j, const std::string& from, const std::string& to);

@@ -61,6 +61,7 @@ struct Instance {
 };
 
 struct Planner {
+  explicit Planner(PlanBuilder& builder) : b(builder) {}
   PlanBuilder& b;
   std::vector<Instance> instances;
   std::unordered_map<std::string, std::size_t> instance_by_key;  // grouping key -> index in instances
@@ -433,7 +434,7 @@ static void check_playbook_names(const PlanBuilder& b) {
 
 void plan_catalogue(PlanBuilder& b) {
   check_playbook_names(b);
-  Planner p{b};
+  Planner p(b);
   std::vector<const GateDef*> gates;
   for (const auto& g : b.cat.gates()) gates.push_back(&g);
   std::stable_sort(gates.begin(), gates.end(), [](const GateDef* x, const GateDef* y) { return phase_of(*x) < phase_of(*y); });

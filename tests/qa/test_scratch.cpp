@@ -123,16 +123,19 @@ TEST_CASE("move_path: a folder moves with its files; an existing target is repla
   CHECK(s == "weights");
 }
 
-TEST_CASE("rebase_path: only whole leading folders move") {
+TEST_CASE("rebase_path: the folder and paths under it move, nothing else") {
   std::string p = "/scr/w/artifacts/model.gguf";
   rebase_path(p, "/scr/w", "/out");
   CHECK(p == "/out/artifacts/model.gguf");
   std::string sibling = "/scr/w2/artifacts/model.gguf";  // a prefix, but not a folder of it
   rebase_path(sibling, "/scr/w", "/out");
   CHECK(sibling == "/scr/w2/artifacts/model.gguf");
-  std::string same = "/scr/w";
+  std::string same = "/scr/w";  // the folder itself
   rebase_path(same, "/scr/w", "/out");
-  CHECK(same == "/scr/w");
+  CHECK(same == "/out");
+  std::string inner = "--in=/scr/w/x";  // not a path that starts there
+  rebase_path(inner, "/scr/w", "/out");
+  CHECK(inner == "--in=/scr/w/x");
   nlohmann::json j = {{"a", "/scr/w/x"}, {"b", {"/scr/w/y", 3, "/other/z"}}, {"c", {{"d", "/scr/w/q"}}}};
   rebase_paths(j, "/scr/w", "/out");
   CHECK(j == nlohmann::json{{"a", "/out/x"}, {"b", {"/out/y", 3, "/other/z"}}, {"c", {{"d", "/out/q"}}}});
