@@ -205,7 +205,10 @@ void rows(const u8* w, std::size_t stride, std::int64_t n_rows, const float* x, 
   std::int64_t r = 0;
   const std::size_t group = 4 * stride;
   for (; r + 4 <= n_rows; r += 4) {
-    prefetch_stream(w + static_cast<std::size_t>(r) * stride, group);  // the bytes ahead (engine/prefetch.hpp)
+    // The four rows are read side by side, so "ahead" counts from the group's first byte: this
+    // asks for the rest of the group and the next group's first 4 KiB (engine/prefetch.hpp;
+    // measured +2-3 % decode over prefetching the group 8 rows ahead).
+    prefetch_stream(w + static_cast<std::size_t>(r) * stride, group);
     rows_r<K, 4>(w + static_cast<std::size_t>(r) * stride, stride, x, nb, out + r);
   }
   for (; r < n_rows; ++r) rows_r<K, 1>(w + static_cast<std::size_t>(r) * stride, stride, x, nb, out + r);

@@ -49,6 +49,7 @@ std::vector<std::string> Plan::gate_ids() const {
       if (seen.insert(g).second) out.push_back(g);
   return out;
 }
+
 void rebase_path(std::string& s, const std::string& from, const std::string& to) {
   if (s == from)
     s = to;
